@@ -1,0 +1,173 @@
+// Command ecswatch is an observability daemon for AWS ECS: it reads the task
+// metadata endpoint (sidecar mode) and exports per-task and per-container
+// CPU, memory, network, I/O, restarts and OOM kills to Prometheus.
+//
+//	ecswatch [run]            run the daemon (the default)
+//	ecswatch demo             run it against a simulated ECS task, on loopback
+//	ecswatch check-config F   validate a configuration file and exit
+//	ecswatch version          print version information
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/prometheus/common/promslog"
+	"github.com/prometheus/common/version"
+
+	"github.com/ecswatch/ecswatch/collector"
+	"github.com/ecswatch/ecswatch/collector/taskmeta"
+	"github.com/ecswatch/ecswatch/internal/config"
+	"github.com/ecswatch/ecswatch/internal/daemon"
+	"github.com/ecswatch/ecswatch/internal/sim"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// flags are the command-line flags shared by run and demo. Empty means "not
+// given": they override the configuration only when set.
+type flags struct {
+	configFile    string
+	listenAddress string
+	webConfigFile string
+	logLevel      string
+	logFormat     string
+}
+
+func (f *flags) overrides() []config.Override {
+	var out []config.Override
+	for _, o := range []config.Override{
+		{Key: "web.listen_address", Value: f.listenAddress, Origin: "flag --web.listen-address"},
+		{Key: "web.config_file", Value: f.webConfigFile, Origin: "flag --web.config.file"},
+		{Key: "log.level", Value: f.logLevel, Origin: "flag --log.level"},
+		{Key: "log.format", Value: f.logFormat, Origin: "flag --log.format"},
+	} {
+		if o.Value != "" {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	app := kingpin.New("ecswatch", "Observability daemon for AWS ECS: task, container and deployment metrics for Prometheus.")
+	app.UsageWriter(stderr)
+	app.ErrorWriter(stderr)
+	app.Terminate(nil)
+	app.Version(version.Print("ecswatch"))
+	app.HelpFlag.Short('h')
+
+	var f flags
+	app.Flag("config.file", "Configuration file (YAML). Keys are documented in config.example.yaml.").Envar("ECSWATCH_CONFIG_FILE").StringVar(&f.configFile)
+	app.Flag("web.listen-address", "Address to serve /metrics on. Overrides web.listen_address (default "+config.DefaultListenAddress+").").StringVar(&f.listenAddress)
+	app.Flag("web.config.file", "exporter-toolkit web configuration file for TLS and basic auth. Overrides web.config_file.").StringVar(&f.webConfigFile)
+	app.Flag("log.level", "Only log messages with the given severity or above: debug, info, warn, error.").StringVar(&f.logLevel)
+	app.Flag("log.format", "Output format of log messages: logfmt or json.").StringVar(&f.logFormat)
+
+	runCmd := app.Command("run", "Run the daemon (default).").Default()
+	demoCmd := app.Command("demo", "Run the daemon against a simulated ECS task on loopback; no AWS account needed.")
+	checkCmd := app.Command("check-config", "Validate a configuration file and exit.")
+	checkFile := checkCmd.Arg("file", "Configuration file to check.").Required().String()
+	versionCmd := app.Command("version", "Print version information.")
+
+	cmd, err := app.Parse(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "ecswatch: %v\n", err)
+		return 2
+	}
+	switch cmd {
+	case versionCmd.FullCommand():
+		fmt.Fprintln(stdout, version.Print("ecswatch"))
+		return 0
+	case checkCmd.FullCommand():
+		data, err := os.ReadFile(*checkFile)
+		if err == nil {
+			_, err = config.Parse(data, *checkFile)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "%v\n", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "%s: OK\n", *checkFile)
+		return 0
+	case runCmd.FullCommand():
+		return serve(nil, f, stderr, nil)
+	case demoCmd.FullCommand():
+		return demo(f, stderr)
+	}
+	return 2
+}
+
+// serve loads the configuration over base and runs the daemon until SIGINT or
+// SIGTERM.
+func serve(base *config.Config, f flags, stderr io.Writer, opts []daemon.Option) int {
+	cfg, err := config.Load(base, f.configFile, os.LookupEnv, f.overrides()...)
+	if err != nil {
+		fmt.Fprintf(stderr, "ecswatch: invalid configuration:\n%v\n", err)
+		return 1
+	}
+	logger := newLogger(cfg, stderr)
+	logger.Info("starting ecswatch", "version", version.Info(), "build_context", version.BuildContext())
+
+	d, err := daemon.New(cfg, logger, opts...)
+	if err != nil {
+		logger.Error("cannot start", "err", err)
+		return 1
+	}
+	for _, a := range d.Addrs() {
+		logger.Info("serving metrics", "url", "http://"+a.String()+cfg.Web.TelemetryPath)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := d.Run(ctx); err != nil {
+		logger.Error("stopped with error", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	lc := &promslog.Config{Level: promslog.NewLevel(), Format: promslog.NewFormat(), Writer: w}
+	// Both were validated by config.Validate.
+	_ = lc.Level.Set(cfg.Log.Level)
+	_ = lc.Format.Set(cfg.Log.Format)
+	return promslog.New(lc)
+}
+
+// demo runs the daemon against two simulated tasks served on loopback: a
+// Fargate task (cgroup v1, awsvpc) through the regular sidecar settings and
+// an EC2 task (cgroup v2, bridge mode) as a second collector.
+func demo(f flags, stderr io.Writer) int {
+	fargate := httptest.NewServer(sim.NewTaskSim(sim.Fargate, nil).Handler())
+	defer fargate.Close()
+	ec2 := httptest.NewServer(sim.NewTaskSim(sim.EC2, nil).Handler())
+	defer ec2.Close()
+
+	base := config.Default()
+	base.Web.ListenAddress = "127.0.0.1" + config.DefaultListenAddress
+	base.Log.Format = "logfmt"
+	base.Sidecar.Endpoint = fargate.URL
+	base.Sidecar.Interval = config.Duration(2 * time.Second)
+	base.Sidecar.Timeout = config.Duration(time.Second)
+
+	ec2Job := daemon.WithJob(func(store *collector.Store, logger *slog.Logger) collector.Job {
+		return collector.Job{
+			Collector: taskmeta.New("taskmeta-ec2-demo", taskmeta.NewClient(ec2.URL, time.Second), store, logger),
+			Interval:  2 * time.Second,
+			Timeout:   time.Second,
+		}
+	})
+	fmt.Fprintf(stderr, "demo: simulated task metadata endpoints at %s (Fargate) and %s (EC2); the worker container is OOM-killed after %s, then every %s\n",
+		fargate.URL, ec2.URL, sim.FirstOOM, sim.OOMPeriod)
+	return serve(base, f, stderr, []daemon.Option{ec2Job})
+}

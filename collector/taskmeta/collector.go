@@ -1,0 +1,168 @@
+package taskmeta
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ecswatch/ecswatch/collector"
+)
+
+// Name is the collector's default name in ecswatch_collector_* series.
+const Name = "taskmeta"
+
+// oomExitCode is 128 + SIGKILL, the exit code of a container whose process
+// the kernel's OOM killer ended.
+const oomExitCode = 137
+
+// Collector polls the task metadata endpoint and publishes the task to the
+// Store. It remembers what it saw between polls to count restarts and OOM
+// kills; that memory is bounded by the task's containers.
+type Collector struct {
+	name   string
+	client *Client
+	store  *collector.Store
+	logger *slog.Logger
+
+	history map[string]*containerHistory // by task ARN + container name
+}
+
+// containerHistory is what one container looked like in earlier polls.
+type containerHistory struct {
+	lastStartedAt time.Time
+	restarts      uint64 // observed, for agents that report no RestartCount
+	oomKills      uint64
+	handledStop   string // identity of the last stop looked at for OOM
+	// taskWantedRunning is whether, when the container was last seen
+	// running, ECS still wanted the task and the container to run.
+	seenRunning       bool
+	taskWantedRunning bool
+}
+
+// New returns a Collector called name reading through client and publishing
+// to store.
+func New(name string, client *Client, store *collector.Store, logger *slog.Logger) *Collector {
+	return &Collector{name: name, client: client, store: store, logger: logger, history: map[string]*containerHistory{}}
+}
+
+// Name implements collector.Collector.
+func (c *Collector) Name() string { return c.name }
+
+// Collect fetches /task and /task/stats concurrently and publishes the task.
+// On any error nothing is published, so the Store keeps the last good task.
+func (c *Collector) Collect(ctx context.Context) error {
+	var (
+		stats    map[string]*statsResponse
+		statsErr error
+		done     = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		stats, statsErr = c.client.TaskStats(ctx)
+	}()
+	tr, err := c.client.Task(ctx)
+	<-done
+	if err != nil {
+		return fmt.Errorf("task metadata: %w", err)
+	}
+	if statsErr != nil {
+		return fmt.Errorf("task stats: %w", statsErr)
+	}
+	t := translate(tr, stats)
+	c.track(t, tr)
+	c.store.SetTasks(c.name, []*collector.Task{t})
+	return nil
+}
+
+// track carries restarts and OOM kills across polls and writes the running
+// totals into t.
+//
+// OOM kills. The metadata endpoint has no stop reason, only the exit code,
+// and exit code 137 means SIGKILL from anyone: the kernel's OOM killer, but
+// also ECS itself after stopTimeout when a container ignores SIGTERM, or a
+// `kill -9` by hand. ECS only sends that SIGKILL while stopping the task,
+// so a 137 counts as an OOM kill when, at the last poll that saw the container
+// running, ECS still wanted both the task and the container to run (or, with
+// no such poll, wants so now). What still counts wrongly: a manual `kill -9`,
+// or a supervisor in the container that SIGKILLs its child and exits 137.
+// What is missed: a stop and restart that both fall between two polls, and a
+// kernel OOM kill of a child process that leaves the container running.
+// The standalone collector, which reads the real stop reason, is exact.
+func (c *Collector) track(t *collector.Task, tr *taskResponse) {
+	seen := make(map[string]bool, len(tr.Containers))
+	taskWantsRun := t.DesiredStatus != "STOPPED"
+	for i := range tr.Containers {
+		cr := &tr.Containers[i]
+		if !cr.normal() {
+			continue
+		}
+		key := t.ARN + "/" + cr.Name
+		seen[key] = true
+		h := c.history[key]
+		if h == nil {
+			h = &containerHistory{}
+			c.history[key] = h
+		}
+
+		var started time.Time
+		if cr.StartedAt != nil {
+			started = *cr.StartedAt
+		}
+		if !h.lastStartedAt.IsZero() && started.After(h.lastStartedAt) {
+			h.restarts++
+		}
+		if !started.IsZero() {
+			h.lastStartedAt = started
+		}
+
+		if cr.ExitCode != nil && *cr.ExitCode == oomExitCode {
+			if stop := stopIdentity(cr); stop != h.handledStop {
+				h.handledStop = stop
+				wanted := taskWantsRun && cr.DesiredStatus != "STOPPED"
+				if h.seenRunning {
+					wanted = h.taskWantedRunning
+				}
+				if wanted {
+					h.oomKills++
+					c.logger.Info("container killed with exit code 137, counted as OOM kill",
+						"task_arn", t.ARN, "container_name", cr.Name, "oom_kills", h.oomKills)
+				}
+			}
+		}
+		if cr.KnownStatus == "RUNNING" {
+			h.seenRunning = true
+			h.taskWantedRunning = taskWantsRun && cr.DesiredStatus != "STOPPED"
+		}
+	}
+	for key := range c.history {
+		if !seen[key] {
+			delete(c.history, key)
+		}
+	}
+	for i := range t.Containers {
+		ct := &t.Containers[i]
+		h := c.history[t.ARN+"/"+ct.Name]
+		if h == nil {
+			continue
+		}
+		ct.OOMKills = h.oomKills
+		// An agent with a restart policy counts restarts itself; its figure
+		// already sits in ct.Restarts and is better than ours.
+		if ct.Restarts == 0 {
+			ct.Restarts = h.restarts
+		}
+	}
+}
+
+// stopIdentity tells one stop of a container from the next: a restarted
+// container finishes at a new time.
+func stopIdentity(cr *containerResponse) string {
+	if cr.FinishedAt != nil {
+		return cr.FinishedAt.Format(time.RFC3339Nano)
+	}
+	if cr.StartedAt != nil {
+		return "started " + cr.StartedAt.Format(time.RFC3339Nano)
+	}
+	return "docker " + cr.DockerID
+}

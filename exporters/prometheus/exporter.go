@@ -1,0 +1,92 @@
+// Package prometheus serves the Store's latest snapshot on /metrics in the
+// Prometheus exposition format, with /healthz and /readyz beside it. A scrape
+// only reads the snapshot: it never calls the metadata endpoint or AWS, so it
+// is fast and cannot hang on a slow source.
+package prometheus
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ecswatch/ecswatch/collector"
+	"github.com/ecswatch/ecswatch/internal/catalog"
+)
+
+// Source is where the exporter reads snapshots from; *collector.Store is one.
+type Source interface {
+	Snapshot() *collector.Snapshot
+}
+
+// Options shape the exported series.
+type Options struct {
+	// IdentityLabels adds ecs_cluster, ecs_service, task_family,
+	// task_revision and task_id to task and container series. Turn it off
+	// for a sidecar scraped by Prometheus ECS service discovery, which
+	// attaches the task's identity as target labels already.
+	IdentityLabels bool
+}
+
+// Exporter is a prometheus.Collector that builds const metrics from the
+// latest snapshot at scrape time, so it holds no metric state of its own.
+type Exporter struct {
+	source Source
+	opts   Options
+	descs  map[*catalog.Family]*prometheus.Desc
+}
+
+// New returns an Exporter reading from source.
+func New(source Source, opts Options) *Exporter {
+	e := &Exporter{source: source, opts: opts, descs: map[*catalog.Family]*prometheus.Desc{}}
+	for _, f := range catalog.Families() {
+		var labels []string
+		if e.withIdentity(f) {
+			labels = append(labels, catalog.IdentityLabels...)
+		}
+		labels = append(labels, f.Labels...)
+		e.descs[f] = prometheus.NewDesc(f.Name, f.Help, labels, nil)
+	}
+	return e
+}
+
+func (e *Exporter) withIdentity(f *catalog.Family) bool {
+	return e.opts.IdentityLabels && f.Scope != catalog.ScopeDaemon && !f.NoIdentity
+}
+
+// Describe implements prometheus.Collector.
+func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range e.descs {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
+	var (
+		lastTask *collector.Task
+		identity []string
+		values   []string
+	)
+	catalog.Walk(e.source.Snapshot(), func(f *catalog.Family, t *collector.Task, v float64, labels []string) {
+		values = values[:0]
+		if t != nil && e.withIdentity(f) {
+			if t != lastTask {
+				lastTask, identity = t, catalog.Identity(t)
+			}
+			values = append(values, identity...)
+		}
+		values = append(values, labels...)
+		m, err := prometheus.NewConstMetric(e.descs[f], valueType(f.Kind), v, values...)
+		if err != nil {
+			// Never panic on data: a bad sample becomes a scrape error that
+			// names it, and the rest of the scrape still goes out.
+			m = prometheus.NewInvalidMetric(e.descs[f], err)
+		}
+		ch <- m
+	})
+}
+
+func valueType(k catalog.Kind) prometheus.ValueType {
+	if k == catalog.Counter {
+		return prometheus.CounterValue
+	}
+	return prometheus.GaugeValue
+}

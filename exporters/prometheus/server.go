@@ -1,0 +1,151 @@
+package prometheus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+)
+
+// ServerConfig configures the HTTP endpoint.
+type ServerConfig struct {
+	// ListenAddresses to serve on, e.g. ":9787".
+	ListenAddresses []string
+	// WebConfigFile is an exporter-toolkit web configuration (TLS, basic
+	// auth); empty serves plain HTTP without auth.
+	WebConfigFile string
+	// TelemetryPath is where metrics are served; /metrics by default.
+	TelemetryPath string
+	// Ready reports whether the daemon has data to serve, for /readyz.
+	Ready func() bool
+}
+
+// NewRegistry returns a registry with the exporter, ecswatch_build_info and
+// the Go runtime and process collectors every Prometheus exporter offers.
+func NewRegistry(e *Exporter) (*prometheus.Registry, error) {
+	reg := prometheus.NewRegistry()
+	for _, c := range []prometheus.Collector{
+		e,
+		versioncollector.NewCollector("ecswatch"),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("register collector: %w", err)
+		}
+	}
+	return reg, nil
+}
+
+// NewHandler returns the HTTP handler for /metrics, /healthz, /readyz and a
+// landing page at /.
+func NewHandler(reg *prometheus.Registry, cfg ServerConfig, logger *slog.Logger) (http.Handler, error) {
+	path := cfg.TelemetryPath
+	if path == "" {
+		path = "/metrics"
+	}
+	mux := http.NewServeMux()
+	metrics := promhttp.InstrumentMetricHandler(reg, promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+		ErrorLog:            slog.NewLogLogger(logger.Handler(), slog.LevelError),
+		ErrorHandling:       promhttp.ContinueOnError,
+		MaxRequestsInFlight: 10,
+		Timeout:             10 * time.Second,
+	}))
+	mux.Handle(path, metrics)
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if cfg.Ready != nil && !cfg.Ready() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("not ready: no collector has succeeded yet\n"))
+			return
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	})
+	if path != "/" {
+		landing, err := web.NewLandingPage(web.LandingConfig{
+			Name:        "ecswatch",
+			Description: "ECS task, container and deployment metrics",
+			Version:     version.Info(),
+			Links: []web.LandingLinks{
+				{Address: path, Text: "Metrics"},
+				{Address: "/healthz", Text: "Health"},
+				{Address: "/readyz", Text: "Readiness"},
+			},
+		})
+		if err != nil {
+			return nil, fmt.Errorf("landing page: %w", err)
+		}
+		mux.Handle("/", landing)
+	}
+	return mux, nil
+}
+
+// Server is the running HTTP endpoint.
+type Server struct {
+	srv    *http.Server
+	cfg    ServerConfig
+	logger *slog.Logger
+}
+
+// NewServer wraps handler in an http.Server with conservative timeouts.
+func NewServer(handler http.Handler, cfg ServerConfig, logger *slog.Logger) *Server {
+	return &Server{
+		srv: &http.Server{
+			Handler:           handler,
+			ReadHeaderTimeout: 10 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		},
+		cfg:    cfg,
+		logger: logger,
+	}
+}
+
+// Serve serves on listeners (one per listen address) until Shutdown. TLS and
+// basic auth come from the web config file, through exporter-toolkit.
+func (s *Server) Serve(listeners []net.Listener) error {
+	systemd := false
+	flags := &web.FlagConfig{
+		WebListenAddresses: &s.cfg.ListenAddresses,
+		WebSystemdSocket:   &systemd,
+		WebConfigFile:      &s.cfg.WebConfigFile,
+	}
+	err := web.ServeMultiple(listeners, s.srv, flags, s.logger)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Listen opens one listener per configured address.
+func (s *Server) Listen() ([]net.Listener, error) {
+	var ls []net.Listener
+	for _, addr := range s.cfg.ListenAddresses {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			for _, o := range ls {
+				o.Close()
+			}
+			return nil, fmt.Errorf("listen on %s: %w", addr, err)
+		}
+		ls = append(ls, l)
+	}
+	return ls, nil
+}
+
+// Shutdown stops accepting scrapes and waits for those in flight.
+func (s *Server) Shutdown(ctx context.Context) error { return s.srv.Shutdown(ctx) }

@@ -1,0 +1,351 @@
+// Package config loads ecswatch's configuration: defaults, then a strict YAML
+// file, then ECSWATCH_* environment variables, then command-line flags, each
+// overriding the one before. Every error names the key and where its value
+// came from (a line of the file, a variable or a flag).
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/common/model"
+	"go.yaml.in/yaml/v3"
+)
+
+// EnvPrefix starts every environment variable that overrides a key: the key
+// path upper-cased with dots as underscores, e.g. ECSWATCH_SIDECAR_INTERVAL.
+const EnvPrefix = "ECSWATCH_"
+
+// Config is the whole configuration. config.example.yaml documents every key.
+type Config struct {
+	Web       Web       `yaml:"web"`
+	Log       Log       `yaml:"log"`
+	Sidecar   Sidecar   `yaml:"sidecar"`
+	Exporters Exporters `yaml:"exporters"`
+	// ShutdownTimeout bounds the last collection and flush on SIGTERM; it
+	// must stay below the container's stopTimeout (ECS default 30s).
+	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
+
+	origins map[string]string
+}
+
+// Web is the HTTP endpoint.
+type Web struct {
+	ListenAddress string `yaml:"listen_address"`
+	// ConfigFile is an exporter-toolkit web config (TLS, basic auth).
+	ConfigFile    string `yaml:"config_file"`
+	TelemetryPath string `yaml:"telemetry_path"`
+}
+
+// Log is logging.
+type Log struct {
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"`
+}
+
+// Sidecar is the task metadata endpoint collector.
+type Sidecar struct {
+	// Enabled: unset means on exactly when ECS_CONTAINER_METADATA_URI_V4 is
+	// set, which is how ECS tells a container it runs in a task.
+	Enabled *bool `yaml:"enabled"`
+	// Endpoint overrides $ECS_CONTAINER_METADATA_URI_V4.
+	Endpoint   string   `yaml:"endpoint"`
+	Interval   Duration `yaml:"interval"`
+	Timeout    Duration `yaml:"timeout"`
+	StaleAfter Duration `yaml:"stale_after"`
+}
+
+// Exporters configures the backends.
+type Exporters struct {
+	Prometheus Prometheus `yaml:"prometheus"`
+}
+
+// Prometheus is the /metrics exporter.
+type Prometheus struct {
+	IdentityLabels bool `yaml:"identity_labels"`
+}
+
+// DefaultListenAddress is ecswatch's port. 9779 belongs to
+// prometheus-community/ecs_exporter, whose users may run both side by side.
+const DefaultListenAddress = ":9787"
+
+// Default returns the configuration used where nothing else is said.
+func Default() *Config {
+	return &Config{
+		Web: Web{ListenAddress: DefaultListenAddress, TelemetryPath: "/metrics"},
+		Log: Log{Level: "info", Format: "json"},
+		Sidecar: Sidecar{
+			Interval:   Duration(15 * time.Second),
+			Timeout:    Duration(5 * time.Second),
+			StaleAfter: Duration(5 * time.Minute),
+		},
+		Exporters:       Exporters{Prometheus: Prometheus{IdentityLabels: true}},
+		ShutdownTimeout: Duration(10 * time.Second),
+		origins:         map[string]string{},
+	}
+}
+
+// Override is one value set from outside the file, e.g. by a flag.
+type Override struct {
+	Key    string // dotted YAML path, e.g. web.listen_address
+	Value  string
+	Origin string // e.g. "flag --web.listen-address"
+}
+
+// Load builds the configuration from base (Default() when nil), the YAML
+// file at path (none when empty), the environment (lookup, usually
+// os.LookupEnv) and overrides, in that order, and validates the result.
+func Load(base *Config, path string, lookup func(string) (string, bool), overrides ...Override) (*Config, error) {
+	cfg := base
+	if cfg == nil {
+		cfg = Default()
+	}
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("read config: %w", err)
+		}
+		if err := cfg.parse(data, path); err != nil {
+			return nil, err
+		}
+	}
+	if err := cfg.applyEnv(lookup); err != nil {
+		return nil, err
+	}
+	for _, o := range overrides {
+		if err := cfg.Set(o.Key, o.Value, o.Origin); err != nil {
+			return nil, err
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// Parse reads YAML into the defaults and validates it, without looking at the
+// environment: what check-config and the fuzzer use.
+func Parse(data []byte, name string) (*Config, error) {
+	cfg := Default()
+	if err := cfg.parse(data, name); err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+var lineRE = regexp.MustCompile(`line (\d+): `)
+
+func (c *Config) parse(data []byte, name string) error {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	lines := keyLines(&root)
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		// yaml reports type errors by line only; say which key it was.
+		msg := lineRE.ReplaceAllStringFunc(err.Error(), func(m string) string {
+			n, _ := strconv.Atoi(lineRE.FindStringSubmatch(m)[1])
+			if key := lines.keyAt(n); key != "" {
+				return fmt.Sprintf("line %d: %s: ", n, key)
+			}
+			return m
+		})
+		return fmt.Errorf("%s: %s", name, strings.TrimPrefix(msg, "yaml: "))
+	}
+	for key, line := range lines {
+		c.origins[key] = fmt.Sprintf("%s line %d", name, line)
+	}
+	return nil
+}
+
+// keyLines maps every dotted key path in a YAML document to its line.
+type lineIndex map[string]int
+
+func keyLines(root *yaml.Node) lineIndex {
+	idx := lineIndex{}
+	var walk func(n *yaml.Node, prefix string)
+	walk = func(n *yaml.Node, prefix string) {
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				walk(c, prefix)
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				key := n.Content[i].Value
+				if prefix != "" {
+					key = prefix + "." + key
+				}
+				idx[key] = n.Content[i].Line
+				walk(n.Content[i+1], key)
+			}
+		}
+	}
+	walk(root, "")
+	return idx
+}
+
+// keyAt is the deepest key on line n.
+func (idx lineIndex) keyAt(n int) string {
+	best := ""
+	for k, l := range idx {
+		if l == n && strings.Count(k, ".") >= strings.Count(best, ".") {
+			best = k
+		}
+	}
+	return best
+}
+
+// Keys lists every settable key, in declaration order.
+func Keys() []string {
+	var keys []string
+	walkFields(reflect.ValueOf(Default()).Elem(), "", func(key string, _ reflect.Value) { keys = append(keys, key) })
+	return keys
+}
+
+// EnvName is the environment variable that overrides key.
+func EnvName(key string) string {
+	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+}
+
+func (c *Config) applyEnv(lookup func(string) (string, bool)) error {
+	if lookup == nil {
+		return nil
+	}
+	for _, key := range Keys() {
+		if v, ok := lookup(EnvName(key)); ok {
+			if err := c.Set(key, v, EnvName(key)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Set sets one key from its string form, parsed exactly as the YAML value
+// would be.
+func (c *Config) Set(key, value, origin string) error {
+	var target reflect.Value
+	walkFields(reflect.ValueOf(c).Elem(), "", func(k string, v reflect.Value) {
+		if k == key {
+			target = v
+		}
+	})
+	if !target.IsValid() {
+		return fmt.Errorf("%s: unknown key %q", origin, key)
+	}
+	node := &yaml.Node{Kind: yaml.ScalarNode, Value: value}
+	if err := node.Decode(target.Addr().Interface()); err != nil {
+		return fmt.Errorf("%s: %s: %s", origin, key, strings.TrimPrefix(lineRE.ReplaceAllString(err.Error(), ""), "yaml: "))
+	}
+	c.origins[key] = origin
+	return nil
+}
+
+// walkFields calls fn for every leaf field of a struct value, with its dotted
+// YAML key.
+func walkFields(v reflect.Value, prefix string, fn func(key string, field reflect.Value)) {
+	t := v.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := strings.Split(f.Tag.Get("yaml"), ",")[0]
+		if tag == "" || tag == "-" {
+			continue
+		}
+		key := tag
+		if prefix != "" {
+			key = prefix + "." + key
+		}
+		if f.Type.Kind() == reflect.Struct {
+			walkFields(v.Field(i), key, fn)
+			continue
+		}
+		fn(key, v.Field(i))
+	}
+}
+
+// Validate checks values that parse but make no sense.
+func (c *Config) Validate() error {
+	var errs []error
+	check := func(ok bool, key, format string, args ...any) {
+		if !ok {
+			errs = append(errs, fmt.Errorf("%s (%s): %s", key, c.origin(key), fmt.Sprintf(format, args...)))
+		}
+	}
+	_, _, err := net.SplitHostPort(c.Web.ListenAddress)
+	check(err == nil, "web.listen_address", "want host:port, got %q", c.Web.ListenAddress)
+	check(strings.HasPrefix(c.Web.TelemetryPath, "/"), "web.telemetry_path", "must start with /, got %q", c.Web.TelemetryPath)
+	check(slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level), "log.level", "want debug, info, warn or error, got %q", c.Log.Level)
+	check(slices.Contains([]string{"logfmt", "json"}, c.Log.Format), "log.format", "want logfmt or json, got %q", c.Log.Format)
+	check(c.Sidecar.Interval > 0, "sidecar.interval", "must be positive, got %s", c.Sidecar.Interval)
+	check(c.Sidecar.Timeout > 0 && c.Sidecar.Timeout <= c.Sidecar.Interval, "sidecar.timeout", "must be positive and at most sidecar.interval (%s), got %s", c.Sidecar.Interval, c.Sidecar.Timeout)
+	check(c.Sidecar.StaleAfter >= 0, "sidecar.stale_after", "must not be negative, got %s", c.Sidecar.StaleAfter)
+	if c.Sidecar.Endpoint != "" {
+		check(strings.HasPrefix(c.Sidecar.Endpoint, "http://") || strings.HasPrefix(c.Sidecar.Endpoint, "https://"), "sidecar.endpoint", "want an http:// or https:// URL, got %q", c.Sidecar.Endpoint)
+	}
+	check(c.ShutdownTimeout > 0 && time.Duration(c.ShutdownTimeout) < 30*time.Second, "shutdown_timeout", "must be positive and below ECS's default stopTimeout of 30s, got %s", c.ShutdownTimeout)
+	return errors.Join(errs...)
+}
+
+func (c *Config) origin(key string) string {
+	if o, ok := c.origins[key]; ok {
+		return o
+	}
+	return "default"
+}
+
+// SidecarEnabled resolves sidecar.enabled against the environment.
+func (c *Config) SidecarEnabled(lookup func(string) (string, bool)) bool {
+	if c.Sidecar.Enabled != nil {
+		return *c.Sidecar.Enabled
+	}
+	_, ok := lookup("ECS_CONTAINER_METADATA_URI_V4")
+	return ok || c.Sidecar.Endpoint != ""
+}
+
+// Duration is a time.Duration written as in Prometheus configs: 15s, 1m30s, 1d.
+type Duration time.Duration
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("line %d: want a duration such as 15s, got a %s", n.Line, kindName(n.Kind))
+	}
+	v, err := model.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: invalid duration %q (want e.g. 500ms, 15s, 1m)", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML implements yaml.Marshaler.
+func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
+
+func (d Duration) String() string { return model.Duration(d).String() }
+
+func kindName(k yaml.Kind) string {
+	switch k {
+	case yaml.MappingNode:
+		return "mapping"
+	case yaml.SequenceNode:
+		return "sequence"
+	default:
+		return "value"
+	}
+}

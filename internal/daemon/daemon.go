@@ -1,0 +1,157 @@
+// Package daemon wires configuration, collectors, the Store and exporters
+// into one running ecswatch, and shuts it down in order.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/ecswatch/ecswatch/collector"
+	"github.com/ecswatch/ecswatch/collector/taskmeta"
+	"github.com/ecswatch/ecswatch/exporters/prometheus"
+	"github.com/ecswatch/ecswatch/internal/config"
+)
+
+// Daemon is one ecswatch process.
+type Daemon struct {
+	cfg       *config.Config
+	logger    *slog.Logger
+	store     *collector.Store
+	scheduler *collector.Scheduler
+	server    *prometheus.Server
+	listeners []net.Listener
+}
+
+// Option adds to what New builds from the configuration.
+type Option func(*options)
+
+type options struct {
+	jobs   []func(*collector.Store, *slog.Logger) collector.Job
+	lookup func(string) (string, bool)
+}
+
+// WithJob adds a collector built against the daemon's Store; the demo uses it
+// to watch more simulated tasks than the configuration names.
+func WithJob(build func(*collector.Store, *slog.Logger) collector.Job) Option {
+	return func(o *options) { o.jobs = append(o.jobs, build) }
+}
+
+// WithEnv replaces os.LookupEnv, for tests.
+func WithEnv(lookup func(string) (string, bool)) Option {
+	return func(o *options) { o.lookup = lookup }
+}
+
+// New builds a Daemon and opens its listeners, so that a port in use fails
+// here rather than after collection has started.
+func New(cfg *config.Config, logger *slog.Logger, opts ...Option) (*Daemon, error) {
+	o := options{lookup: lookupEnv}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	store := collector.NewStore(nil)
+	var jobs []collector.Job
+	if cfg.SidecarEnabled(o.lookup) {
+		endpoint := cfg.Sidecar.Endpoint
+		if endpoint == "" {
+			endpoint, _ = o.lookup(taskmeta.EnvEndpoint)
+		}
+		if endpoint == "" {
+			return nil, fmt.Errorf("sidecar: enabled but neither sidecar.endpoint nor $%s is set", taskmeta.EnvEndpoint)
+		}
+		client := taskmeta.NewClient(endpoint, time.Duration(cfg.Sidecar.Timeout))
+		jobs = append(jobs, collector.Job{
+			Collector:  taskmeta.New(taskmeta.Name, client, store, logger),
+			Interval:   time.Duration(cfg.Sidecar.Interval),
+			Timeout:    time.Duration(cfg.Sidecar.Timeout),
+			StaleAfter: time.Duration(cfg.Sidecar.StaleAfter),
+		})
+		logger.Info("sidecar collector enabled", "endpoint", endpoint, "interval", cfg.Sidecar.Interval)
+	}
+	for _, build := range o.jobs {
+		jobs = append(jobs, build(store, logger))
+	}
+	if len(jobs) == 0 {
+		logger.Warn("no collector enabled: set " + taskmeta.EnvEndpoint + " or sidecar.endpoint; serving ecswatch's own metrics only")
+	}
+	scheduler := collector.NewScheduler(store, logger, jobs...)
+
+	exp := prometheus.New(store, prometheus.Options{IdentityLabels: cfg.Exporters.Prometheus.IdentityLabels})
+	reg, err := prometheus.NewRegistry(exp)
+	if err != nil {
+		return nil, err
+	}
+	srvCfg := prometheus.ServerConfig{
+		ListenAddresses: []string{cfg.Web.ListenAddress},
+		WebConfigFile:   cfg.Web.ConfigFile,
+		TelemetryPath:   cfg.Web.TelemetryPath,
+		Ready:           scheduler.Ready,
+	}
+	handler, err := prometheus.NewHandler(reg, srvCfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	server := prometheus.NewServer(handler, srvCfg, logger)
+	listeners, err := server.Listen()
+	if err != nil {
+		return nil, err
+	}
+	return &Daemon{cfg: cfg, logger: logger, store: store, scheduler: scheduler, server: server, listeners: listeners}, nil
+}
+
+// Addrs are the addresses the daemon serves on, resolved (useful with :0).
+func (d *Daemon) Addrs() []net.Addr {
+	addrs := make([]net.Addr, len(d.listeners))
+	for i, l := range d.listeners {
+		addrs[i] = l.Addr()
+	}
+	return addrs
+}
+
+// Store is the daemon's Store.
+func (d *Daemon) Store() *collector.Store { return d.store }
+
+// Run collects and serves until ctx is cancelled, then shuts down within
+// shutdown_timeout: one last collection (so that a sidecar records the exit
+// code of the container whose end is stopping the task), then the HTTP
+// server drains, so a final scrape can still fetch it.
+func (d *Daemon) Run(ctx context.Context) error {
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- d.server.Serve(d.listeners) }()
+
+	runCtx, stopCollectors := context.WithCancel(ctx)
+	collectorsDone := make(chan struct{})
+	go func() {
+		defer close(collectorsDone)
+		d.scheduler.Run(runCtx)
+	}()
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-serveErr:
+		if err != nil {
+			err = fmt.Errorf("serve: %w", err)
+		}
+	}
+	stopCollectors()
+	<-collectorsDone
+
+	budget := time.Duration(d.cfg.ShutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), budget)
+	defer cancel()
+	d.logger.Info("shutting down", "budget", budget)
+	d.scheduler.RunOnce(shutdownCtx)
+	if serr := d.server.Shutdown(shutdownCtx); serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		err = errors.Join(err, fmt.Errorf("shutdown: %w", serr))
+	}
+	d.logger.Info("stopped")
+	return err
+}
+
+func lookupEnv(key string) (string, bool) { return os.LookupEnv(key) }
