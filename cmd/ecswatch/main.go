@@ -168,6 +168,6 @@ func demo(f flags, stderr io.Writer) int {
 		}
 	})
 	fmt.Fprintf(stderr, "demo: simulated task metadata endpoints at %s (Fargate) and %s (EC2); the worker container is OOM-killed after %s, then every %s\n",
-		fargate.URL, ec2.URL, sim.FirstOOM, sim.OOMPeriod)
+		fargate.URL, ec2.URL, sim.DefaultSchedule.FirstOOM, sim.DefaultSchedule.Period)
 	return serve(base, f, stderr, []daemon.Option{ec2Job})
 }

@@ -66,13 +66,30 @@ func (c *Client) Task(ctx context.Context) (*taskResponse, error) {
 	return &tr, nil
 }
 
-// TaskStats fetches /task/stats: Docker stats keyed by Docker ID.
-func (c *Client) TaskStats(ctx context.Context) (map[string]*statsResponse, error) {
-	var stats map[string]*statsResponse
+// TaskStats fetches /task/stats: Docker stats keyed by Docker ID, each
+// still undecoded so that one malformed container cannot hide the others.
+func (c *Client) TaskStats(ctx context.Context) (map[string]json.RawMessage, error) {
+	var stats map[string]json.RawMessage
 	if err := c.get(ctx, "/task/stats", &stats); err != nil {
 		return nil, err
 	}
 	return stats, nil
+}
+
+// decodeStats decodes each container's stats. A container whose entry does
+// not decode is left out and named in the returned error.
+func decodeStats(raw map[string]json.RawMessage) (map[string]*statsResponse, error) {
+	out := make(map[string]*statsResponse, len(raw))
+	var errs []error
+	for id, msg := range raw {
+		var st *statsResponse
+		if err := json.Unmarshal(msg, &st); err != nil {
+			errs = append(errs, fmt.Errorf("stats of container %s: %w", id, err))
+			continue
+		}
+		out[id] = st
+	}
+	return out, errors.Join(errs...)
 }
 
 func (c *Client) get(ctx context.Context, path string, v any) error {

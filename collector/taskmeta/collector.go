@@ -2,6 +2,7 @@ package taskmeta
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"time"
@@ -50,16 +51,18 @@ func New(name string, client *Client, store *collector.Store, logger *slog.Logge
 func (c *Collector) Name() string { return c.name }
 
 // Collect fetches /task and /task/stats concurrently and publishes the task.
-// On any error nothing is published, so the Store keeps the last good task.
+// If either request fails nothing is published, so the Store keeps the last
+// good task. A container whose stats alone are malformed is published
+// without stats, and the run still reports the error.
 func (c *Collector) Collect(ctx context.Context) error {
 	var (
-		stats    map[string]*statsResponse
+		rawStats map[string]json.RawMessage
 		statsErr error
 		done     = make(chan struct{})
 	)
 	go func() {
 		defer close(done)
-		stats, statsErr = c.client.TaskStats(ctx)
+		rawStats, statsErr = c.client.TaskStats(ctx)
 	}()
 	tr, err := c.client.Task(ctx)
 	<-done
@@ -69,9 +72,13 @@ func (c *Collector) Collect(ctx context.Context) error {
 	if statsErr != nil {
 		return fmt.Errorf("task stats: %w", statsErr)
 	}
+	stats, partial := decodeStats(rawStats)
 	t := translate(tr, stats)
 	c.track(t, tr)
 	c.store.SetTasks(c.name, []*collector.Task{t})
+	if partial != nil {
+		return fmt.Errorf("task stats: %w", partial)
+	}
 	return nil
 }
 

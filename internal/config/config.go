@@ -157,24 +157,23 @@ func (c *Config) parse(data []byte, name string) error {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
-		// yaml reports type errors by line only; say which key it was.
-		msg := lineRE.ReplaceAllStringFunc(err.Error(), func(m string) string {
-			n, _ := strconv.Atoi(lineRE.FindStringSubmatch(m)[1])
-			if key := lines.keyAt(n); key != "" {
-				return fmt.Sprintf("line %d: %s: ", n, key)
-			}
-			return m
-		})
-		return fmt.Errorf("%s: %s", name, strings.TrimPrefix(msg, "yaml: "))
+		// yaml reports errors by line only; say which key it was.
+		return fmt.Errorf("%s: %s", name, strings.TrimPrefix(lines.annotate(err.Error()), "yaml: "))
 	}
 	for key, line := range lines {
-		c.origins[key] = fmt.Sprintf("%s line %d", name, line)
+		c.origins[key] = fmt.Sprintf("%s line %d", name, line.keyLine)
 	}
 	return nil
 }
 
-// keyLines maps every dotted key path in a YAML document to its line.
-type lineIndex map[string]int
+// lineIndex records, for every dotted key path in a YAML document, where
+// its key and its value are.
+type lineIndex map[string]keyPos
+
+type keyPos struct {
+	keyLine, valueLine int
+	collection         bool // the value is a mapping or a sequence
+}
 
 func keyLines(root *yaml.Node) lineIndex {
 	idx := lineIndex{}
@@ -187,12 +186,13 @@ func keyLines(root *yaml.Node) lineIndex {
 			}
 		case yaml.MappingNode:
 			for i := 0; i+1 < len(n.Content); i += 2 {
-				key := n.Content[i].Value
+				k, v := n.Content[i], n.Content[i+1]
+				key := k.Value
 				if prefix != "" {
 					key = prefix + "." + key
 				}
-				idx[key] = n.Content[i].Line
-				walk(n.Content[i+1], key)
+				idx[key] = keyPos{keyLine: k.Line, valueLine: v.Line, collection: v.Kind == yaml.MappingNode || v.Kind == yaml.SequenceNode}
+				walk(v, key)
 			}
 		}
 	}
@@ -200,15 +200,37 @@ func keyLines(root *yaml.Node) lineIndex {
 	return idx
 }
 
-// keyAt is the deepest key on line n.
-func (idx lineIndex) keyAt(n int) string {
-	best := ""
-	for k, l := range idx {
-		if l == n && strings.Count(k, ".") >= strings.Count(best, ".") {
-			best = k
+// annotate adds the key path to each "line N: " of a yaml error message.
+// yaml reports an unknown field at its key's line, and a bad value at the
+// line where the value starts; the message says whether that value is a
+// mapping or sequence, which tells a key from the keys nested in its value.
+func (idx lineIndex) annotate(msg string) string {
+	lines := strings.Split(msg, "\n")
+	for i, l := range lines {
+		m := lineRE.FindStringSubmatchIndex(l)
+		if m == nil {
+			continue
+		}
+		n, _ := strconv.Atoi(l[m[2]:m[3]])
+		rest := l[m[1]:]
+		unknown := strings.Contains(rest, "not found in type")
+		collection := strings.Contains(rest, "!!map") || strings.Contains(rest, "!!seq") ||
+			strings.Contains(rest, "got a mapping") || strings.Contains(rest, "got a sequence")
+		best := ""
+		for k, p := range idx {
+			match := p.keyLine == n
+			if !unknown {
+				match = p.valueLine == n && p.collection == collection
+			}
+			if match && (best == "" || strings.Count(k, ".") > strings.Count(best, ".")) {
+				best = k
+			}
+		}
+		if best != "" {
+			lines[i] = l[:m[1]] + best + ": " + rest
 		}
 	}
-	return best
+	return strings.Join(lines, "\n")
 }
 
 // Keys lists every settable key, in declaration order.

@@ -27,13 +27,17 @@ const (
 	EC2
 )
 
-// The OOM schedule of the worker container: it is killed FirstOOM after the
-// start, then every OOMPeriod, and ECS restarts it RestartDelay later.
-const (
-	FirstOOM     = 20 * time.Second
-	OOMPeriod    = 3 * time.Minute
-	RestartDelay = 8 * time.Second
-)
+// Schedule is when the worker container is OOM-killed: FirstOOM after the
+// start, then every Period, and ECS restarts it RestartDelay after each kill.
+type Schedule struct {
+	FirstOOM     time.Duration
+	Period       time.Duration
+	RestartDelay time.Duration
+}
+
+// DefaultSchedule is the demo's: the first kill within half a minute, then
+// one every few minutes.
+var DefaultSchedule = Schedule{FirstOOM: 20 * time.Second, Period: 3 * time.Minute, RestartDelay: 8 * time.Second}
 
 const mib = 1 << 20
 
@@ -41,9 +45,10 @@ const mib = 1 << 20
 // three containers: app (essential), worker (non-essential, restart policy,
 // OOM-killed on a schedule) and log-router (a small sidecar).
 type TaskSim struct {
-	variant Variant
-	now     func() time.Time
-	start   time.Time
+	variant  Variant
+	now      func() time.Time
+	start    time.Time
+	schedule Schedule
 
 	mu       sync.Mutex
 	failMode FailMode
@@ -69,7 +74,13 @@ func NewTaskSim(v Variant, now func() time.Time) *TaskSim {
 	if now == nil {
 		now = time.Now
 	}
-	return &TaskSim{variant: v, now: now, start: now()}
+	return &TaskSim{variant: v, now: now, start: now(), schedule: DefaultSchedule}
+}
+
+// WithSchedule replaces the OOM schedule; call it before serving.
+func (s *TaskSim) WithSchedule(sch Schedule) *TaskSim {
+	s.schedule = sch
+	return s
 }
 
 // SetFailMode switches the endpoint into (or out of) a failure mode.
@@ -151,20 +162,19 @@ func (s *TaskSim) containers() []container {
 // workerPhase says where the worker is in its OOM cycle at elapsed time e:
 // whether it runs, when its current (or last) run started, when it was last
 // killed, and how many times it has been restarted.
-func workerPhase(e time.Duration) (running bool, startedAt, killedAt time.Duration, restarts int) {
-	if e < FirstOOM {
+func (sch Schedule) workerPhase(e time.Duration) (running bool, startedAt, killedAt time.Duration, restarts int) {
+	if e < sch.FirstOOM {
 		return true, 0, -1, 0
 	}
-	k := int((e - FirstOOM) / OOMPeriod) // kills before the latest one
-	killedAt = FirstOOM + time.Duration(k)*OOMPeriod
-	restarts = k
-	if e < killedAt+RestartDelay {
+	k := int((e - sch.FirstOOM) / sch.Period) // kills before the latest one
+	killedAt = sch.FirstOOM + time.Duration(k)*sch.Period
+	if e < killedAt+sch.RestartDelay {
 		if k == 0 {
 			return false, 0, killedAt, 0
 		}
-		return false, FirstOOM + time.Duration(k-1)*OOMPeriod + RestartDelay, killedAt, restarts
+		return false, killedAt - sch.Period + sch.RestartDelay, killedAt, k
 	}
-	return true, killedAt + RestartDelay, killedAt, restarts + 1
+	return true, killedAt + sch.RestartDelay, killedAt, k + 1
 }
 
 func (s *TaskSim) identity() (cluster, clusterARN, taskARN, family, revision string) {
@@ -205,7 +215,7 @@ func (s *TaskSim) Task() map[string]any {
 			m["Limits"] = map[string]any{"CPU": c.cpuUnits, "Memory": c.memoryMiB}
 		}
 		if c.ooms {
-			running, startedAt, killedAt, restarts := workerPhase(e)
+			running, startedAt, killedAt, restarts := s.schedule.workerPhase(e)
 			m["StartedAt"] = at(startedAt)
 			m["RestartCount"] = restarts
 			if !running {
@@ -253,7 +263,7 @@ func (s *TaskSim) Stats() map[string]any {
 		since := e // how long the current container process has run
 		memMiB := c.memBaseMiB + 20*math.Sin(e.Seconds()/30+float64(i))
 		if c.ooms {
-			running, startedAt, killedAt, _ := workerPhase(e)
+			running, startedAt, killedAt, _ := s.schedule.workerPhase(e)
 			if !running {
 				if s.variant == EC2 {
 					out[c.dockerID] = map[string]any{}
@@ -264,9 +274,9 @@ func (s *TaskSim) Stats() map[string]any {
 			}
 			since = e - startedAt
 			// Grows linearly to its limit at the next kill.
-			nextKill := FirstOOM
+			nextKill := s.schedule.FirstOOM
 			if killedAt >= 0 {
-				nextKill = killedAt + OOMPeriod
+				nextKill = killedAt + s.schedule.Period
 			}
 			frac := since.Seconds() / (nextKill - startedAt).Seconds()
 			memMiB = c.memBaseMiB + frac*(float64(c.memoryMiB)*0.97-c.memBaseMiB)

@@ -1,0 +1,213 @@
+package taskmeta
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/ecswatch/ecswatch/collector"
+	"github.com/ecswatch/ecswatch/internal/golden"
+)
+
+// serveFixture serves testdata/<name>/task.json and stats.json as the
+// metadata endpoint would.
+func serveFixture(t *testing.T, dir string) *httptest.Server {
+	t.Helper()
+	mux := http.NewServeMux()
+	for path, file := range map[string]string{"/task": "task.json", "/task/stats": "stats.json"} {
+		body, err := os.ReadFile(filepath.Join(dir, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mux.HandleFunc("GET "+path, func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write(body)
+		})
+	}
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func collectOnce(t *testing.T, url string) *collector.Task {
+	t.Helper()
+	store := collector.NewStore(nil)
+	c := New(Name, NewClient(url, time.Second), store, slog.New(slog.DiscardHandler))
+	if err := c.Collect(t.Context()); err != nil {
+		t.Fatalf("Collect: %v", err)
+	}
+	tasks := store.Snapshot().Tasks
+	if len(tasks) != 1 {
+		t.Fatalf("got %d tasks, want 1", len(tasks))
+	}
+	return tasks[0]
+}
+
+// TestGolden pins every value the collector derives from each fixture shape:
+// Fargate cgroup v1 (awsvpc, null stats), EC2 cgroup v2 bridge ({} stats,
+// pause container), containers with no stats yet, and a task without limits.
+func TestGolden(t *testing.T) {
+	t.Parallel()
+	dirs, err := filepath.Glob("testdata/*")
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no fixtures: %v", err)
+	}
+	for _, dir := range dirs {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			t.Parallel()
+			task := collectOnce(t, serveFixture(t, dir).URL)
+			got, err := json.MarshalIndent(task, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden.Assert(t, filepath.Join(dir, "want.json"), append(got, '\n'))
+		})
+	}
+}
+
+// TestRules checks the rules DESIGN.md lists, independently of the golden
+// files, so a careless -update cannot bless a wrong value.
+func TestRules(t *testing.T) {
+	t.Parallel()
+	const mb = 1 << 20
+	fargate := collectOnce(t, serveFixture(t, "testdata/fargate_cgroupv1").URL)
+	ec2 := collectOnce(t, serveFixture(t, "testdata/ec2_cgroupv2_bridge").URL)
+	pending := collectOnce(t, serveFixture(t, "testdata/no_stats_yet").URL)
+	unlimited := collectOnce(t, serveFixture(t, "testdata/no_limits").URL)
+
+	byName := func(task *collector.Task, name string) *collector.Container {
+		for i := range task.Containers {
+			if task.Containers[i].Name == name {
+				return &task.Containers[i]
+			}
+		}
+		t.Fatalf("no container %q in %s", name, task.Family)
+		return nil
+	}
+	tests := []struct {
+		name      string
+		got, want float64
+	}{
+		{"v1 working set = usage - total_inactive_file", byName(fargate, "api").Stats.MemoryWorkingSetBytes, 127934464 - 52383744},
+		{"v2 working set = usage - inactive_file", byName(ec2, "app").Stats.MemoryWorkingSetBytes, 265249280 - 17641472},
+		{"working set floors at 0", byName(pending, "init").Stats.MemoryWorkingSetBytes, 0},
+		{"v1 page cache = cache", byName(fargate, "api").Stats.MemoryCacheBytes, 85426176},
+		{"v2 page cache = file", byName(ec2, "app").Stats.MemoryCacheBytes, 25296896},
+		{"unlimited cgroup falls back to task limit", byName(fargate, "api").Stats.MemoryLimitBytes, 1024 * mb},
+		{"unlimited cgroup falls back to container limit", byName(fargate, "envoy").Stats.MemoryLimitBytes, 128 * mb},
+		{"v2 cgroup limit used as is", byName(ec2, "web").Stats.MemoryLimitBytes, 536870912},
+		{"no limit anywhere", byName(unlimited, "agent").Stats.MemoryLimitBytes, 0},
+		{"CPU seconds from nanoseconds", byName(fargate, "api").Stats.CPUUsageSeconds, 0.932439492},
+		{"throttled seconds", byName(ec2, "app").Stats.CPUThrottledSeconds, 0.041},
+		{"container CPU units to vCPUs", byName(ec2, "app").CPULimitVCPUs, 1},
+		{"task CPU already in vCPUs", fargate.CPULimitVCPUs, 0.5},
+		{"task memory MiB to bytes", fargate.MemoryLimitBytes, 1024 * mb},
+		{"v1 blkio sums Read rows of all devices", byName(fargate, "api").Stats.BlockReadBytes, 23793664 + 4096},
+		{"v1 blkio ignores Total and Sync", byName(fargate, "api").Stats.BlockWriteBytes, 1048576},
+		{"v2 blkio lowercase ops", byName(ec2, "web").Stats.BlockReadBytes, 99926016},
+		{"ephemeral storage MiB to bytes", fargate.EphemeralStorageUsedBytes, 427 * mb},
+		{"image pull duration", fargate.ImagePullDuration().Seconds(), 12.25},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("%s: got %v, want %v", tt.name, tt.got, tt.want)
+		}
+	}
+
+	// awsvpc: the shared interface once per task, none per container.
+	if len(fargate.Networks) != 1 || fargate.Networks[0].Interface != "eth1" || fargate.Networks[0].RxBytes != 129045374 {
+		t.Errorf("awsvpc task networks = %+v, want eth1 once", fargate.Networks)
+	}
+	if n := byName(fargate, "api").Stats.Networks; n != nil {
+		t.Errorf("awsvpc container networks = %+v, want none", n)
+	}
+	// bridge: each container its own eth0, none at task level.
+	if len(ec2.Networks) != 0 || byName(ec2, "app").Stats.Networks[0].RxBytes != 101869 || byName(ec2, "web").Stats.Networks[0].RxBytes != 45368 {
+		t.Errorf("bridge networks wrong: task %+v", ec2.Networks)
+	}
+	// The pause container is plumbing.
+	if len(ec2.Containers) != 3 {
+		t.Errorf("EC2 task has %d containers, want 3 without the pause container", len(ec2.Containers))
+	}
+	// Stopped containers: null and {} both mean no stats.
+	if byName(fargate, "migrate").Stats != nil || byName(ec2, "warmup").Stats != nil {
+		t.Error("stopped containers must have no stats")
+	}
+	if byName(pending, "report").Stats != nil || byName(pending, "uploader").Stats != nil {
+		t.Error("containers not started yet must have no stats")
+	}
+	if c := byName(pending, "report"); c.State != collector.StatePending {
+		t.Errorf("PULLED container state = %s, want PENDING", c.State)
+	}
+	if ec2.Cluster != "orders" || fargate.Cluster != "payments" || fargate.ClusterARN == "" {
+		t.Errorf("cluster names: %q %q (ARN %q)", ec2.Cluster, fargate.Cluster, fargate.ClusterARN)
+	}
+	if fargate.ID != "0a1b2c3d4e5f40718293a4b5c6d7e8f9" || ec2.Service != "orders-web" {
+		t.Errorf("identity: id %q service %q", fargate.ID, ec2.Service)
+	}
+}
+
+// TestCollectErrors feeds the collector every kind of bad answer: it must
+// return an error that says what went wrong and publish nothing.
+func TestCollectErrors(t *testing.T) {
+	t.Parallel()
+	good, _ := os.ReadFile("testdata/fargate_cgroupv1/task.json")
+	tests := []struct {
+		name    string
+		handler http.HandlerFunc
+		want    string
+	}{
+		{"500", func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "boom", 500) }, "500 Internal Server Error"},
+		{"html", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("<html>oops</html>")) }, `decode "<html>oops</html>"`},
+		{"truncated", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(good[:len(good)/2]) }, "unexpected end of JSON input"},
+		{"no task arn", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(`{}`)) }, "response has no TaskARN"},
+		{"wrong type", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(`[1,2]`)) }, "cannot unmarshal array"},
+		{"huge", func(w http.ResponseWriter, _ *http.Request) {
+			_, _ = w.Write(bytes.Repeat([]byte(" "), DefaultMaxResponseBytes+10))
+		}, "response too large"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(tt.handler)
+			defer srv.Close()
+			store := collector.NewStore(nil)
+			err := New(Name, NewClient(srv.URL, time.Second), store, slog.New(slog.DiscardHandler)).Collect(t.Context())
+			if err == nil || !bytes.Contains([]byte(err.Error()), []byte(tt.want)) {
+				t.Fatalf("err = %v, want it to contain %q", err, tt.want)
+			}
+			if n := len(store.Snapshot().Tasks); n != 0 {
+				t.Errorf("published %d tasks after an error", n)
+			}
+		})
+	}
+
+	t.Run("timeout", func(t *testing.T) {
+		t.Parallel()
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			<-r.Context().Done()
+		}))
+		defer srv.Close()
+		err := New(Name, NewClient(srv.URL, 50*time.Millisecond), collector.NewStore(nil), slog.New(slog.DiscardHandler)).Collect(t.Context())
+		if err == nil {
+			t.Fatal("want a timeout error")
+		}
+	})
+	t.Run("down", func(t *testing.T) {
+		t.Parallel()
+		srv := httptest.NewServer(http.NotFoundHandler())
+		url := srv.URL
+		srv.Close()
+		err := New(Name, NewClient(url, time.Second), collector.NewStore(nil), slog.New(slog.DiscardHandler)).Collect(context.Background())
+		if err == nil || !bytes.Contains([]byte(err.Error()), []byte("connection refused")) {
+			t.Fatalf("err = %v, want connection refused", err)
+		}
+	})
+}

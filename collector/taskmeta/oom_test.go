@@ -1,0 +1,193 @@
+package taskmeta
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ecswatch/ecswatch/collector"
+	"github.com/ecswatch/ecswatch/internal/sim"
+)
+
+// fakeClock is a settable clock shared by the simulator and the test.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func worker(t *testing.T, store *collector.Store) collector.Container {
+	t.Helper()
+	for _, c := range store.Snapshot().Tasks[0].Containers {
+		if c.Name == "worker" {
+			return c
+		}
+	}
+	t.Fatal("no worker container")
+	return collector.Container{}
+}
+
+// TestOOMKillsAcrossPolls walks the simulated worker through two OOM kills
+// and restarts, polling every 2s, in both cgroup variants: each kill counts
+// once however many polls see the stopped container.
+func TestOOMKillsAcrossPolls(t *testing.T) {
+	t.Parallel()
+	for _, v := range []sim.Variant{sim.Fargate, sim.EC2} {
+		clock := &fakeClock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
+		srv := httptest.NewServer(sim.NewTaskSim(v, clock.now).Handler())
+		defer srv.Close()
+		store := collector.NewStore(nil)
+		c := New(Name, NewClient(srv.URL, time.Second), store, slog.New(slog.DiscardHandler))
+
+		sch := sim.DefaultSchedule
+		checkpoints := []struct {
+			at       time.Duration
+			oomKills uint64
+			restarts uint64
+			state    collector.ContainerState
+		}{
+			{sch.FirstOOM - time.Second, 0, 0, collector.StateRunning},
+			{sch.FirstOOM + time.Second, 1, 0, collector.StateStopped},
+			{sch.FirstOOM + sch.RestartDelay + time.Second, 1, 1, collector.StateRunning},
+			{sch.FirstOOM + sch.Period + time.Second, 2, 1, collector.StateStopped},
+			{sch.FirstOOM + sch.Period + sch.RestartDelay + time.Second, 2, 2, collector.StateRunning},
+		}
+		var elapsed time.Duration
+		for _, cp := range checkpoints {
+			for ; elapsed <= cp.at; elapsed += 2 * time.Second {
+				if err := c.Collect(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+				clock.advance(2 * time.Second)
+			}
+			w := worker(t, store)
+			if w.OOMKills != cp.oomKills || w.Restarts != cp.restarts || w.State != cp.state {
+				t.Errorf("variant %d at %s: oom=%d restarts=%d state=%s, want %d %d %s",
+					v, cp.at, w.OOMKills, w.Restarts, w.State, cp.oomKills, cp.restarts, cp.state)
+			}
+		}
+	}
+}
+
+// TestExit137Heuristic pins the rule that tells an OOM kill from ECS's own
+// SIGKILL after stopTimeout.
+func TestExit137Heuristic(t *testing.T) {
+	t.Parallel()
+	type poll struct {
+		taskDesired, known string
+		exit               int // -1: none
+		finished           string
+		restartCount       int // -1: not reported
+		started            string
+	}
+	tests := []struct {
+		name         string
+		polls        []poll
+		wantOOM      uint64
+		wantRestarts uint64
+	}{
+		{"killed while ECS wanted it running", []poll{
+			{"RUNNING", "RUNNING", -1, "", -1, "10:00:00"},
+			{"RUNNING", "STOPPED", 137, "10:01:00", -1, "10:00:00"},
+			{"RUNNING", "STOPPED", 137, "10:01:00", -1, "10:00:00"},
+		}, 1, 0},
+		{"essential container OOM stops the task: last poll had ECS wanting it", []poll{
+			{"RUNNING", "RUNNING", -1, "", -1, "10:00:00"},
+			{"STOPPED", "STOPPED", 137, "10:01:00", -1, "10:00:00"},
+		}, 1, 0},
+		{"SIGKILL after stopTimeout while ECS stops the task", []poll{
+			{"RUNNING", "RUNNING", -1, "", -1, "10:00:00"},
+			{"STOPPED", "RUNNING", -1, "", -1, "10:00:00"},
+			{"STOPPED", "STOPPED", 137, "10:01:30", -1, "10:00:00"},
+		}, 0, 0},
+		{"exit 1 is no OOM", []poll{
+			{"RUNNING", "RUNNING", -1, "", -1, "10:00:00"},
+			{"RUNNING", "STOPPED", 1, "10:01:00", -1, "10:00:00"},
+		}, 0, 0},
+		{"restarted between polls without RestartCount", []poll{
+			{"RUNNING", "RUNNING", -1, "", -1, "10:00:00"},
+			{"RUNNING", "STOPPED", 137, "10:01:00", -1, "10:00:00"},
+			{"RUNNING", "RUNNING", -1, "", -1, "10:01:10"},
+			{"RUNNING", "STOPPED", 137, "10:02:00", -1, "10:01:10"},
+		}, 2, 1},
+		{"agent RestartCount wins", []poll{
+			{"RUNNING", "RUNNING", -1, "", 3, "10:00:00"},
+		}, 0, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var mu sync.Mutex
+			i := 0
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				p := tt.polls[min(i, len(tt.polls)-1)]
+				mu.Unlock()
+				if strings.HasSuffix(r.URL.Path, "/stats") {
+					_, _ = w.Write([]byte(`{}`))
+					return
+				}
+				c := map[string]any{"Name": "app", "DockerId": "d1", "Type": "NORMAL", "DesiredStatus": "RUNNING", "KnownStatus": p.known,
+					"StartedAt": "2026-03-02T" + p.started + "Z"}
+				if p.exit >= 0 {
+					c["ExitCode"] = p.exit
+					c["FinishedAt"] = "2026-03-02T" + p.finished + "Z"
+				}
+				if p.restartCount >= 0 {
+					c["RestartCount"] = p.restartCount
+				}
+				_ = json.NewEncoder(w).Encode(map[string]any{"TaskARN": "arn:aws:ecs:us-east-1:1:task/c/t1", "DesiredStatus": p.taskDesired, "Containers": []any{c}})
+			}))
+			defer srv.Close()
+			store := collector.NewStore(nil)
+			c := New(Name, NewClient(srv.URL, time.Second), store, slog.New(slog.DiscardHandler))
+			for range tt.polls {
+				if err := c.Collect(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+				mu.Lock()
+				i++
+				mu.Unlock()
+			}
+			got := store.Snapshot().Tasks[0].Containers[0]
+			if got.OOMKills != tt.wantOOM || got.Restarts != tt.wantRestarts {
+				t.Errorf("oom=%d restarts=%d, want %d %d", got.OOMKills, got.Restarts, tt.wantOOM, tt.wantRestarts)
+			}
+		})
+	}
+}
+
+// TestPartialStats: one container's malformed stats leave the others
+// reported, and the run still says something was wrong.
+func TestPartialStats(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/stats") {
+			_, _ = w.Write([]byte(`{"good": {"read": "2026-03-02T10:00:00Z", "memory_stats": {"usage": 100}}, "bad": {"memory_stats": {"usage": -5}}}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"TaskARN": "arn:aws:ecs:us-east-1:1:task/c/t1", "Containers": [
+			{"Name": "a", "DockerId": "good", "KnownStatus": "RUNNING"}, {"Name": "b", "DockerId": "bad", "KnownStatus": "RUNNING"}]}`))
+	}))
+	defer srv.Close()
+	store := collector.NewStore(nil)
+	err := New(Name, NewClient(srv.URL, time.Second), store, slog.New(slog.DiscardHandler)).Collect(t.Context())
+	if err == nil || !strings.Contains(err.Error(), "stats of container bad") {
+		t.Fatalf("err = %v, want it to name container bad", err)
+	}
+	cs := store.Snapshot().Tasks[0].Containers
+	if cs[0].Stats == nil || cs[0].Stats.MemoryUsageBytes != 100 || cs[1].Stats != nil {
+		t.Errorf("containers = %+v, want a with stats and b without", cs)
+	}
+}

@@ -1,0 +1,196 @@
+package prometheus
+
+import (
+	"bytes"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
+
+	"github.com/ecswatch/ecswatch/collector"
+	"github.com/ecswatch/ecswatch/internal/golden"
+	"github.com/ecswatch/ecswatch/internal/promtest"
+)
+
+type staticSource struct{ snap *collector.Snapshot }
+
+func (s staticSource) Snapshot() *collector.Snapshot { return s.snap }
+
+// fixture is a snapshot with one task of each network shape: Fargate awsvpc
+// (interfaces once per task) and EC2 bridge (interfaces per container), with
+// a running container, a stopped one and one without stats.
+func fixture() *collector.Snapshot {
+	start := time.Date(2026, 3, 2, 9, 59, 40, 0, time.UTC)
+	net := func(iface string, n float64) []collector.NetworkStats {
+		return []collector.NetworkStats{{Interface: iface, RxBytes: 1000 * n, RxPackets: 10 * n, RxErrors: 1, RxDropped: 2, TxBytes: 500 * n, TxPackets: 5 * n, TxErrors: 3, TxDropped: 4}}
+	}
+	return &collector.Snapshot{
+		Time: start.Add(time.Hour),
+		Tasks: []*collector.Task{
+			{
+				ARN: "arn:aws:ecs:us-east-1:111122223333:task/payments/0a1b2c", ID: "0a1b2c", Cluster: "payments",
+				Family: "payments-api", Revision: "17", DesiredStatus: "RUNNING", KnownStatus: "RUNNING",
+				LaunchType: "FARGATE", NetworkMode: "awsvpc", AvailabilityZone: "us-east-1b",
+				CPULimitVCPUs: 0.5, MemoryLimitBytes: 1 << 30,
+				HasEphemeralStorage: true, EphemeralStorageUsedBytes: 427 << 20, EphemeralStorageReservedBytes: 20496 << 20,
+				PullStartedAt: start, PullStoppedAt: start.Add(12250 * time.Millisecond),
+				Networks: net("eth1", 7),
+				Containers: []collector.Container{
+					{Name: "api", DockerID: "0a1b2c-1", Image: "payments-api:2.3.1", State: collector.StateRunning, CPULimitVCPUs: 0.25,
+						Stats: &collector.ContainerStats{CPUUsageSeconds: 12.5, CPUThrottledSeconds: 0.25, MemoryUsageBytes: 3e8, MemoryWorkingSetBytes: 2e8,
+							MemoryCacheBytes: 1e8, MemoryLimitBytes: 1 << 30, BlockReadBytes: 4096, BlockWriteBytes: 8192}},
+					{Name: "migrate", DockerID: "0a1b2c-2", Image: "payments-api:2.3.1", State: collector.StateStopped, HasExitCode: true},
+				},
+			},
+			{
+				ARN: "arn:aws:ecs:eu-central-1:444455556666:task/orders/5d1e2f", ID: "5d1e2f", Cluster: "orders", Service: "orders-web",
+				Family: "orders-web", Revision: "203", DesiredStatus: "RUNNING", KnownStatus: "RUNNING",
+				LaunchType: "EC2", NetworkMode: "bridge", AvailabilityZone: "eu-central-1a",
+				Containers: []collector.Container{
+					{Name: "app", DockerID: "01cf", Image: "orders:9.1.0", State: collector.StateRunning, CPULimitVCPUs: 1, MemoryReservationBytes: 1 << 30, Restarts: 2, OOMKills: 1,
+						Stats: &collector.ContainerStats{CPUUsageSeconds: 2.5, MemoryUsageBytes: 265249280, MemoryWorkingSetBytes: 247607808, MemoryLimitBytes: 1 << 30,
+							HasPIDs: true, PIDs: 33, Networks: net("eth0", 3)}},
+					{Name: "warmup", DockerID: "213e", Image: "alpine:3.20", State: collector.StatePending},
+				},
+			},
+		},
+		Collectors: []collector.CollectorHealth{
+			{Name: "taskmeta", Up: true, LastDuration: 3 * time.Millisecond, Errors: 2, LastSuccess: start.Add(time.Hour)},
+		},
+	}
+}
+
+func render(t testing.TB, e *Exporter) []byte {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(e)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatalf("gather: %v", err)
+	}
+	var buf bytes.Buffer
+	enc := expfmt.NewEncoder(&buf, expfmt.NewFormat(expfmt.TypeTextPlain))
+	for _, mf := range mfs {
+		if err := enc.Encode(mf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return buf.Bytes()
+}
+
+func TestGolden(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		file string
+		opts Options
+	}{
+		{"testdata/metrics.prom", Options{IdentityLabels: true}},
+		{"testdata/metrics_no_identity.prom", Options{IdentityLabels: false}},
+	} {
+		t.Run(tt.file, func(t *testing.T) {
+			t.Parallel()
+			got := render(t, New(staticSource{fixture()}, tt.opts))
+			golden.Assert(t, tt.file, got)
+			promtest.CheckMetrics(t, got)
+		})
+	}
+}
+
+func TestEmptySnapshot(t *testing.T) {
+	t.Parallel()
+	got := render(t, New(staticSource{&collector.Snapshot{}}, Options{IdentityLabels: true}))
+	if len(got) != 0 {
+		t.Errorf("empty snapshot rendered:\n%s", got)
+	}
+}
+
+// TestHandler checks the endpoints and that TLS/auth-free defaults serve.
+func TestHandler(t *testing.T) {
+	t.Parallel()
+	reg, err := NewRegistry(New(staticSource{fixture()}, Options{IdentityLabels: true}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ready := false
+	h, err := NewHandler(reg, ServerConfig{Ready: func() bool { return ready }}, discardLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(path string) (int, string) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		return rec.Code, rec.Body.String()
+	}
+	if code, body := get("/metrics"); code != 200 || !strings.Contains(body, "ecswatch_build_info{") || !strings.Contains(body, `ecs_container_oom_kills_total{container_name="app"`) {
+		t.Errorf("/metrics: %d\n%s", code, body)
+	}
+	if code, _ := get("/healthz"); code != 200 {
+		t.Errorf("/healthz: %d", code)
+	}
+	if code, _ := get("/readyz"); code != 503 {
+		t.Errorf("/readyz before ready: %d", code)
+	}
+	ready = true
+	if code, _ := get("/readyz"); code != 200 {
+		t.Errorf("/readyz when ready: %d", code)
+	}
+	if code, body := get("/"); code != 200 || !strings.Contains(body, "/metrics") {
+		t.Errorf("landing page: %d", code)
+	}
+}
+
+// tenContainers is a Fargate task with ten running containers, the size the
+// sidecar benchmarks use.
+func tenContainers() *collector.Snapshot {
+	s := fixture()
+	t := *s.Tasks[0]
+	t.Containers = nil
+	for i := range 10 {
+		c := s.Tasks[0].Containers[0]
+		c.Name = "container-" + string(rune('a'+i))
+		t.Containers = append(t.Containers, c)
+	}
+	s.Tasks = []*collector.Task{&t}
+	return s
+}
+
+// BenchmarkScrape measures one /metrics scrape of a ten-container task,
+// through the same handler Prometheus hits.
+func BenchmarkScrape(b *testing.B) {
+	reg, err := NewRegistry(New(staticSource{tenContainers()}, Options{IdentityLabels: true}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	h, err := NewHandler(reg, ServerConfig{}, discardLogger())
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := httptest.NewRequest("GET", "/metrics", nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			b.Fatal(rec.Code)
+		}
+	}
+}
+
+// BenchmarkCollect measures the exporter alone: snapshot to const metrics.
+func BenchmarkCollect(b *testing.B) {
+	e := New(staticSource{tenContainers()}, Options{IdentityLabels: true})
+	ch := make(chan prometheus.Metric, 1024)
+	b.ReportAllocs()
+	for b.Loop() {
+		e.Collect(ch)
+		for len(ch) > 0 {
+			<-ch
+		}
+	}
+}
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

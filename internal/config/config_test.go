@@ -1,0 +1,150 @@
+package config
+
+import (
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+// TestExampleIsDefault: config.example.yaml documents every key with its
+// default, so parsing it must give exactly Default().
+func TestExampleIsDefault(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("../../config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Parse(data, "config.example.yaml")
+	if err != nil {
+		t.Fatalf("example does not parse: %v", err)
+	}
+	cfg.origins = nil
+	want := Default()
+	want.origins = nil
+	if !reflect.DeepEqual(cfg, want) {
+		t.Errorf("example differs from defaults:\n got %+v\nwant %+v", cfg, want)
+	}
+	for _, key := range Keys() {
+		leaf := key[strings.LastIndex(key, ".")+1:]
+		if !strings.Contains(string(data), leaf+":") {
+			t.Errorf("config.example.yaml does not document %s", key)
+		}
+	}
+}
+
+// TestInvalid maps each bad file to the exact error it must produce: the key,
+// the line and what was wrong.
+func TestInvalid(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"unknown key", "web:\n  listen_addres: :1\n", "c.yaml: unmarshal errors:\n  line 2: web.listen_addres: field listen_addres not found in type config.Web"},
+		{"unknown section", "sidecars:\n  interval: 1s\n", "line 1: sidecars: field sidecars not found in type config.Config"},
+		{"bad duration", "sidecar:\n  interval: 5 seconds\n", `c.yaml: line 2: sidecar.interval: invalid duration "5 seconds" (want e.g. 500ms, 15s, 1m)`},
+		{"wrong type", "exporters:\n  prometheus:\n    identity_labels: maybe\n", "line 3: exporters.prometheus.identity_labels: cannot unmarshal !!str `maybe` into bool"},
+		{"mapping for duration", "sidecar:\n  timeout:\n    a: 1\n", "line 3: sidecar.timeout: want a duration such as 15s, got a mapping"},
+		{"timeout above interval", "sidecar:\n  interval: 5s\n  timeout: 10s\n", "sidecar.timeout (c.yaml line 3): must be positive and at most sidecar.interval (5s), got 10s"},
+		{"zero interval", "sidecar:\n  interval: 0s\n", "sidecar.interval (c.yaml line 2): must be positive, got 0s"},
+		{"log level", "log:\n  level: loud\n", `log.level (c.yaml line 2): want debug, info, warn or error, got "loud"`},
+		{"log format", "log:\n  format: xml\n", `log.format (c.yaml line 2): want logfmt or json, got "xml"`},
+		{"listen address", "web:\n  listen_address: localhost\n", `web.listen_address (c.yaml line 2): want host:port, got "localhost"`},
+		{"telemetry path", "web:\n  telemetry_path: metrics\n", `web.telemetry_path (c.yaml line 2): must start with /, got "metrics"`},
+		{"endpoint scheme", "sidecar:\n  endpoint: 169.254.170.2/v4\n", `sidecar.endpoint (c.yaml line 2): want an http:// or https:// URL, got "169.254.170.2/v4"`},
+		{"shutdown too long", "shutdown_timeout: 45s\n", "shutdown_timeout (c.yaml line 1): must be positive and below ECS's default stopTimeout of 30s, got 45s"},
+		{"syntax", "web: [\n", "c.yaml: yaml: line 1: did not find expected node content"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Parse([]byte(tt.yaml), "c.yaml")
+			if err == nil {
+				t.Fatalf("accepted:\n%s", tt.yaml)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error:\n  %v\nwant it to contain:\n  %s", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestPrecedence: defaults < file < environment < flags.
+func TestPrecedence(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := dir + "/c.yaml"
+	if err := os.WriteFile(path, []byte("sidecar:\n  interval: 30s\n  timeout: 2s\nlog:\n  level: debug\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(nil, path, env(map[string]string{
+		"ECSWATCH_SIDECAR_INTERVAL":                     "1m",
+		"ECSWATCH_LOG_LEVEL":                            "warn",
+		"ECSWATCH_EXPORTERS_PROMETHEUS_IDENTITY_LABELS": "false",
+		"ECSWATCH_SIDECAR_ENABLED":                      "true",
+	}), Override{Key: "log.level", Value: "error", Origin: "flag --log.level"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := time.Duration(cfg.Sidecar.Interval); got != time.Minute {
+		t.Errorf("interval = %s, want env's 1m", got)
+	}
+	if got := time.Duration(cfg.Sidecar.Timeout); got != 2*time.Second {
+		t.Errorf("timeout = %s, want file's 2s", got)
+	}
+	if cfg.Log.Level != "error" {
+		t.Errorf("log.level = %s, want flag's error", cfg.Log.Level)
+	}
+	if cfg.Exporters.Prometheus.IdentityLabels || cfg.Sidecar.Enabled == nil || !*cfg.Sidecar.Enabled {
+		t.Errorf("env bools not applied: %+v", cfg)
+	}
+	if cfg.Web.ListenAddress != DefaultListenAddress {
+		t.Errorf("listen address = %s, want default", cfg.Web.ListenAddress)
+	}
+}
+
+func TestEnvErrorsNameTheVariable(t *testing.T) {
+	t.Parallel()
+	_, err := Load(nil, "", env(map[string]string{"ECSWATCH_SIDECAR_TIMEOUT": "soon"}))
+	if err == nil || err.Error() != `ECSWATCH_SIDECAR_TIMEOUT: sidecar.timeout: invalid duration "soon" (want e.g. 500ms, 15s, 1m)` {
+		t.Errorf("err = %v", err)
+	}
+	_, err = Load(nil, "", env(map[string]string{"ECSWATCH_LOG_FORMAT": "xml"}))
+	if err == nil || !strings.Contains(err.Error(), "log.format (ECSWATCH_LOG_FORMAT)") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestSidecarEnabled(t *testing.T) {
+	t.Parallel()
+	cfg := Default()
+	if cfg.SidecarEnabled(env(nil)) {
+		t.Error("enabled without the metadata variable")
+	}
+	if !cfg.SidecarEnabled(env(map[string]string{"ECS_CONTAINER_METADATA_URI_V4": "http://169.254.170.2/v4/x"})) {
+		t.Error("disabled with the metadata variable set")
+	}
+	off := false
+	cfg.Sidecar.Enabled = &off
+	if cfg.SidecarEnabled(env(map[string]string{"ECS_CONTAINER_METADATA_URI_V4": "x"})) {
+		t.Error("explicit false ignored")
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	data, _ := os.ReadFile("../../config.example.yaml")
+	f.Add(data)
+	f.Add([]byte("sidecar:\n  interval: 1s\n  timeout: 1s\n"))
+	f.Add([]byte("web: [\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		cfg, err := Parse(b, "fuzz.yaml")
+		if err == nil && cfg.Validate() != nil {
+			t.Fatal("Parse accepted a config that does not validate")
+		}
+	})
+}
