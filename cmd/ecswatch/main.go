@@ -10,9 +10,12 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/signal"
@@ -79,6 +82,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	checkCmd := app.Command("check-config", "Validate a configuration file and exit.")
 	checkFile := checkCmd.Arg("file", "Configuration file to check.").Required().String()
 	versionCmd := app.Command("version", "Print version information.")
+	healthCmd := app.Command("healthcheck", "Exit 0 if the daemon on the configured listen address answers /healthz; for container health checks.")
 
 	cmd, err := app.Parse(args)
 	if err != nil {
@@ -100,6 +104,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "%s: OK\n", *checkFile)
 		return 0
+	case healthCmd.FullCommand():
+		return healthcheck(f, stderr)
 	case runCmd.FullCommand():
 		return serve(nil, f, stderr, nil)
 	case demoCmd.FullCommand():
@@ -170,4 +176,46 @@ func demo(f flags, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "demo: simulated task metadata endpoints at %s (Fargate) and %s (EC2); the worker container is OOM-killed after %s, then every %s\n",
 		fargate.URL, ec2.URL, sim.DefaultSchedule.FirstOOM, sim.DefaultSchedule.Period)
 	return serve(base, f, stderr, []daemon.Option{ec2Job})
+}
+
+// healthcheck asks the local daemon's /healthz. The image has no shell or
+// curl, so an ECS container health check runs this instead. A 401 still
+// proves the daemon is serving: basic auth covers /healthz too.
+func healthcheck(f flags, stderr io.Writer) int {
+	cfg, err := config.Load(nil, f.configFile, os.LookupEnv, f.overrides()...)
+	if err != nil {
+		fmt.Fprintf(stderr, "ecswatch: invalid configuration:\n%v\n", err)
+		return 1
+	}
+	_, port, _ := net.SplitHostPort(cfg.Web.ListenAddress) // validated by Load
+	addr := net.JoinHostPort("127.0.0.1", port)
+	client := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{
+		Proxy: nil,
+		// Loopback to ourselves: the certificate names the public host.
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true},
+	}}
+	status, err := get(client, "http://"+addr+"/healthz")
+	if err == nil && status == http.StatusBadRequest {
+		// Go's TLS server answers plain HTTP with 400: the web config
+		// turned TLS on.
+		status, err = get(client, "https://"+addr+"/healthz")
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "unhealthy: %v\n", err)
+		return 1
+	}
+	if status != http.StatusOK && status != http.StatusUnauthorized {
+		fmt.Fprintf(stderr, "unhealthy: HTTP %d\n", status)
+		return 1
+	}
+	return 0
+}
+
+func get(client *http.Client, url string) (int, error) {
+	resp, err := client.Get(url)
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
 }

@@ -46,6 +46,7 @@ const mib = 1 << 20
 // OOM-killed on a schedule) and log-router (a small sidecar).
 type TaskSim struct {
 	variant  Variant
+	extra    int // containers beyond the three standard ones
 	now      func() time.Time
 	start    time.Time
 	schedule Schedule
@@ -64,6 +65,7 @@ const (
 	FailHTML
 	FailTruncated
 	FailSlow // answers after SlowDelay
+	FailDown // drops the connection without answering
 )
 
 // SlowDelay is how long FailSlow waits before answering.
@@ -81,6 +83,27 @@ func NewTaskSim(v Variant, now func() time.Time) *TaskSim {
 func (s *TaskSim) WithSchedule(sch Schedule) *TaskSim {
 	s.schedule = sch
 	return s
+}
+
+// WithContainers grows the task to n containers (at least three) by adding
+// copies of app, for footprint tests and benchmarks; call it before serving.
+func (s *TaskSim) WithContainers(n int) *TaskSim {
+	s.extra = max(0, n-3)
+	return s
+}
+
+// OOMKillWorkerIn moves the worker's first OOM kill to d from now, for tests
+// that must observe the worker alive first. Call it before the first kill.
+func (s *TaskSim) OOMKillWorkerIn(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.schedule.FirstOOM = s.now().Sub(s.start) + d
+}
+
+func (s *TaskSim) currentSchedule() Schedule {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.schedule
 }
 
 // SetFailMode switches the endpoint into (or out of) a failure mode.
@@ -108,6 +131,14 @@ func (s *TaskSim) Handler() http.Handler {
 
 func (s *TaskSim) serve(w http.ResponseWriter, r *http.Request, v any) {
 	switch s.mode() {
+	case FailDown:
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				conn.Close()
+				return
+			}
+		}
+		panic(http.ErrAbortHandler)
 	case Fail500:
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
@@ -152,11 +183,18 @@ func (s *TaskSim) containers() []container {
 			"7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d",
 		}
 	}
-	return []container{
+	cs := []container{
 		{name: "app", image: "public.ecr.aws/acme/checkout:1.42.0", dockerID: ids[0], cpuUnits: 512, memoryMiB: 512, cpuBase: 0.30, cpuSwing: 0.20, memBaseMiB: 180},
 		{name: "worker", image: "public.ecr.aws/acme/checkout-worker:1.42.0", dockerID: ids[1], cpuUnits: 256, memoryMiB: 256, cpuBase: 0.15, cpuSwing: 0.10, memBaseMiB: 64, ooms: true},
 		{name: "log-router", image: "public.ecr.aws/aws-observability/aws-for-fluent-bit:2.32.4", dockerID: ids[2], cpuUnits: 64, memoryMiB: 64, cpuBase: 0.02, cpuSwing: 0.01, memBaseMiB: 24},
 	}
+	for i := range s.extra {
+		c := cs[0]
+		c.name = fmt.Sprintf("app-%02d", i+1)
+		c.dockerID = fmt.Sprintf("%s-%02d", ids[0], i+1)
+		cs = append(cs, c)
+	}
+	return cs
 }
 
 // workerPhase says where the worker is in its OOM cycle at elapsed time e:
@@ -190,6 +228,7 @@ func (s *TaskSim) identity() (cluster, clusterARN, taskARN, family, revision str
 func (s *TaskSim) Task() map[string]any {
 	now := s.now()
 	e := now.Sub(s.start)
+	sch := s.currentSchedule()
 	cluster, clusterARN, taskARN, family, revision := s.identity()
 	at := func(d time.Duration) string { return s.start.Add(d).UTC().Format(time.RFC3339Nano) }
 
@@ -215,7 +254,7 @@ func (s *TaskSim) Task() map[string]any {
 			m["Limits"] = map[string]any{"CPU": c.cpuUnits, "Memory": c.memoryMiB}
 		}
 		if c.ooms {
-			running, startedAt, killedAt, restarts := s.schedule.workerPhase(e)
+			running, startedAt, killedAt, restarts := sch.workerPhase(e)
 			m["StartedAt"] = at(startedAt)
 			m["RestartCount"] = restarts
 			if !running {
@@ -258,12 +297,13 @@ func (s *TaskSim) network() map[string]any {
 func (s *TaskSim) Stats() map[string]any {
 	now := s.now()
 	e := now.Sub(s.start)
+	sch := s.currentSchedule()
 	out := map[string]any{}
 	for i, c := range s.containers() {
 		since := e // how long the current container process has run
 		memMiB := c.memBaseMiB + 20*math.Sin(e.Seconds()/30+float64(i))
 		if c.ooms {
-			running, startedAt, killedAt, _ := s.schedule.workerPhase(e)
+			running, startedAt, killedAt, _ := sch.workerPhase(e)
 			if !running {
 				if s.variant == EC2 {
 					out[c.dockerID] = map[string]any{}
@@ -274,9 +314,9 @@ func (s *TaskSim) Stats() map[string]any {
 			}
 			since = e - startedAt
 			// Grows linearly to its limit at the next kill.
-			nextKill := s.schedule.FirstOOM
+			nextKill := sch.FirstOOM
 			if killedAt >= 0 {
-				nextKill = killedAt + s.schedule.Period
+				nextKill = killedAt + sch.Period
 			}
 			frac := since.Seconds() / (nextKill - startedAt).Seconds()
 			memMiB = c.memBaseMiB + frac*(float64(c.memoryMiB)*0.97-c.memBaseMiB)

@@ -1,0 +1,178 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ecswatch/ecswatch/internal/config"
+	"github.com/ecswatch/ecswatch/internal/sim"
+)
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+func (b *syncBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return b.b.String() }
+
+// running is a daemon started against a simulated task.
+type running struct {
+	sim    *sim.TaskSim
+	url    string
+	logs   *syncBuffer
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func start(t *testing.T, interval time.Duration, sch sim.Schedule) *running {
+	t.Helper()
+	ts := sim.NewTaskSim(sim.Fargate, nil).WithSchedule(sch)
+	meta := httptest.NewServer(ts.Handler())
+	t.Cleanup(meta.Close)
+
+	cfg := config.Default()
+	cfg.Web.ListenAddress = "127.0.0.1:0"
+	cfg.Sidecar.Endpoint = meta.URL
+	cfg.Sidecar.Interval = config.Duration(interval)
+	cfg.Sidecar.Timeout = config.Duration(interval)
+	cfg.ShutdownTimeout = config.Duration(5 * time.Second)
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	d, err := New(cfg, slog.New(slog.NewTextHandler(logs, nil)), WithEnv(func(string) (string, bool) { return "", false }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{sim: ts, url: "http://" + d.Addrs()[0].String(), logs: logs, cancel: cancel, done: make(chan error, 1)}
+	go func() { r.done <- d.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-r.done })
+	return r
+}
+
+func (r *running) scrape(t *testing.T) string {
+	t.Helper()
+	resp, err := http.Get(r.url + "/metrics")
+	if err != nil {
+		t.Fatalf("scrape: %v", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("scrape: %s\n%s", resp.Status, body)
+	}
+	return string(body)
+}
+
+func (r *running) waitFor(t *testing.T, what, substr string) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		body := r.scrape(t)
+		if strings.Contains(body, substr) {
+			return body
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s (%q)", what, substr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+const (
+	up   = `ecswatch_collector_up{collector="taskmeta"} 1`
+	down = `ecswatch_collector_up{collector="taskmeta"} 0`
+	cpu  = `ecs_container_cpu_usage_seconds_total{container_name="app",ecs_cluster="shop-prod"`
+)
+
+// TestSurvivesEndpointFaults drives the metadata endpoint through every
+// failure in turn. Each time the daemon marks the collector down, keeps
+// serving the last snapshot, logs the change once, and recovers by itself.
+func TestSurvivesEndpointFaults(t *testing.T) {
+	t.Parallel()
+	r := start(t, 100*time.Millisecond, sim.DefaultSchedule)
+	r.waitFor(t, "first collection", up)
+
+	faults := []struct {
+		name string
+		mode sim.FailMode
+	}{
+		{"down", sim.FailDown},
+		{"slow beyond the timeout", sim.FailSlow},
+		{"500", sim.Fail500},
+		{"HTML", sim.FailHTML},
+		{"truncated JSON", sim.FailTruncated},
+	}
+	for i, f := range faults {
+		r.sim.SetFailMode(f.mode)
+		body := r.waitFor(t, f.name+": collector down", down)
+		if !strings.Contains(body, cpu) {
+			t.Errorf("%s: last snapshot not served while down", f.name)
+		}
+		if !strings.Contains(body, `ecswatch_collector_errors_total{collector="taskmeta"}`) {
+			t.Errorf("%s: no error counter", f.name)
+		}
+		// Stay down a few intervals: still one log line per change.
+		time.Sleep(350 * time.Millisecond)
+		r.sim.SetFailMode(sim.Healthy)
+		r.waitFor(t, f.name+": recovery", up)
+		if n := strings.Count(r.logs.String(), "collector down"); n != i+1 {
+			t.Errorf("after %s: %d 'collector down' log lines, want %d", f.name, n, i+1)
+		}
+		if n := strings.Count(r.logs.String(), "collector recovered"); n != i+1 {
+			t.Errorf("after %s: %d 'collector recovered' log lines, want %d", f.name, n, i+1)
+		}
+	}
+}
+
+// TestScrapeDoesNotWaitForEndpoint: with the endpoint hanging, scrapes are
+// answered from the snapshot while a collection is in flight.
+func TestScrapeDoesNotWaitForEndpoint(t *testing.T) {
+	t.Parallel()
+	r := start(t, 2*time.Second, sim.DefaultSchedule)
+	r.waitFor(t, "first collection", up)
+	r.sim.SetFailMode(sim.FailSlow)
+	// Scrapes keep succeeding with data while the next collection hangs;
+	// how fast they are is for the benchmarks to say.
+	for range 20 {
+		if !strings.Contains(r.scrape(t), cpu) {
+			t.Fatal("scrape without data while the endpoint hangs")
+		}
+	}
+}
+
+// TestShutdown: cancelling the daemon (SIGTERM) makes one last collection
+// and returns within the budget.
+func TestShutdown(t *testing.T) {
+	t.Parallel()
+	r := start(t, time.Hour, sim.Schedule{FirstOOM: 300 * time.Millisecond, Period: time.Hour, RestartDelay: time.Hour})
+	r.waitFor(t, "first collection", up)
+	time.Sleep(400 * time.Millisecond) // the worker is now OOM-killed; the hourly poll has not seen it
+	r.cancel()
+	select {
+	case err := <-r.done:
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return")
+	}
+	r.done <- nil // for the cleanup
+	if !strings.Contains(r.logs.String(), "counted as OOM kill") {
+		t.Errorf("final collection did not record the OOM kill:\n%s", r.logs.String())
+	}
+}

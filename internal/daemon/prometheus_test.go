@@ -1,0 +1,57 @@
+package daemon
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ecswatch/ecswatch/internal/promtest"
+	"github.com/ecswatch/ecswatch/internal/sim"
+)
+
+// TestRealPrometheus runs a real Prometheus server scraping the daemon on the
+// simulated task, and asserts through Prometheus's HTTP API that container
+// CPU and memory series arrive with their identity labels and that the OOM
+// counter goes up when the worker is killed.
+func TestRealPrometheus(t *testing.T) {
+	t.Parallel()
+	r := start(t, 500*time.Millisecond, sim.Schedule{FirstOOM: time.Hour, Period: time.Hour, RestartDelay: 3 * time.Second})
+	prom := promtest.StartServer(t, strings.TrimPrefix(r.url, "http://"))
+
+	nonEmpty := func(s []promtest.Sample) bool { return len(s) > 0 }
+	cpu := prom.Eventually(t, `ecs_container_cpu_usage_seconds_total{container_name="app"}`, 30*time.Second, nonEmpty)
+	want := map[string]string{
+		"job": "ecswatch", "container_name": "app", "ecs_cluster": "shop-prod",
+		"task_family": "checkout", "task_revision": "42", "task_id": "3f1c9a7e2b7d4c0e9a1b2c3d4e5f6a7b",
+	}
+	for k, v := range want {
+		if got := cpu[0].Metric[k]; got != v {
+			t.Errorf("cpu series label %s = %q, want %q (series %v)", k, got, v, cpu[0].Metric)
+		}
+	}
+	if cpu[0].Float() <= 0 {
+		t.Errorf("cpu seconds = %v, want > 0", cpu[0].Float())
+	}
+	for _, q := range []string{
+		`ecs_container_memory_working_set_bytes{container_name="app",task_family="checkout"}`,
+		`ecs_container_memory_usage_bytes{container_name="app",task_family="checkout"}`,
+		`ecs_container_memory_limit_bytes{container_name="app",task_family="checkout"}`,
+		`ecs_network_receive_bytes_total{interface="eth1",task_family="checkout"}`,
+		`ecs_task_metadata_info{family="checkout",launch_type="FARGATE"}`,
+		`ecswatch_collector_up{collector="taskmeta"} == 1`,
+		`ecswatch_build_info`,
+	} {
+		prom.Eventually(t, q, 10*time.Second, nonEmpty)
+	}
+
+	// The counter was 0 before the kill and is 1 after: Prometheus saw it
+	// increase, which is what an alert on increase() needs.
+	oom := `ecs_container_oom_kills_total{container_name="worker",task_family="checkout"}`
+	prom.Eventually(t, oom, 10*time.Second, func(s []promtest.Sample) bool { return len(s) == 1 && s[0].Float() == 0 })
+	r.sim.OOMKillWorkerIn(time.Second)
+	prom.Eventually(t, oom, 30*time.Second, func(s []promtest.Sample) bool { return len(s) == 1 && s[0].Float() == 1 })
+	if res := prom.Query(t, "min_over_time("+oom+"[1m])"); len(res) != 1 || res[0].Float() != 0 {
+		t.Errorf("OOM counter was never 0 before the kill: %+v", res)
+	}
+	prom.Eventually(t, "increase("+oom+"[1m]) > 0", 10*time.Second, nonEmpty)
+}
