@@ -1,15 +1,15 @@
 package collector
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ecswatch/ecswatch/internal/testutil"
 )
 
 func TestNextDelay(t *testing.T) {
@@ -43,23 +43,6 @@ func (s *scripted) Collect(ctx context.Context) error {
 	return nil
 }
 
-// syncBuffer is a log sink safe for the scheduler's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-func (b *syncBuffer) count(s string) int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return strings.Count(b.b.String(), s)
-}
-
 func health(s *Store, name string) CollectorHealth {
 	for _, h := range s.Snapshot().Collectors {
 		if h.Name == name {
@@ -86,9 +69,9 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestSchedulerDownAndRecovery(t *testing.T) {
 	t.Parallel()
 	store := NewStore(nil)
-	logs := &syncBuffer{}
+	logs := &testutil.Logs{}
 	c := &scripted{store: store}
-	s := NewScheduler(store, slog.New(slog.NewTextHandler(logs, nil)), Job{Collector: c, Interval: 5 * time.Millisecond, Timeout: time.Second})
+	s := NewScheduler(store, logs.Logger(), Job{Collector: c, Interval: 5 * time.Millisecond, Timeout: time.Second})
 	if s.Ready() {
 		t.Fatal("ready before the first run")
 	}
@@ -110,13 +93,13 @@ func TestSchedulerDownAndRecovery(t *testing.T) {
 	if n := len(store.Snapshot().Tasks); n != 1 {
 		t.Errorf("last good data dropped while failing: %d tasks", n)
 	}
-	if n := logs.count("collector down"); n != 1 {
+	if n := logs.Count("collector down"); n != 1 {
 		t.Errorf("logged %d 'collector down' lines, want 1", n)
 	}
 
 	c.fail.Store(false)
 	waitFor(t, "recovery", func() bool { return health(store, "scripted").Up })
-	if n := logs.count("collector recovered"); n != 1 {
+	if n := logs.Count("collector recovered"); n != 1 {
 		t.Errorf("logged %d 'collector recovered' lines, want 1", n)
 	}
 	cancel()

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/ecswatch/ecswatch/collector"
-	"github.com/ecswatch/ecswatch/internal/golden"
+	"github.com/ecswatch/ecswatch/internal/testutil"
 )
 
 // serveFixture serves testdata/<name>/task.json and stats.json as the
@@ -67,7 +67,7 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden.Assert(t, filepath.Join(dir, "want.json"), append(got, '\n'))
+			testutil.Golden(t, filepath.Join(dir, "want.json"), append(got, '\n'))
 		})
 	}
 }

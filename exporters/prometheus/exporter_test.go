@@ -12,8 +12,8 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/ecswatch/ecswatch/collector"
-	"github.com/ecswatch/ecswatch/internal/golden"
 	"github.com/ecswatch/ecswatch/internal/promtest"
+	"github.com/ecswatch/ecswatch/internal/testutil"
 )
 
 type staticSource struct{ snap *collector.Snapshot }
@@ -94,7 +94,7 @@ func TestGolden(t *testing.T) {
 		t.Run(tt.file, func(t *testing.T) {
 			t.Parallel()
 			got := render(t, New(staticSource{fixture()}, tt.opts))
-			golden.Assert(t, tt.file, got)
+			testutil.Golden(t, tt.file, got)
 			promtest.CheckMetrics(t, got)
 		})
 	}

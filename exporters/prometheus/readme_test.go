@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/ecswatch/ecswatch/internal/catalog"
-	"github.com/ecswatch/ecswatch/internal/golden"
+	"github.com/ecswatch/ecswatch/internal/testutil"
 )
 
 const (
@@ -56,7 +56,7 @@ func TestReadmeMetricTable(t *testing.T) {
 		t.Fatalf("README.md lacks the markers %q and %q", tableBegin, tableEnd)
 	}
 	want := text[:i+len(tableBegin)] + metricsTable() + text[j:]
-	golden.Assert(t, readmePath, []byte(want))
+	testutil.Golden(t, readmePath, []byte(want))
 }
 
 // TestServedMetricsAreDocumented: every family the daemon serves, other than

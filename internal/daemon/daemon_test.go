@@ -1,38 +1,24 @@
 package daemon
 
 import (
-	"bytes"
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/ecswatch/ecswatch/internal/config"
 	"github.com/ecswatch/ecswatch/internal/sim"
+	"github.com/ecswatch/ecswatch/internal/testutil"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-func (b *syncBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return b.b.String() }
 
 // running is a daemon started against a simulated task.
 type running struct {
 	sim    *sim.TaskSim
 	url    string
-	logs   *syncBuffer
+	logs   *testutil.Logs
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -52,8 +38,8 @@ func start(t *testing.T, interval time.Duration, sch sim.Schedule) *running {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
-	d, err := New(cfg, slog.New(slog.NewTextHandler(logs, nil)), WithEnv(func(string) (string, bool) { return "", false }))
+	logs := &testutil.Logs{}
+	d, err := New(cfg, logs.Logger(), WithEnv(func(string) (string, bool) { return "", false }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,10 +116,10 @@ func TestSurvivesEndpointFaults(t *testing.T) {
 		time.Sleep(350 * time.Millisecond)
 		r.sim.SetFailMode(sim.Healthy)
 		r.waitFor(t, f.name+": recovery", up)
-		if n := strings.Count(r.logs.String(), "collector down"); n != i+1 {
+		if n := r.logs.Count("collector down"); n != i+1 {
 			t.Errorf("after %s: %d 'collector down' log lines, want %d", f.name, n, i+1)
 		}
-		if n := strings.Count(r.logs.String(), "collector recovered"); n != i+1 {
+		if n := r.logs.Count("collector recovered"); n != i+1 {
 			t.Errorf("after %s: %d 'collector recovered' log lines, want %d", f.name, n, i+1)
 		}
 	}

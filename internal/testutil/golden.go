@@ -1,6 +1,6 @@
-// Package golden compares test output with files under testdata/, and
-// rewrites them when tests run with -update.
-package golden
+// Package testutil holds helpers shared by the tests of several packages:
+// golden files under testdata/ (rewritten with -update) and a log sink.
+package testutil
 
 import (
 	"flag"
@@ -12,9 +12,9 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files instead of comparing with them")
 
-// Assert fails t when got differs from the file at path, showing the lines
+// Golden fails t when got differs from the file at path, showing the lines
 // that differ. With -update it writes got to path instead.
-func Assert(t testing.TB, path string, got []byte) {
+func Golden(t testing.TB, path string, got []byte) {
 	t.Helper()
 	if *update {
 		if err := os.WriteFile(path, got, 0o644); err != nil {
