@@ -148,3 +148,170 @@ type CollectorHealth struct {
 	LastError           string
 	ConsecutiveFailures int
 }
+
+// Identity is who a series belongs to. Fields a source does not know stay
+// empty: the standalone collector knows the service but not which task an
+// aggregated counter came from.
+type Identity struct {
+	Cluster  string
+	Service  string
+	Family   string
+	Revision string
+	TaskID   string
+}
+
+// Identity returns the task's identity.
+func (t *Task) Identity() Identity {
+	return Identity{Cluster: t.Cluster, Service: t.Service, Family: t.Family, Revision: t.Revision, TaskID: t.ID}
+}
+
+// Service is one ECS service as the standalone collector sees it, with what
+// the health rules derived from it.
+type Service struct {
+	Cluster    string
+	Name       string
+	ARN        string
+	LaunchType string // EC2, FARGATE, EXTERNAL; empty with a capacity provider strategy
+	Status     string
+
+	Desired, Running, Pending int
+
+	// Deployment configuration.
+	MaximumPercent        int
+	MinimumHealthyPercent int
+	CircuitBreaker        bool
+	Rollback              bool
+
+	Deployments []Deployment
+	// Events are the service's recent events, newest first, as ECS returns them.
+	Events []ServiceEvent
+
+	// TaskCPUUnits and TaskMemoryMiB are the size of one task of the primary
+	// deployment, as its running tasks report it; zero when unknown.
+	TaskCPUUnits  int
+	TaskMemoryMiB int
+
+	Health ServiceHealth
+}
+
+// Identity returns the service's identity.
+func (s *Service) Identity() Identity { return Identity{Cluster: s.Cluster, Service: s.Name} }
+
+// Primary returns the PRIMARY deployment, or nil.
+func (s *Service) Primary() *Deployment {
+	for i := range s.Deployments {
+		if s.Deployments[i].Status == "PRIMARY" {
+			return &s.Deployments[i]
+		}
+	}
+	return nil
+}
+
+// Deployment is one entry of a service's deployments[].
+type Deployment struct {
+	ID                 string
+	Status             string // PRIMARY, ACTIVE, INACTIVE
+	TaskDefinition     string // family:revision
+	RolloutState       string // IN_PROGRESS, COMPLETED, FAILED; empty for old-style deployments
+	RolloutStateReason string
+	Desired, Running   int
+	Pending, Failed    int
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+}
+
+// ServiceEvent is one message from a service's events[].
+type ServiceEvent struct {
+	ID        string
+	CreatedAt time.Time
+	Message   string
+}
+
+// ServiceHealth is what collector/health derived for a service.
+type ServiceHealth struct {
+	// RevisionsRunning counts distinct task definitions with running tasks.
+	RevisionsRunning int
+	// MixedSince is when more than one revision started serving at once,
+	// and MixedFor how long that had lasted when last observed; both zero
+	// while only one revision runs.
+	MixedSince time.Time
+	MixedFor   time.Duration
+	// Stuck is the reason the primary deployment is considered stuck, or
+	// empty. See collector/health for the rule.
+	Stuck StuckReason
+
+	// Deploy headroom, EC2 services only.
+	HasHeadroom bool
+	// HeadroomTasks is how many more tasks of this service's size the
+	// cluster's ACTIVE container instances can place now.
+	HeadroomTasks int
+	// SurgeTasks is how many extra tasks a rolling deployment at the
+	// service's maximumPercent starts at once.
+	SurgeTasks int
+}
+
+// StuckReason says why a deployment is stuck.
+type StuckReason string
+
+// The stuck reasons, in the order rules check them.
+const (
+	StuckPlacementFailure StuckReason = "placement_failure"
+	StuckFailingTasks     StuckReason = "failing_tasks"
+	StuckNoProgress       StuckReason = "no_progress"
+)
+
+// StuckReasons lists every StuckReason.
+var StuckReasons = []StuckReason{StuckPlacementFailure, StuckFailingTasks, StuckNoProgress}
+
+// EventKind is what happened.
+type EventKind string
+
+// The kinds of event.
+const (
+	EventOOMKill          EventKind = "oom_kill"
+	EventTaskStopped      EventKind = "task_stopped"
+	EventDeploymentFailed EventKind = "deployment_failed"
+	EventDeploymentStuck  EventKind = "deployment_stuck"
+	EventPlacementFailure EventKind = "placement_failure"
+)
+
+// Event is something that happened once: an OOM kill, a stopped task, a
+// failed or stuck deployment, a placement failure. Events increment counters
+// in the Store, once per ID however many sources or polls report them.
+type Event struct {
+	Kind EventKind
+	// ID identifies the occurrence, for deduplication: the same kill seen by
+	// polling and by the event stream has the same ID.
+	ID       string
+	Time     time.Time
+	Identity Identity
+	// Container is set for OOM kills.
+	Container string
+	TaskARN   string
+	// Deployment is set for deployment events.
+	Deployment string
+	// Label is the bounded classification counted by: the stop code of a
+	// stopped task, the reason of a placement failure or stuck deployment.
+	Label string
+	// Message is free text for humans (event text, stop reason); never a
+	// metric label.
+	Message string
+}
+
+// EventCount is a counter of events with the same kind, identity, container
+// and label.
+type EventCount struct {
+	Kind      EventKind
+	Identity  Identity
+	Container string
+	Label     string
+	Count     uint64
+}
+
+// APICallCount counts calls to one AWS operation with one outcome.
+type APICallCount struct {
+	Service   string
+	Operation string
+	Outcome   string // success, throttled, client_error, server_error, network_error
+	Count     uint64
+}

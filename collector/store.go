@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 	"sync"
@@ -17,6 +18,12 @@ type Snapshot struct {
 	// Tasks from every source, ordered by cluster, family and task ARN so that
 	// exporters produce stable output.
 	Tasks []*Task
+	// Services from the standalone collector, ordered by cluster and name.
+	Services []*Service
+	// Events counts what happened, by kind, identity, container and label.
+	Events []EventCount
+	// APICalls counts AWS API calls by service, operation and outcome.
+	APICalls []APICallCount
 	// Collectors holds one health record per registered collector, by name.
 	Collectors []CollectorHealth
 }
@@ -26,9 +33,14 @@ type Snapshot struct {
 type Store struct {
 	now func() time.Time
 
-	mu     sync.Mutex // serialises writers
-	tasks  map[string][]*Task
-	health map[string]CollectorHealth
+	mu        sync.Mutex // serialises writers
+	tasks     map[string][]*Task
+	services  map[string][]*Service
+	health    map[string]CollectorHealth
+	counts    map[countKey]uint64
+	calls     map[APICallCount]uint64 // keyed with Count zero
+	seen      map[string]time.Time    // event IDs already counted, and when
+	lastPrune time.Time
 
 	current atomic.Pointer[Snapshot]
 }
@@ -38,7 +50,10 @@ func NewStore(now func() time.Time) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Store{now: now, tasks: map[string][]*Task{}, health: map[string]CollectorHealth{}}
+	s := &Store{
+		now: now, tasks: map[string][]*Task{}, services: map[string][]*Service{}, health: map[string]CollectorHealth{},
+		counts: map[countKey]uint64{}, calls: map[APICallCount]uint64{}, seen: map[string]time.Time{},
+	}
 	s.current.Store(&Snapshot{Time: now()})
 	return s
 }
@@ -65,7 +80,67 @@ func (s *Store) DropSource(source string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.tasks, source)
+	delete(s.services, source)
 	s.publishLocked()
+}
+
+// SetServices replaces the services that source contributes. The Store takes
+// ownership of services.
+func (s *Store) SetServices(source string, services []*Service) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.services[source] = services
+	s.publishLocked()
+}
+
+// DedupWindow is how long an event ID is remembered. Stopped tasks stay
+// visible in the ECS API for about an hour and EventBridge may deliver late,
+// so a day covers every path by which the same occurrence can come back.
+const DedupWindow = 24 * time.Hour
+
+type countKey struct {
+	kind      EventKind
+	identity  Identity
+	container string
+	label     string
+}
+
+// Record counts events not counted before and returns those that were new,
+// in order. An event whose ID was seen within DedupWindow changes nothing.
+func (s *Store) Record(events ...Event) []Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	if now.Sub(s.lastPrune) > time.Hour {
+		for id, at := range s.seen {
+			if now.Sub(at) > DedupWindow {
+				delete(s.seen, id)
+			}
+		}
+		s.lastPrune = now
+	}
+	var fresh []Event
+	for _, ev := range events {
+		key := string(ev.Kind) + "\x00" + ev.ID
+		if _, dup := s.seen[key]; dup {
+			continue
+		}
+		s.seen[key] = now
+		s.counts[countKey{ev.Kind, ev.Identity, ev.Container, ev.Label}]++
+		fresh = append(fresh, ev)
+	}
+	if len(fresh) > 0 {
+		s.publishLocked()
+	}
+	return fresh
+}
+
+// CountAPICall counts one AWS API call. Calls are counted often and read
+// rarely, so the snapshot picks them up at the next publish.
+func (s *Store) CountAPICall(service, operation, outcome string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls[APICallCount{Service: service, Operation: operation, Outcome: outcome}]++
 }
 
 // SetHealth records the health of one collector.
@@ -90,9 +165,37 @@ func (s *Store) publishLocked() {
 		}
 		return strings.Compare(a.ARN, b.ARN)
 	})
+	for _, ss := range s.services {
+		snap.Services = append(snap.Services, ss...)
+	}
+	slices.SortFunc(snap.Services, func(a, b *Service) int {
+		if c := strings.Compare(a.Cluster, b.Cluster); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	for k, n := range s.counts {
+		snap.Events = append(snap.Events, EventCount{Kind: k.kind, Identity: k.identity, Container: k.container, Label: k.label, Count: n})
+	}
+	slices.SortFunc(snap.Events, func(a, b EventCount) int {
+		return cmp.Or(strings.Compare(string(a.Kind), string(b.Kind)), compareIdentity(a.Identity, b.Identity),
+			strings.Compare(a.Container, b.Container), strings.Compare(a.Label, b.Label))
+	})
+	for k, n := range s.calls {
+		k.Count = n
+		snap.APICalls = append(snap.APICalls, k)
+	}
+	slices.SortFunc(snap.APICalls, func(a, b APICallCount) int {
+		return cmp.Or(strings.Compare(a.Service, b.Service), strings.Compare(a.Operation, b.Operation), strings.Compare(a.Outcome, b.Outcome))
+	})
 	for _, h := range s.health {
 		snap.Collectors = append(snap.Collectors, h)
 	}
 	slices.SortFunc(snap.Collectors, func(a, b CollectorHealth) int { return strings.Compare(a.Name, b.Name) })
 	s.current.Store(snap)
+}
+
+func compareIdentity(a, b Identity) int {
+	return cmp.Or(strings.Compare(a.Cluster, b.Cluster), strings.Compare(a.Service, b.Service),
+		strings.Compare(a.Family, b.Family), strings.Compare(a.Revision, b.Revision), strings.Compare(a.TaskID, b.TaskID))
 }

@@ -150,14 +150,19 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	return promslog.New(lc)
 }
 
-// demo runs the daemon against two simulated tasks served on loopback: a
-// Fargate task (cgroup v1, awsvpc) through the regular sidecar settings and
-// an EC2 task (cgroup v2, bridge mode) as a second collector.
+// demo runs the daemon against a simulated ECS served on loopback: a Fargate
+// task (cgroup v1, awsvpc) through the regular sidecar settings, an EC2 task
+// (cgroup v2, bridge mode) as a second sidecar collector, and an ECS API
+// with the scenarios of sim.ShopScenario for the standalone collector.
 func demo(f flags, stderr io.Writer) int {
 	fargate := httptest.NewServer(sim.NewTaskSim(sim.Fargate, nil).Handler())
 	defer fargate.Close()
 	ec2 := httptest.NewServer(sim.NewTaskSim(sim.EC2, nil).Handler())
 	defer ec2.Close()
+	fakeECS := sim.NewECS("eu-west-1", nil)
+	fakeECS.AddScripted(sim.ShopCluster, sim.ShopScenario(time.Now()))
+	ecsAPI := httptest.NewServer(fakeECS)
+	defer ecsAPI.Close()
 
 	base := config.Default()
 	base.Web.ListenAddress = "127.0.0.1" + config.DefaultListenAddress
@@ -165,6 +170,13 @@ func demo(f flags, stderr io.Writer) int {
 	base.Sidecar.Endpoint = fargate.URL
 	base.Sidecar.Interval = config.Duration(2 * time.Second)
 	base.Sidecar.Timeout = config.Duration(time.Second)
+	base.Standalone.Enabled = true
+	base.Standalone.Endpoint = ecsAPI.URL
+	base.Standalone.Region = "eu-west-1"
+	base.Standalone.Clusters = []string{sim.ShopCluster}
+	base.Standalone.Interval = config.Duration(10 * time.Second)
+	base.Standalone.Timeout = config.Duration(8 * time.Second)
+	base.Standalone.CallTimeout = config.Duration(5 * time.Second)
 
 	ec2Job := daemon.WithJob(func(store *collector.Store, logger *slog.Logger) collector.Job {
 		return collector.Job{
@@ -175,7 +187,9 @@ func demo(f flags, stderr io.Writer) int {
 	})
 	fmt.Fprintf(stderr, "demo: simulated task metadata endpoints at %s (Fargate) and %s (EC2); the worker container is OOM-killed after %s, then every %s\n",
 		fargate.URL, ec2.URL, sim.DefaultSchedule.FirstOOM, sim.DefaultSchedule.Period)
-	return serve(base, f, stderr, []daemon.Option{ec2Job})
+	fmt.Fprintf(stderr, "demo: simulated ECS API at %s with cluster %s: catalog steady, frontend rolling out, checkout stuck on insufficient memory, payments rolled back by the circuit breaker, worker tasks OOM-killed\n",
+		ecsAPI.URL, sim.ShopCluster)
+	return serve(base, f, stderr, []daemon.Option{ec2Job, daemon.WithSimulatedAWS()})
 }
 
 // healthcheck asks the local daemon's /healthz. The image has no shell or

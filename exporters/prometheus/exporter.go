@@ -39,7 +39,7 @@ func New(source Source, opts Options) *Exporter {
 	for _, f := range catalog.Families() {
 		var labels []string
 		if e.withIdentity(f) {
-			labels = append(labels, catalog.IdentityLabels...)
+			labels = append(labels, f.IdentityLabels()...)
 		}
 		labels = append(labels, f.Labels...)
 		e.descs[f] = prometheus.NewDesc(f.Name, f.Help, labels, nil)
@@ -47,8 +47,11 @@ func New(source Source, opts Options) *Exporter {
 	return e
 }
 
+// withIdentity: the switch drops the task identity that Prometheus's ECS
+// service discovery would add anyway; a service's cluster and name are what
+// its series are about, so they stay.
 func (e *Exporter) withIdentity(f *catalog.Family) bool {
-	return e.opts.IdentityLabels && f.Scope != catalog.ScopeDaemon && !f.NoIdentity
+	return e.opts.IdentityLabels || f.Scope == catalog.ScopeService
 }
 
 // Describe implements prometheus.Collector.
@@ -60,18 +63,11 @@ func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect implements prometheus.Collector.
 func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
-	var (
-		lastTask *collector.Task
-		identity []string
-		values   []string
-	)
-	catalog.Walk(e.source.Snapshot(), func(f *catalog.Family, t *collector.Task, v float64, labels []string) {
+	var values []string
+	catalog.Walk(e.source.Snapshot(), func(f *catalog.Family, id *collector.Identity, v float64, labels []string) {
 		values = values[:0]
-		if t != nil && e.withIdentity(f) {
-			if t != lastTask {
-				lastTask, identity = t, catalog.Identity(t)
-			}
-			values = append(values, identity...)
+		if e.withIdentity(f) {
+			values = append(values, f.IdentityValues(id)...)
 		}
 		values = append(values, labels...)
 		m, err := prometheus.NewConstMetric(e.descs[f], valueType(f.Kind), v, values...)

@@ -46,18 +46,42 @@ const (
 	// ScopeContainer samples describe a container: the task's identity
 	// labels and container_name.
 	ScopeContainer
+	// ScopeService samples describe a service: ecs_cluster and ecs_service.
+	ScopeService
 	// ScopeDaemon samples describe ecswatch itself.
 	ScopeDaemon
 )
 
-// Identity labels: which task a series belongs to. Plain cluster and service
-// are avoided because Prometheus's naming guide reserves them in practice for
-// labels that scrapers and federation add.
+// IdentityLabels are the labels that say which task a series belongs to.
+// Plain cluster and service are avoided because scrapers and federation
+// commonly add labels of those names.
 var IdentityLabels = []string{"ecs_cluster", "ecs_service", "task_family", "task_revision", "task_id"}
 
-// Identity returns t's values for IdentityLabels.
-func Identity(t *collector.Task) []string {
-	return []string{t.Cluster, t.Service, t.Family, t.Revision, t.ID}
+// ServiceLabels say which service a series belongs to.
+var ServiceLabels = []string{"ecs_cluster", "ecs_service"}
+
+// IdentityLabels returns the identity label names a family's samples carry.
+func (f *Family) IdentityLabels() []string {
+	switch {
+	case f.NoIdentity || f.Scope == ScopeDaemon:
+		return nil
+	case f.Scope == ScopeService:
+		return ServiceLabels
+	default:
+		return IdentityLabels
+	}
+}
+
+// IdentityValues returns id's values for the family's identity labels.
+func (f *Family) IdentityValues(id *collector.Identity) []string {
+	switch {
+	case f.NoIdentity || f.Scope == ScopeDaemon || id == nil:
+		return nil
+	case f.Scope == ScopeService:
+		return []string{id.Cluster, id.Service}
+	default:
+		return []string{id.Cluster, id.Service, id.Family, id.Revision, id.TaskID}
+	}
 }
 
 // Family is one metric of the catalogue.
@@ -74,16 +98,21 @@ type Family struct {
 	// compatibility with another exporter's series.
 	NoIdentity bool
 
+	// Exactly one of these produces the family's samples.
 	task      func(t *collector.Task, emit Emit)
 	container func(t *collector.Task, c *collector.Container, emit Emit)
-	daemon    func(s *collector.Snapshot, emit Emit)
+	service   func(s *collector.Service, emit Emit)
+	snapshot  func(s *collector.Snapshot, emit IdentifiedEmit)
 }
 
 // Emit receives one sample's value and the values of its family's own labels.
 type Emit func(value float64, labels ...string)
 
-// Sink receives every sample of a snapshot. t is nil for daemon samples.
-type Sink func(f *Family, t *collector.Task, value float64, labels []string)
+// IdentifiedEmit is Emit for samples that name their identity themselves.
+type IdentifiedEmit func(id *collector.Identity, value float64, labels ...string)
+
+// Sink receives every sample of a snapshot. id is nil for daemon samples.
+type Sink func(f *Family, id *collector.Identity, value float64, labels []string)
 
 // Families returns the catalogue in the order it is walked.
 func Families() []*Family { return families }
@@ -92,18 +121,25 @@ func Families() []*Family { return families }
 func Walk(s *collector.Snapshot, sink Sink) {
 	for _, f := range families {
 		switch {
-		case f.daemon != nil:
-			f.daemon(s, func(v float64, l ...string) { sink(f, nil, v, l) })
+		case f.snapshot != nil:
+			f.snapshot(s, func(id *collector.Identity, v float64, l ...string) { sink(f, id, v, l) })
 		case f.task != nil:
 			for _, t := range s.Tasks {
-				f.task(t, func(v float64, l ...string) { sink(f, t, v, l) })
+				id := t.Identity()
+				f.task(t, func(v float64, l ...string) { sink(f, &id, v, l) })
 			}
 		case f.container != nil:
 			for _, t := range s.Tasks {
-				emit := func(v float64, l ...string) { sink(f, t, v, l) }
+				id := t.Identity()
+				emit := func(v float64, l ...string) { sink(f, &id, v, l) }
 				for i := range t.Containers {
 					f.container(t, &t.Containers[i], emit)
 				}
+			}
+		case f.service != nil:
+			for _, svc := range s.Services {
+				id := svc.Identity()
+				f.service(svc, func(v float64, l ...string) { sink(f, &id, v, l) })
 			}
 		}
 	}
@@ -161,9 +197,54 @@ func networkMetric(name, help, unit string, value func(n *collector.NetworkStats
 
 func daemonMetric(kind Kind, name, help, unit string, value func(h *collector.CollectorHealth) float64) *Family {
 	return &Family{Name: name, Help: help, Kind: kind, Unit: unit, Scope: ScopeDaemon, Labels: []string{"collector"},
-		daemon: func(s *collector.Snapshot, emit Emit) {
+		snapshot: func(s *collector.Snapshot, emit IdentifiedEmit) {
 			for i := range s.Collectors {
-				emit(value(&s.Collectors[i]), s.Collectors[i].Name)
+				emit(nil, value(&s.Collectors[i]), s.Collectors[i].Name)
+			}
+		}}
+}
+
+func serviceGauge(name, help, unit string, value func(s *collector.Service) (float64, bool)) *Family {
+	return &Family{Name: name, Help: help, Kind: Gauge, Unit: unit, Scope: ScopeService,
+		service: func(s *collector.Service, emit Emit) {
+			if v, ok := value(s); ok {
+				emit(v)
+			}
+		}}
+}
+
+// deploymentGauge reports a value of each of a service's deployments.
+func deploymentGauge(name, help, unit string, value func(d *collector.Deployment) float64) *Family {
+	return &Family{Name: name, Help: help, Kind: Gauge, Unit: unit, Scope: ScopeService, Labels: []string{"deployment_id", "status"},
+		service: func(s *collector.Service, emit Emit) {
+			for i := range s.Deployments {
+				d := &s.Deployments[i]
+				emit(value(d), d.ID, d.Status)
+			}
+		}}
+}
+
+// eventCounter counts the Store's events of one kind. labels are the
+// family's own labels after the identity: container_name for OOM kills, then
+// the event's Label under the name given.
+func eventCounter(kind collector.EventKind, scope Scope, name, help string, labels ...string) *Family {
+	return &Family{Name: name, Help: help, Kind: Counter, Scope: scope, Labels: labels,
+		snapshot: func(s *collector.Snapshot, emit IdentifiedEmit) {
+			for i := range s.Events {
+				e := &s.Events[i]
+				if e.Kind != kind {
+					continue
+				}
+				switch len(labels) {
+				case 0:
+					emit(&e.Identity, float64(e.Count))
+				case 1:
+					if labels[0] == "container_name" {
+						emit(&e.Identity, float64(e.Count), e.Container)
+					} else {
+						emit(&e.Identity, float64(e.Count), e.Label)
+					}
+				}
 			}
 		}}
 }
@@ -175,6 +256,13 @@ func boolValue(b bool) float64 {
 		return 1
 	}
 	return 0
+}
+
+func unixSeconds(t time.Time) float64 {
+	if t.IsZero() {
+		return 0
+	}
+	return float64(t.UnixNano()) / 1e9
 }
 
 func timestamp(t time.Time) string {
@@ -229,8 +317,26 @@ var families = []*Family{
 		func(c *collector.Container) (float64, bool) { return float64(c.ExitCode), c.HasExitCode }),
 	containerMetric(Counter, "ecs_container_restarts_total", "Restarts of the container within its task (ECS restart policy).", "",
 		func(c *collector.Container) (float64, bool) { return float64(c.Restarts), true }),
-	containerMetric(Counter, "ecs_container_oom_kills_total", "Times the container was killed for exceeding its memory limit (sidecar: exit code 137 while ECS wanted it running).", "",
-		func(c *collector.Container) (float64, bool) { return float64(c.OOMKills), true }),
+	{
+		// One family for both modes: the sidecar counts per task container
+		// (with task_revision and task_id), the standalone collector per
+		// service and container name (without them).
+		Name: "ecs_container_oom_kills_total", Kind: Counter, Scope: ScopeContainer, Labels: []string{"container_name"},
+		Help: "Times the container was killed for exceeding its memory limit. Sidecar: exit code 137 while ECS wanted it running; standalone: stop reason OutOfMemoryError.",
+		snapshot: func(s *collector.Snapshot, emit IdentifiedEmit) {
+			for _, t := range s.Tasks {
+				id := t.Identity()
+				for i := range t.Containers {
+					emit(&id, float64(t.Containers[i].OOMKills), t.Containers[i].Name)
+				}
+			}
+			for i := range s.Events {
+				if e := &s.Events[i]; e.Kind == collector.EventOOMKill {
+					emit(&e.Identity, float64(e.Count), e.Container)
+				}
+			}
+		},
+	},
 	containerMetric(Gauge, "ecs_container_cpu_limit_vcpus", "Container CPU share from the task definition, in vCPUs; absent when none is set.", "vcpus",
 		func(c *collector.Container) (float64, bool) { return positive(c.CPULimitVCPUs) }),
 	containerMetric(Gauge, "ecs_container_memory_reservation_bytes", "Container memory from the task definition, which ECS reserves when placing the task; absent when none is set.", "bytes",
@@ -284,6 +390,59 @@ var families = []*Family{
 	networkMetric("ecs_network_transmit_packets_dropped_total", "Transmitted packets dropped on the interface.", "",
 		func(n *collector.NetworkStats) float64 { return n.TxDropped }),
 
+	// Per service (standalone).
+	serviceGauge("ecs_service_desired_tasks", "Tasks the service wants running.", "",
+		func(s *collector.Service) (float64, bool) { return float64(s.Desired), true }),
+	serviceGauge("ecs_service_running_tasks", "Tasks of the service running.", "",
+		func(s *collector.Service) (float64, bool) { return float64(s.Running), true }),
+	serviceGauge("ecs_service_pending_tasks", "Tasks of the service pending.", "",
+		func(s *collector.Service) (float64, bool) { return float64(s.Pending), true }),
+	{
+		Name: "ecs_service_deployment_info", Kind: Info, Scope: ScopeService,
+		Help:   "One series per deployment of the service; always 1.",
+		Labels: []string{"deployment_id", "status", "rollout_state", "task_definition"},
+		service: func(s *collector.Service, emit Emit) {
+			for _, d := range s.Deployments {
+				emit(1, d.ID, d.Status, d.RolloutState, d.TaskDefinition)
+			}
+		},
+	},
+	deploymentGauge("ecs_service_deployment_desired_tasks", "Tasks the deployment wants running.", "",
+		func(d *collector.Deployment) float64 { return float64(d.Desired) }),
+	deploymentGauge("ecs_service_deployment_running_tasks", "Tasks of the deployment running.", "",
+		func(d *collector.Deployment) float64 { return float64(d.Running) }),
+	deploymentGauge("ecs_service_deployment_pending_tasks", "Tasks of the deployment pending.", "",
+		func(d *collector.Deployment) float64 { return float64(d.Pending) }),
+	deploymentGauge("ecs_service_deployment_failed_tasks", "Tasks of the deployment that failed to start (what the circuit breaker counts).", "",
+		func(d *collector.Deployment) float64 { return float64(d.Failed) }),
+	deploymentGauge("ecs_service_deployment_created_timestamp_seconds", "Unix time the deployment was created.", "seconds",
+		func(d *collector.Deployment) float64 { return unixSeconds(d.CreatedAt) }),
+	{
+		Name: "ecs_service_deployment_stuck", Kind: Gauge, Scope: ScopeService, Labels: []string{"reason"},
+		Help: "1 when the primary deployment is stuck for this reason (placement_failure, failing_tasks, no_progress), else 0. See README for the rule.",
+		service: func(s *collector.Service, emit Emit) {
+			for _, r := range collector.StuckReasons {
+				emit(boolValue(s.Health.Stuck == r), string(r))
+			}
+		},
+	},
+	eventCounter(collector.EventDeploymentFailed, ScopeService, "ecs_service_deployment_failures_total",
+		"Deployments of the service that failed (rolloutState FAILED: the circuit breaker tripped)."),
+	serviceGauge("ecs_service_revisions_running", "Distinct task definition revisions with running tasks: above 1 while old and new serve side by side.", "",
+		func(s *collector.Service) (float64, bool) { return float64(s.Health.RevisionsRunning), true }),
+	serviceGauge("ecs_service_revisions_mixed_seconds", "How long more than one revision has been running at once; 0 when only one is.", "seconds",
+		func(s *collector.Service) (float64, bool) { return s.Health.MixedFor.Seconds(), true }),
+	eventCounter(collector.EventPlacementFailure, ScopeService, "ecs_service_placement_failures_total",
+		"Service events reporting that a task could not be placed, by reason.", "reason"),
+	serviceGauge("ecs_service_deploy_headroom_tasks", "EC2 only: more tasks of this service's size that the ACTIVE container instances can place now.", "",
+		func(s *collector.Service) (float64, bool) {
+			return float64(s.Health.HeadroomTasks), s.Health.HasHeadroom
+		}),
+	serviceGauge("ecs_service_deploy_surge_tasks", "EC2 only: extra tasks a rolling deployment at the service's maximumPercent starts at once; headroom below this stalls the next deployment.", "",
+		func(s *collector.Service) (float64, bool) { return float64(s.Health.SurgeTasks), s.Health.HasHeadroom }),
+	eventCounter(collector.EventTaskStopped, ScopeService, "ecs_task_stopped_total",
+		"Tasks seen stopped, by stop code.", "stop_code"),
+
 	// The daemon itself.
 	daemonMetric(Gauge, "ecswatch_collector_up", "Whether the collector's last run succeeded (1) or failed (0).", "",
 		func(h *collector.CollectorHealth) float64 { return boolValue(h.Up) }),
@@ -292,10 +451,14 @@ var families = []*Family{
 	daemonMetric(Counter, "ecswatch_collector_errors_total", "Failed runs of the collector.", "",
 		func(h *collector.CollectorHealth) float64 { return float64(h.Errors) }),
 	daemonMetric(Gauge, "ecswatch_collector_last_success_timestamp_seconds", "Unix time of the collector's last successful run; 0 before the first.", "seconds",
-		func(h *collector.CollectorHealth) float64 {
-			if h.LastSuccess.IsZero() {
-				return 0
+		func(h *collector.CollectorHealth) float64 { return unixSeconds(h.LastSuccess) }),
+	{
+		Name: "ecswatch_aws_api_calls_total", Kind: Counter, Scope: ScopeDaemon, Labels: []string{"service", "operation", "outcome"},
+		Help: "AWS API calls by service, operation and outcome (success, throttled, client_error, server_error, network_error); every attempt, retries included.",
+		snapshot: func(s *collector.Snapshot, emit IdentifiedEmit) {
+			for _, c := range s.APICalls {
+				emit(nil, float64(c.Count), c.Service, c.Operation, c.Outcome)
 			}
-			return float64(h.LastSuccess.UnixNano()) / 1e9
-		}),
+		},
+	},
 }

@@ -28,10 +28,11 @@ const EnvPrefix = "ECSWATCH_"
 
 // Config is the whole configuration. config.example.yaml documents every key.
 type Config struct {
-	Web       Web       `yaml:"web"`
-	Log       Log       `yaml:"log"`
-	Sidecar   Sidecar   `yaml:"sidecar"`
-	Exporters Exporters `yaml:"exporters"`
+	Web        Web        `yaml:"web"`
+	Log        Log        `yaml:"log"`
+	Sidecar    Sidecar    `yaml:"sidecar"`
+	Standalone Standalone `yaml:"standalone"`
+	Exporters  Exporters  `yaml:"exporters"`
 	// ShutdownTimeout bounds the last collection and flush on SIGTERM; it
 	// must stay below the container's stopTimeout (ECS default 30s).
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
@@ -65,6 +66,30 @@ type Sidecar struct {
 	StaleAfter Duration `yaml:"stale_after"`
 }
 
+// Standalone is the ECS API collector for whole clusters.
+type Standalone struct {
+	Enabled bool `yaml:"enabled"`
+	// Clusters to watch (names or ARNs); empty watches every cluster of
+	// the account and region.
+	Clusters []string `yaml:"clusters"`
+	// Region; empty uses the default chain (AWS_REGION, profile, IMDS).
+	Region string `yaml:"region"`
+	// Endpoint overrides the ECS endpoint (tests, simulators, VPC endpoints).
+	Endpoint    string   `yaml:"endpoint"`
+	Interval    Duration `yaml:"interval"`
+	Timeout     Duration `yaml:"timeout"`
+	CallTimeout Duration `yaml:"call_timeout"`
+	MaxAttempts int      `yaml:"max_attempts"`
+	StaleAfter  Duration `yaml:"stale_after"`
+	Health      Health   `yaml:"health"`
+}
+
+// Health holds the thresholds of the deployment health rules.
+type Health struct {
+	StuckAfter     Duration `yaml:"stuck_after"`
+	ProgressWindow Duration `yaml:"progress_window"`
+}
+
 // Exporters configures the backends.
 type Exporters struct {
 	Prometheus Prometheus `yaml:"prometheus"`
@@ -88,6 +113,15 @@ func Default() *Config {
 			Interval:   Duration(15 * time.Second),
 			Timeout:    Duration(5 * time.Second),
 			StaleAfter: Duration(5 * time.Minute),
+		},
+		Standalone: Standalone{
+			Clusters:    []string{},
+			Interval:    Duration(time.Minute),
+			Timeout:     Duration(50 * time.Second),
+			CallTimeout: Duration(10 * time.Second),
+			MaxAttempts: 5,
+			StaleAfter:  Duration(10 * time.Minute),
+			Health:      Health{StuckAfter: Duration(30 * time.Minute), ProgressWindow: Duration(10 * time.Minute)},
 		},
 		Exporters:       Exporters{Prometheus: Prometheus{IdentityLabels: true}},
 		ShutdownTimeout: Duration(10 * time.Second),
@@ -272,6 +306,15 @@ func (c *Config) Set(key, value, origin string) error {
 		return fmt.Errorf("%s: unknown key %q", origin, key)
 	}
 	node := &yaml.Node{Kind: yaml.ScalarNode, Value: value}
+	if target.Kind() == reflect.Slice {
+		// Lists come from variables and flags as comma-separated values.
+		node = &yaml.Node{Kind: yaml.SequenceNode}
+		for _, v := range strings.Split(value, ",") {
+			if v = strings.TrimSpace(v); v != "" {
+				node.Content = append(node.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: v})
+			}
+		}
+	}
 	if err := node.Decode(target.Addr().Interface()); err != nil {
 		return fmt.Errorf("%s: %s: %s", origin, key, strings.TrimPrefix(lineRE.ReplaceAllString(err.Error(), ""), "yaml: "))
 	}
@@ -319,6 +362,20 @@ func (c *Config) Validate() error {
 	check(c.Sidecar.StaleAfter >= 0, "sidecar.stale_after", "must not be negative, got %s", c.Sidecar.StaleAfter)
 	if c.Sidecar.Endpoint != "" {
 		check(strings.HasPrefix(c.Sidecar.Endpoint, "http://") || strings.HasPrefix(c.Sidecar.Endpoint, "https://"), "sidecar.endpoint", "want an http:// or https:// URL, got %q", c.Sidecar.Endpoint)
+	}
+	st := c.Standalone
+	check(st.Interval > 0, "standalone.interval", "must be positive, got %s", st.Interval)
+	check(st.Timeout > 0 && st.Timeout <= st.Interval, "standalone.timeout", "must be positive and at most standalone.interval (%s), got %s", st.Interval, st.Timeout)
+	check(st.CallTimeout > 0 && st.CallTimeout <= st.Timeout, "standalone.call_timeout", "must be positive and at most standalone.timeout (%s), got %s", st.Timeout, st.CallTimeout)
+	check(st.MaxAttempts >= 1 && st.MaxAttempts <= 20, "standalone.max_attempts", "must be between 1 and 20, got %d", st.MaxAttempts)
+	check(st.StaleAfter >= 0, "standalone.stale_after", "must not be negative, got %s", st.StaleAfter)
+	check(st.Health.StuckAfter > 0, "standalone.health.stuck_after", "must be positive, got %s", st.Health.StuckAfter)
+	check(st.Health.ProgressWindow > 0, "standalone.health.progress_window", "must be positive, got %s", st.Health.ProgressWindow)
+	if st.Endpoint != "" {
+		check(strings.HasPrefix(st.Endpoint, "http://") || strings.HasPrefix(st.Endpoint, "https://"), "standalone.endpoint", "want an http:// or https:// URL, got %q", st.Endpoint)
+	}
+	for _, cl := range st.Clusters {
+		check(cl != "" && !strings.ContainsAny(cl, " \t"), "standalone.clusters", "invalid cluster name %q", cl)
 	}
 	check(c.ShutdownTimeout > 0 && time.Duration(c.ShutdownTimeout) < 30*time.Second, "shutdown_timeout", "must be positive and below ECS's default stopTimeout of 30s, got %s", c.ShutdownTimeout)
 	return errors.Join(errs...)

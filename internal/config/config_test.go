@@ -59,6 +59,10 @@ func TestInvalid(t *testing.T) {
 		{"endpoint scheme", "sidecar:\n  endpoint: 169.254.170.2/v4\n", `sidecar.endpoint (c.yaml line 2): want an http:// or https:// URL, got "169.254.170.2/v4"`},
 		{"shutdown too long", "shutdown_timeout: 45s\n", "shutdown_timeout (c.yaml line 1): must be positive and below ECS's default stopTimeout of 30s, got 45s"},
 		{"syntax", "web: [\n", "c.yaml: yaml: line 1: did not find expected node content"},
+		{"call timeout above timeout", "standalone:\n  timeout: 5s\n  call_timeout: 6s\n", "standalone.call_timeout (c.yaml line 3): must be positive and at most standalone.timeout (5s), got 6s"},
+		{"attempts", "standalone:\n  max_attempts: 0\n", "standalone.max_attempts (c.yaml line 2): must be between 1 and 20, got 0"},
+		{"clusters not a list", "standalone:\n  clusters: shop\n", "line 2: standalone.clusters: cannot unmarshal !!str `shop` into []string"},
+		{"stuck after", "standalone:\n  health:\n    stuck_after: 0s\n", "standalone.health.stuck_after (c.yaml line 3): must be positive, got 0s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -87,6 +91,7 @@ func TestPrecedence(t *testing.T) {
 		"ECSWATCH_LOG_LEVEL":                            "warn",
 		"ECSWATCH_EXPORTERS_PROMETHEUS_IDENTITY_LABELS": "false",
 		"ECSWATCH_SIDECAR_ENABLED":                      "true",
+		"ECSWATCH_STANDALONE_CLUSTERS":                  "shop-prod, billing",
 	}), Override{Key: "log.level", Value: "error", Origin: "flag --log.level"})
 	if err != nil {
 		t.Fatal(err)
@@ -102,6 +107,9 @@ func TestPrecedence(t *testing.T) {
 	}
 	if cfg.Exporters.Prometheus.IdentityLabels || cfg.Sidecar.Enabled == nil || !*cfg.Sidecar.Enabled {
 		t.Errorf("env bools not applied: %+v", cfg)
+	}
+	if len(cfg.Standalone.Clusters) != 2 || cfg.Standalone.Clusters[1] != "billing" {
+		t.Errorf("clusters = %q, want the comma-separated list", cfg.Standalone.Clusters)
 	}
 	if cfg.Web.ListenAddress != DefaultListenAddress {
 		t.Errorf("listen address = %s, want default", cfg.Web.ListenAddress)

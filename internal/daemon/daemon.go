@@ -12,9 +12,15 @@ import (
 	"os"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+
 	"github.com/ecswatch/ecswatch/collector"
+	"github.com/ecswatch/ecswatch/collector/ecsapi"
+	"github.com/ecswatch/ecswatch/collector/health"
 	"github.com/ecswatch/ecswatch/collector/taskmeta"
 	"github.com/ecswatch/ecswatch/exporters/prometheus"
+	"github.com/ecswatch/ecswatch/internal/awsapi"
 	"github.com/ecswatch/ecswatch/internal/config"
 )
 
@@ -32,8 +38,16 @@ type Daemon struct {
 type Option func(*options)
 
 type options struct {
-	jobs   []func(*collector.Store, *slog.Logger) collector.Job
-	lookup func(string) (string, bool)
+	jobs      []func(*collector.Store, *slog.Logger) collector.Job
+	lookup    func(string) (string, bool)
+	simulated bool
+}
+
+// WithSimulatedAWS makes the AWS clients use fixed fake credentials, for an
+// endpoint override that points at the simulator: real credentials must
+// never be sent there, and the demo must work on a machine with none.
+func WithSimulatedAWS() Option {
+	return func(o *options) { o.simulated = true }
 }
 
 // WithJob adds a collector built against the daemon's Store; the demo uses it
@@ -73,11 +87,18 @@ func New(cfg *config.Config, logger *slog.Logger, opts ...Option) (*Daemon, erro
 		})
 		logger.Info("sidecar collector enabled", "endpoint", endpoint, "interval", cfg.Sidecar.Interval)
 	}
+	if cfg.Standalone.Enabled {
+		job, err := standaloneJob(cfg, store, logger, o.simulated)
+		if err != nil {
+			return nil, err
+		}
+		jobs = append(jobs, job)
+	}
 	for _, build := range o.jobs {
 		jobs = append(jobs, build(store, logger))
 	}
 	if len(jobs) == 0 {
-		logger.Warn("no collector enabled: set " + taskmeta.EnvEndpoint + " or sidecar.endpoint; serving ecswatch's own metrics only")
+		logger.Warn("no collector enabled: set " + taskmeta.EnvEndpoint + " or sidecar.endpoint, or standalone.enabled; serving ecswatch's own metrics only")
 	}
 	scheduler := collector.NewScheduler(store, logger, jobs...)
 
@@ -102,6 +123,31 @@ func New(cfg *config.Config, logger *slog.Logger, opts ...Option) (*Daemon, erro
 		return nil, err
 	}
 	return &Daemon{cfg: cfg, logger: logger, store: store, scheduler: scheduler, server: server, listeners: listeners}, nil
+}
+
+func standaloneJob(cfg *config.Config, store *collector.Store, logger *slog.Logger, simulated bool) (collector.Job, error) {
+	st := cfg.Standalone
+	opts := awsapi.Options{
+		Region: st.Region, Endpoint: st.Endpoint,
+		MaxAttempts: st.MaxAttempts, MaxBackoff: 20 * time.Second, AttemptTimeout: time.Duration(st.CallTimeout),
+	}
+	if simulated {
+		opts.StaticCredentials = new(credentials.NewStaticCredentialsProvider("AKIDSIMULATOR", "simulator", ""))
+		opts.MaxBackoff = time.Second
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	awsCfg, err := awsapi.LoadConfig(ctx, opts, store)
+	if err != nil {
+		return collector.Job{}, fmt.Errorf("standalone: %w", err)
+	}
+	c := ecsapi.New(ecs.NewFromConfig(awsCfg), store, logger, ecsapi.Options{
+		Clusters:    st.Clusters,
+		CallTimeout: time.Duration(st.CallTimeout),
+		Health:      health.Options{StuckAfter: time.Duration(st.Health.StuckAfter), ProgressWindow: time.Duration(st.Health.ProgressWindow)},
+	})
+	logger.Info("standalone collector enabled", "region", awsCfg.Region, "clusters", st.Clusters, "interval", st.Interval)
+	return collector.Job{Collector: c, Interval: time.Duration(st.Interval), Timeout: time.Duration(st.Timeout), StaleAfter: time.Duration(st.StaleAfter)}, nil
 }
 
 // Addrs are the addresses the daemon serves on, resolved (useful with :0).

@@ -1,0 +1,339 @@
+package ecsapi
+
+import (
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+
+	"github.com/ecswatch/ecswatch/collector"
+	"github.com/ecswatch/ecswatch/collector/health"
+	"github.com/ecswatch/ecswatch/internal/awsapi"
+	"github.com/ecswatch/ecswatch/internal/sim"
+)
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+var start = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+
+// fixture is the collector against a fake ECS endpoint, through the real SDK
+// client, with a shared fake clock.
+type fixture struct {
+	clock *clock
+	fake  *sim.ECS
+	store *collector.Store
+	c     *Collector
+}
+
+func newFixture(t testing.TB, clusters ...string) *fixture {
+	t.Helper()
+	clk := &clock{t: start}
+	fake := sim.NewECS("eu-west-1", clk.now)
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	store := collector.NewStore(clk.now)
+	cfg, err := awsapi.LoadConfig(t.Context(), awsapi.Options{
+		Region: "eu-west-1", Endpoint: srv.URL,
+		StaticCredentials: new(credentials.NewStaticCredentialsProvider("AKIDSIM", "sim-secret", "")),
+		MaxAttempts:       5, MaxBackoff: 5 * time.Millisecond, AttemptTimeout: 5 * time.Second,
+	}, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := New(ecs.NewFromConfig(cfg), store, slog.New(slog.DiscardHandler), Options{
+		Clusters: clusters, CallTimeout: 10 * time.Second, Health: health.DefaultOptions,
+	})
+	c.now = clk.now
+	return &fixture{clock: clk, fake: fake, store: store, c: c}
+}
+
+func (f *fixture) collectAt(t testing.TB, e time.Duration) *collector.Snapshot {
+	t.Helper()
+	f.clock.set(start.Add(e))
+	if err := f.c.Collect(t.Context()); err != nil {
+		t.Fatalf("Collect at %s: %v", e, err)
+	}
+	return f.store.Snapshot()
+}
+
+func service(t testing.TB, s *collector.Snapshot, name string) *collector.Service {
+	t.Helper()
+	for _, svc := range s.Services {
+		if svc.Name == name {
+			return svc
+		}
+	}
+	t.Fatalf("no service %s", name)
+	return nil
+}
+
+// count returns the counter of events of kind for service (and container or
+// label, where given).
+func count(s *collector.Snapshot, kind collector.EventKind, svc, container, label string) uint64 {
+	var n uint64
+	for _, e := range s.Events {
+		if e.Kind == kind && e.Identity.Service == svc && (container == "" || e.Container == container) && (label == "" || e.Label == label) {
+			n += e.Count
+		}
+	}
+	return n
+}
+
+// events lists the counters for one service, to show that nothing else fired.
+func events(s *collector.Snapshot, svc string) []collector.EventCount {
+	var out []collector.EventCount
+	for _, e := range s.Events {
+		if e.Identity.Service == svc {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func shopFixture(t testing.TB) *fixture {
+	f := newFixture(t, sim.ShopCluster)
+	f.fake.AddScripted(sim.ShopCluster, sim.ShopScenario(start))
+	return f
+}
+
+// TestSteadyService: nothing fires for a steady service.
+func TestSteadyService(t *testing.T) {
+	t.Parallel()
+	f := shopFixture(t)
+	for _, e := range []time.Duration{0, time.Minute, 5 * time.Minute} {
+		s := f.collectAt(t, e)
+		cat := service(t, s, "catalog")
+		want := collector.ServiceHealth{RevisionsRunning: 1, HasHeadroom: true, HeadroomTasks: 5, SurgeTasks: 3}
+		if cat.Health != want {
+			t.Errorf("catalog health at %s = %+v, want %+v", e, cat.Health, want)
+		}
+		if ev := events(s, "catalog"); len(ev) != 0 {
+			t.Errorf("events fired for the steady service: %+v", ev)
+		}
+		if cat.Desired != 3 || cat.Running != 3 || cat.TaskCPUUnits != 256 || cat.TaskMemoryMiB != 512 {
+			t.Errorf("catalog = %+v", cat)
+		}
+	}
+}
+
+// TestRollingDeploymentCompletes: mixed revisions while it rolls, then one,
+// and never stuck or failed.
+func TestRollingDeploymentCompletes(t *testing.T) {
+	t.Parallel()
+	f := shopFixture(t)
+	steps := []struct {
+		at        time.Duration
+		revisions int
+		mixedFor  time.Duration
+		primary   int
+	}{
+		{0, 1, 0, 0},
+		{10 * time.Second, 2, 0, 1},
+		{40 * time.Second, 2, 30 * time.Second, 3},
+		{55 * time.Second, 1, 0, 4},
+	}
+	for _, st := range steps {
+		fe := service(t, f.collectAt(t, st.at), "frontend")
+		if fe.Health.RevisionsRunning != st.revisions || fe.Health.MixedFor != st.mixedFor || fe.Health.Stuck != "" {
+			t.Errorf("frontend at %s: health %+v, want %d revisions mixed for %s", st.at, fe.Health, st.revisions, st.mixedFor)
+		}
+		if p := fe.Primary(); p.Running != st.primary || p.TaskDefinition != "frontend:8" {
+			t.Errorf("frontend at %s: primary %+v", st.at, p)
+		}
+	}
+	if ev := events(f.store.Snapshot(), "frontend"); len(ev) != 0 {
+		t.Errorf("events fired for a deployment that completed: %+v", ev)
+	}
+}
+
+// TestStuckOnInsufficientMemory: the EC2 deployment that cannot place its
+// tasks is stuck with reason placement_failure, its headroom is below the
+// surge it needs, and each new placement failure counts once.
+func TestStuckOnInsufficientMemory(t *testing.T) {
+	t.Parallel()
+	f := shopFixture(t)
+	s := f.collectAt(t, 0)
+	co := service(t, s, "checkout")
+	want := collector.ServiceHealth{RevisionsRunning: 2, MixedSince: start, Stuck: collector.StuckPlacementFailure,
+		HasHeadroom: true, HeadroomTasks: 0, SurgeTasks: 4}
+	if co.Health != want {
+		t.Errorf("checkout health = %+v, want %+v", co.Health, want)
+	}
+	// History from before ecswatch started is not counted.
+	if n := count(s, collector.EventPlacementFailure, "checkout", "", ""); n != 0 {
+		t.Errorf("placement failures at start = %d, want 0", n)
+	}
+	if n := count(s, collector.EventDeploymentStuck, "checkout", "", "placement_failure"); n != 1 {
+		t.Errorf("stuck events = %d, want 1", n)
+	}
+	// Two more retries, each seen by two polls.
+	for _, e := range []time.Duration{time.Minute, 2 * time.Minute, 3 * time.Minute, 4*time.Minute + 30*time.Second} {
+		s = f.collectAt(t, e)
+	}
+	if n := count(s, collector.EventPlacementFailure, "checkout", "", "insufficient_memory"); n != 2 {
+		t.Errorf("placement failures after two retries = %d, want 2", n)
+	}
+	if n := count(s, collector.EventDeploymentStuck, "checkout", "", ""); n != 1 {
+		t.Errorf("stuck events after five polls = %d, want still 1", n)
+	}
+	if n := count(s, collector.EventDeploymentFailed, "checkout", "", ""); n != 0 {
+		t.Errorf("a stuck deployment counted as failed: %d", n)
+	}
+}
+
+// TestCircuitBreakerRollback: the failed rollout counts once, its failed
+// tasks count as stopped with TaskFailedToStart, and the rollback is not
+// stuck.
+func TestCircuitBreakerRollback(t *testing.T) {
+	t.Parallel()
+	f := shopFixture(t)
+	s := f.collectAt(t, 0)
+	if n := count(s, collector.EventDeploymentFailed, "payments", "", ""); n != 0 {
+		t.Fatalf("failed before the breaker tripped: %d", n)
+	}
+	if n := count(s, collector.EventTaskStopped, "payments", "", "TaskFailedToStart"); n != 10 {
+		t.Errorf("stopped tasks at start = %d, want 10", n)
+	}
+	for _, e := range []time.Duration{sim.CircuitBreakerTrips, sim.CircuitBreakerTrips + 10*time.Second, sim.RollbackDone} {
+		s = f.collectAt(t, e)
+	}
+	if n := count(s, collector.EventDeploymentFailed, "payments", "", ""); n != 1 {
+		t.Errorf("deployment failures = %d, want 1", n)
+	}
+	if n := count(s, collector.EventTaskStopped, "payments", "", "TaskFailedToStart"); n != 10 {
+		t.Errorf("stopped tasks = %d, want still 10", n)
+	}
+	pay := service(t, s, "payments")
+	if pay.Health.Stuck != "" || pay.Health.HasHeadroom || len(pay.Deployments) != 1 || pay.Deployments[0].RolloutState != "COMPLETED" {
+		t.Errorf("payments after rollback = %+v", pay)
+	}
+}
+
+// TestOOMKilledTasks: each OOM-killed task counts once per container,
+// however many cycles see it, with its stop code.
+func TestOOMKilledTasks(t *testing.T) {
+	t.Parallel()
+	f := shopFixture(t)
+	checks := []struct {
+		at  time.Duration
+		oom uint64
+	}{{0, 0}, {sim.FirstTaskOOM, 1}, {sim.FirstTaskOOM + 30*time.Second, 1}, {sim.FirstTaskOOM + sim.TaskOOMEvery, 2}, {sim.FirstTaskOOM + sim.TaskOOMEvery + time.Second, 2}}
+	for _, c := range checks {
+		s := f.collectAt(t, c.at)
+		if n := count(s, collector.EventOOMKill, "worker", "worker", ""); n != c.oom {
+			t.Errorf("at %s: OOM kills = %d, want %d", c.at, n, c.oom)
+		}
+		if n := count(s, collector.EventTaskStopped, "worker", "", "EssentialContainerExited"); n != c.oom {
+			t.Errorf("at %s: stopped = %d, want %d", c.at, n, c.oom)
+		}
+	}
+	for _, e := range f.store.Snapshot().Events {
+		if e.Kind == collector.EventOOMKill && (e.Identity != collector.Identity{Cluster: sim.ShopCluster, Service: "worker", Family: "worker"}) {
+			t.Errorf("OOM identity = %+v", e.Identity)
+		}
+	}
+}
+
+// TestThrottlingAndServerErrorsAreRetried: the SDK's retryer absorbs them
+// and every attempt is counted by outcome.
+func TestThrottlingAndServerErrorsAreRetried(t *testing.T) {
+	t.Parallel()
+	f := shopFixture(t)
+	f.fake.Throttle(3)
+	f.collectAt(t, 0)
+	f.fake.Fail5xx(2)
+	s := f.collectAt(t, time.Second)
+	outcomes := map[string]uint64{}
+	for _, c := range s.APICalls {
+		if c.Service != "ECS" {
+			t.Errorf("service label %q, want ECS", c.Service)
+		}
+		outcomes[c.Outcome] += c.Count
+	}
+	if outcomes[awsapi.OutcomeThrottled] != 3 || outcomes[awsapi.OutcomeServerError] != 2 || outcomes[awsapi.OutcomeSuccess] == 0 {
+		t.Errorf("outcomes = %v, want 3 throttled, 2 server errors and successes", outcomes)
+	}
+}
+
+// TestFailingClusterDoesNotStopOthers: a cluster answering errors keeps its
+// last services and fails the run; the other cluster is still read.
+func TestFailingClusterDoesNotStopOthers(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, sim.ShopCluster, "batch")
+	f.fake.AddScripted(sim.ShopCluster, sim.ShopScenario(start))
+	f.fake.AddCluster(sim.LargeCluster("batch", 3, 2, start))
+	f.collectAt(t, 0)
+
+	f.fake.SetClusterDown(sim.ShopCluster, true)
+	f.fake.AddCluster(sim.LargeCluster("batch", 4, 2, start)) // batch grows meanwhile
+	f.clock.set(start.Add(time.Minute))
+	err := f.c.Collect(t.Context())
+	if err == nil || !strings.Contains(err.Error(), "cluster shop-prod") {
+		t.Fatalf("err = %v, want one naming cluster shop-prod", err)
+	}
+	perCluster := map[string]int{}
+	for _, svc := range f.store.Snapshot().Services {
+		perCluster[svc.Cluster]++
+	}
+	if perCluster[sim.ShopCluster] != 5 || perCluster["batch"] != 4 {
+		t.Errorf("services per cluster = %v, want shop-prod's last 5 and batch's new 4", perCluster)
+	}
+
+	f.fake.SetClusterDown(sim.ShopCluster, false)
+	f.collectAt(t, 2*time.Minute)
+}
+
+// minimumCalls is the fewest calls the API's limits allow for one cycle over
+// a cluster: pages of 100 for the lists, batches of 10 services and of 100
+// tasks or instances for the describes.
+func minimumCalls(services, running, stoppedNew, stoppedListed, instances int) map[string]int {
+	pages := func(n int) int { return max(1, (n+99)/100) }
+	return map[string]int{
+		"ListServices": pages(services), "DescribeServices": (services + 9) / 10,
+		"ListTasks": pages(running) + pages(stoppedListed), "DescribeTasks": (running + stoppedNew + 99) / 100,
+		"ListContainerInstances": pages(instances), "DescribeContainerInstances": (instances + 99) / 100,
+	}
+}
+
+func TestCallsAreMinimal(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "large")
+	f.fake.AddCluster(sim.LargeCluster("large", 120, 10, start))
+	f.collectAt(t, 0)
+	if got, want := f.fake.Calls(), minimumCalls(120, 1200, 12, 12, 24); !equalCalls(got, want) {
+		t.Errorf("first cycle calls = %v, want %v", got, want)
+	}
+	// Stopped tasks described once are not described again.
+	f.fake.ResetCalls()
+	f.collectAt(t, time.Minute)
+	if got, want := f.fake.Calls(), minimumCalls(120, 1200, 0, 12, 24); !equalCalls(got, want) {
+		t.Errorf("second cycle calls = %v, want %v", got, want)
+	}
+}
+
+func equalCalls(a, b map[string]int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,288 @@
+// Package health derives the signals operators alert on from what the
+// standalone collector reads: stuck and failed deployments, mixed revisions,
+// placement failures, OOM kills and stopped tasks, and EC2 deploy headroom.
+//
+// The rules, with their thresholds (Options), are documented in README.md
+// under "Deployment health rules"; a test keeps the two in step.
+package health
+
+import (
+	"strings"
+	"time"
+
+	"github.com/ecswatch/ecswatch/collector"
+)
+
+// Options are the thresholds of the rules.
+type Options struct {
+	// StuckAfter: a primary deployment IN_PROGRESS for longer than this may
+	// be stuck. The circuit breaker alone leaves deployments IN_PROGRESS for
+	// hours once any new task has reached RUNNING.
+	StuckAfter time.Duration
+	// ProgressWindow: with no increase of the primary deployment's running
+	// count for this long, a deployment past StuckAfter is stuck.
+	ProgressWindow time.Duration
+}
+
+// DefaultOptions are the defaults of the standalone.health config keys.
+var DefaultOptions = Options{StuckAfter: 30 * time.Minute, ProgressWindow: 10 * time.Minute}
+
+// Tracker remembers, per service of one cluster, what the rules need from
+// earlier cycles. It is not safe for concurrent use: one goroutine reads a
+// cluster at a time.
+type Tracker struct {
+	opts     Options
+	services map[string]*serviceState
+}
+
+type serviceState struct {
+	deployment   string // primary deployment ID being watched
+	bestRunning  int    // its highest running count so far
+	lastProgress time.Time
+	mixedSince   time.Time
+	watermark    time.Time // newest service event already counted
+}
+
+// NewTracker returns a Tracker with opts.
+func NewTracker(opts Options) *Tracker {
+	return &Tracker{opts: opts, services: map[string]*serviceState{}}
+}
+
+// Service applies the rules to svc at now: it fills svc.Health (but for
+// headroom, see Headroom) and returns the events they produced. Events may
+// repeat across cycles; the Store counts each ID once.
+func (t *Tracker) Service(now time.Time, svc *collector.Service) []collector.Event {
+	st := t.services[svc.Name]
+	first := st == nil
+	if first {
+		st = &serviceState{}
+		t.services[svc.Name] = st
+	}
+	var events []collector.Event
+	id := svc.Identity()
+
+	// Failed rollouts: the circuit breaker marks the deployment FAILED.
+	for _, d := range svc.Deployments {
+		if d.RolloutState == "FAILED" {
+			events = append(events, collector.Event{
+				Kind: collector.EventDeploymentFailed, ID: d.ID, Time: d.UpdatedAt, Identity: id,
+				Deployment: d.ID, Label: "circuit_breaker", Message: d.RolloutStateReason,
+			})
+		}
+	}
+
+	// Placement failures: count each event once, and only events newer
+	// than what was already there when ecswatch first saw the service, so
+	// that a restart does not count an hour of history again.
+	newest := st.watermark
+	for _, e := range svc.Events {
+		if e.CreatedAt.After(newest) {
+			newest = e.CreatedAt
+		}
+		if first || !e.CreatedAt.After(st.watermark) {
+			continue
+		}
+		if reason, ok := PlacementFailure(e.Message); ok {
+			events = append(events, collector.Event{
+				Kind: collector.EventPlacementFailure, ID: e.ID, Time: e.CreatedAt, Identity: id,
+				Label: reason, Message: e.Message,
+			})
+		}
+	}
+	st.watermark = newest
+
+	// Mixed revisions.
+	revisions := map[string]bool{}
+	for _, d := range svc.Deployments {
+		if d.Running > 0 {
+			revisions[d.TaskDefinition] = true
+		}
+	}
+	svc.Health.RevisionsRunning = len(revisions)
+	if len(revisions) > 1 {
+		if st.mixedSince.IsZero() {
+			st.mixedSince = now
+		}
+		svc.Health.MixedSince, svc.Health.MixedFor = st.mixedSince, now.Sub(st.mixedSince)
+	} else {
+		st.mixedSince = time.Time{}
+	}
+
+	// Stuck deployments.
+	if p := svc.Primary(); p != nil {
+		if p.ID != st.deployment {
+			st.deployment, st.bestRunning, st.lastProgress = p.ID, p.Running, now
+		} else if p.Running > st.bestRunning {
+			st.bestRunning, st.lastProgress = p.Running, now
+		}
+		if reason := t.stuck(now, svc, p, st); reason != "" {
+			svc.Health.Stuck = reason
+			events = append(events, collector.Event{
+				Kind: collector.EventDeploymentStuck, ID: p.ID, Time: now, Identity: id,
+				Deployment: p.ID, Label: string(reason), Message: stuckMessage(svc, p, reason),
+			})
+		}
+	}
+	return events
+}
+
+// stuck applies the stuck rule to the primary deployment p.
+func (t *Tracker) stuck(now time.Time, svc *collector.Service, p *collector.Deployment, st *serviceState) collector.StuckReason {
+	inProgress := p.RolloutState == "IN_PROGRESS" ||
+		(p.RolloutState == "" && (len(svc.Deployments) > 1 || p.Running < p.Desired))
+	if !inProgress || now.Sub(p.CreatedAt) <= t.opts.StuckAfter {
+		return ""
+	}
+	for _, e := range svc.Events {
+		if _, ok := PlacementFailure(e.Message); ok && !e.CreatedAt.Before(p.CreatedAt) {
+			return collector.StuckPlacementFailure
+		}
+	}
+	if p.Failed > 0 {
+		return collector.StuckFailingTasks
+	}
+	if now.Sub(st.lastProgress) > t.opts.ProgressWindow {
+		return collector.StuckNoProgress
+	}
+	return ""
+}
+
+func stuckMessage(svc *collector.Service, p *collector.Deployment, reason collector.StuckReason) string {
+	var b strings.Builder
+	b.WriteString("deployment " + p.ID + " of service " + svc.Name + " (" + p.TaskDefinition + ") is stuck: ")
+	switch reason {
+	case collector.StuckPlacementFailure:
+		b.WriteString("tasks cannot be placed")
+	case collector.StuckFailingTasks:
+		b.WriteString("tasks keep failing to start")
+	default:
+		b.WriteString("the running count has not grown")
+	}
+	return b.String()
+}
+
+// Forget drops the memory of services not seen in the latest cycle, so
+// that deleted services do not accumulate.
+func (t *Tracker) Forget(keep map[string]bool) {
+	for name := range t.services {
+		if !keep[name] {
+			delete(t.services, name)
+		}
+	}
+}
+
+// placementReasons maps phrases of ECS service event messages to a bounded
+// reason label, checked in order. The phrases come from the "Service event
+// messages" page of the ECS Developer Guide.
+var placementReasons = []struct{ phrase, reason string }{
+	{"insufficient memory", "insufficient_memory"},
+	{"insufficient cpu", "insufficient_cpu"},
+	{"already using a port", "port_in_use"},
+	{"encountered error \"agent\"", "agent_disconnected"},
+	{"missing an attribute", "missing_attribute"},
+	{"limit on the number of tasks", "account_limit"},
+	{"limit on the number of vcpus", "account_limit"},
+	{"configuration is above your limit", "account_limit"},
+	{"capacity is unavailable", "capacity_unavailable"},
+	{"internal error", "internal_error"},
+	{"no container instance met all of its requirements", "no_matching_instance"},
+}
+
+// PlacementFailure reports whether a service event message says a task could
+// not be placed, and why, as a bounded reason.
+func PlacementFailure(message string) (reason string, ok bool) {
+	m := strings.ToLower(message)
+	if !strings.Contains(m, "was unable to place a task") {
+		return "", false
+	}
+	for _, r := range placementReasons {
+		if strings.Contains(m, r.phrase) {
+			return r.reason, true
+		}
+	}
+	return "other", true
+}
+
+// Instance is what headroom needs of one container instance.
+type Instance struct {
+	RemainingCPU    int // CPU units
+	RemainingMemory int // MiB
+}
+
+// Headroom fills svc.Health's headroom for an EC2 service: how many more
+// tasks of its size the instances can place now, and how many a rolling
+// deployment at maximumPercent starts at once. It ignores placement
+// constraints and host-port conflicts, so it is an upper bound.
+func Headroom(svc *collector.Service, instances []Instance) {
+	if svc.LaunchType != "EC2" || (svc.TaskCPUUnits == 0 && svc.TaskMemoryMiB == 0) {
+		return
+	}
+	fit := 0
+	for _, in := range instances {
+		n := -1
+		if svc.TaskCPUUnits > 0 {
+			n = in.RemainingCPU / svc.TaskCPUUnits
+		}
+		if svc.TaskMemoryMiB > 0 {
+			if m := in.RemainingMemory / svc.TaskMemoryMiB; n < 0 || m < n {
+				n = m
+			}
+		}
+		fit += max(n, 0)
+	}
+	svc.Health.HasHeadroom = true
+	svc.Health.HeadroomTasks = fit
+	svc.Health.SurgeTasks = max(0, svc.Desired*svc.MaximumPercent/100-svc.Desired)
+}
+
+// StoppedTask returns the events of a stopped task: one task_stopped, and an
+// oom_kill for each container whose stop reason says it ran out of memory.
+// The IDs are the task ARN (and container name), the same whichever path
+// (polling or the event stream) reports the task.
+func StoppedTask(t StoppedTaskInfo) []collector.Event {
+	stopCode := t.StopCode
+	if stopCode == "" {
+		stopCode = "Unknown"
+	}
+	events := []collector.Event{{
+		Kind: collector.EventTaskStopped, ID: t.ARN, Time: t.StoppedAt,
+		Identity: collector.Identity{Cluster: t.Cluster, Service: t.Service},
+		TaskARN:  t.ARN, Label: stopCode, Message: t.StoppedReason,
+	}}
+	for _, c := range t.Containers {
+		if strings.HasPrefix(c.Reason, "OutOfMemoryError") {
+			events = append(events, collector.Event{
+				Kind: collector.EventOOMKill, ID: t.ARN + "/" + c.Name, Time: t.StoppedAt,
+				Identity:  collector.Identity{Cluster: t.Cluster, Service: t.Service, Family: t.Family},
+				Container: c.Name, TaskARN: t.ARN, Message: c.Reason,
+			})
+		}
+	}
+	return events
+}
+
+// StoppedTaskInfo is what StoppedTask needs of a stopped task, whichever
+// source it came from.
+type StoppedTaskInfo struct {
+	ARN, Cluster, Service, Family string
+	StopCode, StoppedReason       string
+	StoppedAt                     time.Time
+	Containers                    []StoppedContainer
+}
+
+// StoppedContainer is one container of a stopped task.
+type StoppedContainer struct {
+	Name     string
+	ExitCode *int
+	Reason   string
+}
+
+// ServiceFromGroup returns the service name of a task's group
+// ("service:NAME"), or empty for tasks not started by a service.
+func ServiceFromGroup(group string) string {
+	name, ok := strings.CutPrefix(group, "service:")
+	if !ok {
+		return ""
+	}
+	return name
+}

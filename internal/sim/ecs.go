@@ -1,0 +1,461 @@
+package sim
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// ECS is a fake of the ECS API speaking the awsJson1_1 protocol exactly as
+// aws-sdk-go-v2 sends it (POST /, X-Amz-Target
+// AmazonEC2ContainerServiceV20141113.<Operation>), for the operations
+// ecswatch calls. It enforces the API's batch limits, paginates with
+// nextToken, counts calls per operation, and can be told to throttle or fail.
+type ECS struct {
+	now    func() time.Time
+	start  time.Time
+	region string
+
+	mu       sync.Mutex
+	static   map[string]*Cluster // clusters that do not change
+	scripted map[string]func(elapsed time.Duration) *Cluster
+	calls    map[string]int
+	throttle int             // answer this many next calls with ThrottlingException
+	fail5xx  int             // answer this many next calls with a 500
+	down     map[string]bool // clusters answering ServerException
+}
+
+// Account is the AWS account ID of every simulated ARN.
+const Account = "123456789012"
+
+// NewECS returns an empty fake. now is time.Now when nil.
+func NewECS(region string, now func() time.Time) *ECS {
+	if now == nil {
+		now = time.Now
+	}
+	return &ECS{
+		now: now, start: now(), region: region,
+		static: map[string]*Cluster{}, scripted: map[string]func(time.Duration) *Cluster{},
+		calls: map[string]int{}, down: map[string]bool{},
+	}
+}
+
+// AddCluster adds a cluster whose content never changes.
+func (s *ECS) AddCluster(c *Cluster) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.static[c.Name] = c
+}
+
+// AddScripted adds a cluster whose content is a function of the time
+// elapsed since the fake started.
+func (s *ECS) AddScripted(name string, script func(elapsed time.Duration) *Cluster) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.scripted[name] = script
+}
+
+// Throttle answers the next n calls with ThrottlingException.
+func (s *ECS) Throttle(n int) { s.mu.Lock(); s.throttle = n; s.mu.Unlock() }
+
+// Fail5xx answers the next n calls with HTTP 500.
+func (s *ECS) Fail5xx(n int) { s.mu.Lock(); s.fail5xx = n; s.mu.Unlock() }
+
+// SetClusterDown makes every call about cluster fail with ServerException.
+func (s *ECS) SetClusterDown(cluster string, down bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.down[cluster] = down
+}
+
+// Calls returns the calls served per operation since the last ResetCalls.
+func (s *ECS) Calls() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.calls))
+	for k, v := range s.calls {
+		out[k] = v
+	}
+	return out
+}
+
+// ResetCalls zeroes the call counts.
+func (s *ECS) ResetCalls() { s.mu.Lock(); s.calls = map[string]int{}; s.mu.Unlock() }
+
+func (s *ECS) cluster(name string) *Cluster {
+	name = lastPart(name)
+	if c, ok := s.static[name]; ok {
+		return c
+	}
+	if script, ok := s.scripted[name]; ok {
+		return script(s.now().Sub(s.start))
+	}
+	return nil
+}
+
+func (s *ECS) clusterNames() []string {
+	var names []string
+	for n := range s.static {
+		names = append(names, n)
+	}
+	for n := range s.scripted {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// awsError is an error in the awsJson1_1 shape.
+type awsError struct {
+	status int
+	typ    string
+	msg    string
+}
+
+const ecsTargetPrefix = "AmazonEC2ContainerServiceV20141113."
+
+// ServeHTTP implements http.Handler.
+func (s *ECS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	op, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), ecsTargetPrefix)
+	if r.Method != http.MethodPost || !ok {
+		writeAWSError(w, awsError{400, "UnknownOperationException", "missing or foreign X-Amz-Target"})
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		writeAWSError(w, awsError{400, "SerializationException", err.Error()})
+		return
+	}
+	var req struct {
+		Cluster            string   `json:"cluster"`
+		NextToken          string   `json:"nextToken"`
+		MaxResults         int      `json:"maxResults"`
+		DesiredStatus      string   `json:"desiredStatus"`
+		Status             string   `json:"status"`
+		Services           []string `json:"services"`
+		Tasks              []string `json:"tasks"`
+		ContainerInstances []string `json:"containerInstances"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		writeAWSError(w, awsError{400, "SerializationException", err.Error()})
+		return
+	}
+
+	s.mu.Lock()
+	s.calls[op]++
+	if s.throttle > 0 {
+		s.throttle--
+		s.mu.Unlock()
+		writeAWSError(w, awsError{400, "ThrottlingException", "Rate exceeded"})
+		return
+	}
+	if s.fail5xx > 0 {
+		s.fail5xx--
+		s.mu.Unlock()
+		writeAWSError(w, awsError{500, "ServerException", "Service unavailable"})
+		return
+	}
+	if req.Cluster != "" && s.down[lastPart(req.Cluster)] {
+		s.mu.Unlock()
+		writeAWSError(w, awsError{500, "ServerException", "cluster " + req.Cluster + " is unavailable"})
+		return
+	}
+	var c *Cluster
+	if op != "ListClusters" {
+		if c = s.cluster(req.Cluster); c == nil {
+			s.mu.Unlock()
+			writeAWSError(w, awsError{400, "ClusterNotFoundException", "Cluster not found."})
+			return
+		}
+	}
+	names := s.clusterNames()
+	s.mu.Unlock()
+
+	var resp any
+	var aerr *awsError
+	switch op {
+	case "ListClusters":
+		arns := make([]string, len(names))
+		for i, n := range names {
+			arns[i] = s.arn("cluster", n)
+		}
+		resp, aerr = page(arns, req.NextToken, req.MaxResults, "clusterArns")
+	case "ListServices":
+		var arns []string
+		for _, svc := range c.Services {
+			arns = append(arns, s.arn("service", c.Name+"/"+svc.Name))
+		}
+		resp, aerr = page(arns, req.NextToken, req.MaxResults, "serviceArns")
+	case "DescribeServices":
+		if len(req.Services) > 10 {
+			aerr = &awsError{400, "InvalidParameterException", "services can have at most 10 items"}
+			break
+		}
+		var out []any
+		for _, name := range req.Services {
+			if svc := c.service(lastPart(name)); svc != nil {
+				out = append(out, s.serviceJSON(c, svc))
+			}
+		}
+		resp = map[string]any{"services": out, "failures": []any{}}
+	case "ListTasks":
+		var arns []string
+		for _, t := range c.Tasks {
+			if (req.DesiredStatus == "STOPPED") == (t.DesiredStatus == "STOPPED") {
+				arns = append(arns, s.taskARN(c, t))
+			}
+		}
+		resp, aerr = page(arns, req.NextToken, req.MaxResults, "taskArns")
+	case "DescribeTasks":
+		if len(req.Tasks) > 100 {
+			aerr = &awsError{400, "InvalidParameterException", "tasks can have at most 100 items"}
+			break
+		}
+		want := map[string]bool{}
+		for _, a := range req.Tasks {
+			want[lastPart(a)] = true
+		}
+		var out []any
+		for _, t := range c.Tasks {
+			if want[t.ID] {
+				out = append(out, s.taskJSON(c, t))
+			}
+		}
+		resp = map[string]any{"tasks": out, "failures": []any{}}
+	case "ListContainerInstances":
+		var arns []string
+		for _, in := range c.Instances {
+			arns = append(arns, s.arn("container-instance", c.Name+"/"+in.ID))
+		}
+		resp, aerr = page(arns, req.NextToken, req.MaxResults, "containerInstanceArns")
+	case "DescribeContainerInstances":
+		if len(req.ContainerInstances) > 100 {
+			aerr = &awsError{400, "InvalidParameterException", "containerInstances can have at most 100 items"}
+			break
+		}
+		var out []any
+		for _, a := range req.ContainerInstances {
+			for _, in := range c.Instances {
+				if in.ID == lastPart(a) {
+					out = append(out, s.instanceJSON(c, in))
+				}
+			}
+		}
+		resp = map[string]any{"containerInstances": out, "failures": []any{}}
+	default:
+		aerr = &awsError{400, "UnknownOperationException", "operation " + op + " is not simulated"}
+	}
+	if aerr != nil {
+		writeAWSError(w, *aerr)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.Header().Set("X-Amzn-Requestid", fmt.Sprintf("sim-%d", time.Now().UnixNano()))
+	_ = json.NewEncoder(w).Encode(resp)
+}
+
+func writeAWSError(w http.ResponseWriter, e awsError) {
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.Header().Set("X-Amzn-Errortype", e.typ)
+	w.WriteHeader(e.status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"__type": e.typ, "message": e.msg})
+}
+
+// page returns one page of items under key, with a nextToken when more
+// remain. maxResults above 100 is an error, as in ECS.
+func page(items []string, token string, maxResults int, key string) (any, *awsError) {
+	if maxResults == 0 {
+		maxResults = 100
+	}
+	if maxResults > 100 {
+		return nil, &awsError{400, "InvalidParameterException", "maxResults must be at most 100"}
+	}
+	start := 0
+	if token != "" {
+		n, err := strconv.Atoi(token)
+		if err != nil || n < 0 || n > len(items) {
+			return nil, &awsError{400, "InvalidParameterException", "invalid nextToken"}
+		}
+		start = n
+	}
+	end := min(start+maxResults, len(items))
+	out := map[string]any{key: items[start:end]}
+	if end < len(items) {
+		out["nextToken"] = strconv.Itoa(end)
+	}
+	if items == nil {
+		out[key] = []string{}
+	}
+	return out, nil
+}
+
+func (s *ECS) arn(kind, rest string) string {
+	return "arn:aws:ecs:" + s.region + ":" + Account + ":" + kind + "/" + rest
+}
+
+func (s *ECS) taskARN(c *Cluster, t *Task) string { return s.arn("task", c.Name+"/"+t.ID) }
+
+func epoch(t time.Time) float64 { return float64(t.UnixMilli()) / 1000 }
+
+func (s *ECS) serviceJSON(c *Cluster, svc *Service) map[string]any {
+	var deps, events []any
+	running, pending := 0, 0
+	for _, d := range svc.Deployments {
+		running += d.Running
+		pending += d.Pending
+		m := map[string]any{
+			"id": d.ID, "status": d.Status, "taskDefinition": s.arn("task-definition", d.TaskDefinition),
+			"desiredCount": d.Desired, "runningCount": d.Running, "pendingCount": d.Pending, "failedTasks": d.Failed,
+			"createdAt": epoch(d.CreatedAt), "updatedAt": epoch(d.UpdatedAt), "launchType": svc.LaunchType,
+		}
+		if d.RolloutState != "" {
+			m["rolloutState"] = d.RolloutState
+			m["rolloutStateReason"] = d.RolloutStateReason
+		}
+		deps = append(deps, m)
+	}
+	for _, e := range svc.Events {
+		events = append(events, map[string]any{"id": e.ID, "createdAt": epoch(e.CreatedAt), "message": e.Message})
+	}
+	taskDef := ""
+	if len(svc.Deployments) > 0 {
+		taskDef = s.arn("task-definition", svc.Deployments[0].TaskDefinition)
+	}
+	return map[string]any{
+		"serviceArn": s.arn("service", c.Name+"/"+svc.Name), "serviceName": svc.Name,
+		"clusterArn": s.arn("cluster", c.Name), "status": "ACTIVE", "launchType": svc.LaunchType,
+		"desiredCount": svc.Desired, "runningCount": running, "pendingCount": pending,
+		"taskDefinition": taskDef,
+		"deploymentConfiguration": map[string]any{
+			"maximumPercent": svc.MaximumPercent, "minimumHealthyPercent": svc.MinimumHealthyPercent,
+			"deploymentCircuitBreaker": map[string]any{"enable": svc.CircuitBreaker, "rollback": svc.CircuitBreaker},
+		},
+		"deployments": deps, "events": events,
+		"createdAt": epoch(s.start.Add(-30 * 24 * time.Hour)),
+	}
+}
+
+func (s *ECS) taskJSON(c *Cluster, t *Task) map[string]any {
+	var containers []any
+	for _, ct := range t.Containers {
+		m := map[string]any{"name": ct.Name, "lastStatus": t.LastStatus, "containerArn": s.arn("container", c.Name+"/"+t.ID+"/"+ct.Name)}
+		if ct.ExitCode != nil {
+			m["exitCode"] = *ct.ExitCode
+		}
+		if ct.Reason != "" {
+			m["reason"] = ct.Reason
+		}
+		containers = append(containers, m)
+	}
+	m := map[string]any{
+		"taskArn": s.taskARN(c, t), "clusterArn": s.arn("cluster", c.Name),
+		"taskDefinitionArn": s.arn("task-definition", t.TaskDefinition),
+		"group":             "service:" + t.Service, "lastStatus": t.LastStatus, "desiredStatus": t.DesiredStatus,
+		"launchType": t.LaunchType, "cpu": strconv.Itoa(t.CPU), "memory": strconv.Itoa(t.Memory),
+		"containers": containers, "createdAt": epoch(t.CreatedAt),
+		"availabilityZone": s.region + "a",
+	}
+	if t.DesiredStatus == "STOPPED" {
+		m["stopCode"] = t.StopCode
+		m["stoppedReason"] = t.StoppedReason
+		m["stoppedAt"] = epoch(t.StoppedAt)
+	}
+	return m
+}
+
+func (s *ECS) instanceJSON(c *Cluster, in *Instance) map[string]any {
+	res := func(cpu, mem int) []any {
+		return []any{
+			map[string]any{"name": "CPU", "type": "INTEGER", "integerValue": cpu},
+			map[string]any{"name": "MEMORY", "type": "INTEGER", "integerValue": mem},
+		}
+	}
+	return map[string]any{
+		"containerInstanceArn": s.arn("container-instance", c.Name+"/"+in.ID), "ec2InstanceId": "i-" + in.ID,
+		"status": "ACTIVE", "agentConnected": true,
+		"registeredResources": res(in.CPU, in.Memory), "remainingResources": res(in.FreeCPU, in.FreeMemory),
+	}
+}
+
+func lastPart(s string) string {
+	if i := strings.LastIndexByte(s, '/'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}
+
+// Cluster is one simulated cluster.
+type Cluster struct {
+	Name      string
+	Services  []*Service
+	Tasks     []*Task
+	Instances []*Instance
+}
+
+func (c *Cluster) service(name string) *Service {
+	for _, s := range c.Services {
+		if s.Name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// Service is one simulated service.
+type Service struct {
+	Name                  string
+	LaunchType            string
+	Desired               int
+	MaximumPercent        int
+	MinimumHealthyPercent int
+	CircuitBreaker        bool
+	Deployments           []Deployment
+	Events                []Event // newest first
+}
+
+// Deployment is one deployment of a simulated service.
+type Deployment struct {
+	ID, Status, TaskDefinition       string
+	RolloutState, RolloutStateReason string
+	Desired, Running, Pending        int
+	Failed                           int
+	CreatedAt, UpdatedAt             time.Time
+}
+
+// Event is one service event.
+type Event struct {
+	ID        string
+	CreatedAt time.Time
+	Message   string
+}
+
+// Task is one simulated task.
+type Task struct {
+	ID, Service, TaskDefinition string
+	LaunchType                  string
+	LastStatus, DesiredStatus   string
+	CPU, Memory                 int
+	StopCode, StoppedReason     string
+	CreatedAt, StoppedAt        time.Time
+	Containers                  []Container
+}
+
+// Container is one container of a simulated task.
+type Container struct {
+	Name     string
+	ExitCode *int
+	Reason   string
+}
+
+// Instance is one EC2 container instance.
+type Instance struct {
+	ID                  string
+	CPU, Memory         int
+	FreeCPU, FreeMemory int
+}
