@@ -58,7 +58,35 @@ func fixture() *collector.Snapshot {
 				},
 			},
 		},
+		Services: []*collector.Service{
+			{
+				Cluster: "shop-prod", Name: "checkout", LaunchType: "EC2", Desired: 4, Running: 5, MaximumPercent: 200,
+				Deployments: []collector.Deployment{
+					{ID: "ecs-svc/12", Status: "PRIMARY", TaskDefinition: "checkout:12", RolloutState: "IN_PROGRESS", Desired: 4, Running: 1, Failed: 2, CreatedAt: start},
+					{ID: "ecs-svc/11", Status: "ACTIVE", TaskDefinition: "checkout:11", RolloutState: "COMPLETED", Desired: 4, Running: 4, CreatedAt: start.Add(-time.Hour)},
+				},
+				Health: collector.ServiceHealth{RevisionsRunning: 2, MixedSince: start, MixedFor: 40 * time.Minute, Stuck: collector.StuckPlacementFailure,
+					HasHeadroom: true, HeadroomTasks: 0, SurgeTasks: 4},
+			},
+			{
+				Cluster: "shop-prod", Name: "payments", LaunchType: "FARGATE", Desired: 2, Running: 2,
+				Deployments: []collector.Deployment{{ID: "ecs-svc/99", Status: "PRIMARY", TaskDefinition: "payments:4", RolloutState: "COMPLETED", Desired: 2, Running: 2, CreatedAt: start}},
+				Health:      collector.ServiceHealth{RevisionsRunning: 1},
+			},
+		},
+		Events: []collector.EventCount{
+			{Kind: collector.EventDeploymentFailed, Identity: collector.Identity{Cluster: "shop-prod", Service: "payments"}, Count: 1},
+			{Kind: collector.EventOOMKill, Identity: collector.Identity{Cluster: "shop-prod", Service: "worker", Family: "worker"}, Container: "worker", Count: 3},
+			{Kind: collector.EventPlacementFailure, Identity: collector.Identity{Cluster: "shop-prod", Service: "checkout"}, Label: "insufficient_memory", Count: 7},
+			{Kind: collector.EventTaskStopped, Identity: collector.Identity{Cluster: "shop-prod", Service: "worker"}, Label: "EssentialContainerExited", Count: 3},
+			{Kind: collector.EventDeploymentStuck, Identity: collector.Identity{Cluster: "shop-prod", Service: "checkout"}, Label: "placement_failure", Count: 1},
+		},
+		APICalls: []collector.APICallCount{
+			{Service: "ECS", Operation: "DescribeServices", Outcome: "success", Count: 40},
+			{Service: "ECS", Operation: "DescribeServices", Outcome: "throttled", Count: 2},
+		},
 		Collectors: []collector.CollectorHealth{
+			{Name: "ecsapi", Up: false, LastDuration: 2 * time.Second, Errors: 1},
 			{Name: "taskmeta", Up: true, LastDuration: 3 * time.Millisecond, Errors: 2, LastSuccess: start.Add(time.Hour)},
 		},
 	}
@@ -84,16 +112,21 @@ func render(t testing.TB, e *Exporter) []byte {
 
 func TestGolden(t *testing.T) {
 	t.Parallel()
+	sidecarOnly := fixture()
+	sidecarOnly.Services, sidecarOnly.Events, sidecarOnly.APICalls = nil, nil, nil
 	for _, tt := range []struct {
 		file string
+		snap *collector.Snapshot
 		opts Options
 	}{
-		{"testdata/metrics.prom", Options{IdentityLabels: true}},
-		{"testdata/metrics_no_identity.prom", Options{IdentityLabels: false}},
+		{"testdata/metrics.prom", fixture(), Options{IdentityLabels: true}},
+		// Without identity labels, as a sidecar scraped through ECS service
+		// discovery; config validation rules this out with standalone on.
+		{"testdata/metrics_no_identity.prom", sidecarOnly, Options{IdentityLabels: false}},
 	} {
 		t.Run(tt.file, func(t *testing.T) {
 			t.Parallel()
-			got := render(t, New(staticSource{fixture()}, tt.opts))
+			got := render(t, New(staticSource{tt.snap}, tt.opts))
 			testutil.Golden(t, tt.file, got)
 			promtest.CheckMetrics(t, got)
 		})

@@ -377,6 +377,9 @@ func (c *Config) Validate() error {
 	for _, cl := range st.Clusters {
 		check(cl != "" && !strings.ContainsAny(cl, " \t"), "standalone.clusters", "invalid cluster name %q", cl)
 	}
+	// Standalone counters aggregate across tasks: without the service in
+	// their labels, two services' series would collide.
+	check(!st.Enabled || c.Exporters.Prometheus.IdentityLabels, "exporters.prometheus.identity_labels", "must be true when standalone.enabled is")
 	check(c.ShutdownTimeout > 0 && time.Duration(c.ShutdownTimeout) < 30*time.Second, "shutdown_timeout", "must be positive and below ECS's default stopTimeout of 30s, got %s", c.ShutdownTimeout)
 	return errors.Join(errs...)
 }

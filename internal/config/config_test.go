@@ -60,6 +60,7 @@ func TestInvalid(t *testing.T) {
 		{"shutdown too long", "shutdown_timeout: 45s\n", "shutdown_timeout (c.yaml line 1): must be positive and below ECS's default stopTimeout of 30s, got 45s"},
 		{"syntax", "web: [\n", "c.yaml: yaml: line 1: did not find expected node content"},
 		{"call timeout above timeout", "standalone:\n  timeout: 5s\n  call_timeout: 6s\n", "standalone.call_timeout (c.yaml line 3): must be positive and at most standalone.timeout (5s), got 6s"},
+		{"identity with standalone", "standalone:\n  enabled: true\nexporters:\n  prometheus:\n    identity_labels: false\n", "exporters.prometheus.identity_labels (c.yaml line 5): must be true when standalone.enabled is"},
 		{"attempts", "standalone:\n  max_attempts: 0\n", "standalone.max_attempts (c.yaml line 2): must be between 1 and 20, got 0"},
 		{"clusters not a list", "standalone:\n  clusters: shop\n", "line 2: standalone.clusters: cannot unmarshal !!str `shop` into []string"},
 		{"stuck after", "standalone:\n  health:\n    stuck_after: 0s\n", "standalone.health.stuck_after (c.yaml line 3): must be positive, got 0s"},

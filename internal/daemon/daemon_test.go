@@ -23,13 +23,16 @@ type running struct {
 	done   chan error
 }
 
-func start(t *testing.T, interval time.Duration, sch sim.Schedule) *running {
+func start(t *testing.T, interval time.Duration, sch sim.Schedule, edit ...func(*config.Config)) *running {
 	t.Helper()
 	ts := sim.NewTaskSim(sim.Fargate, nil).WithSchedule(sch)
 	meta := httptest.NewServer(ts.Handler())
 	t.Cleanup(meta.Close)
 
 	cfg := config.Default()
+	for _, e := range edit {
+		e(cfg)
+	}
 	cfg.Web.ListenAddress = "127.0.0.1:0"
 	cfg.Sidecar.Endpoint = meta.URL
 	cfg.Sidecar.Interval = config.Duration(interval)
@@ -39,7 +42,7 @@ func start(t *testing.T, interval time.Duration, sch sim.Schedule) *running {
 		t.Fatal(err)
 	}
 	logs := &testutil.Logs{}
-	d, err := New(cfg, logs.Logger(), WithEnv(func(string) (string, bool) { return "", false }))
+	d, err := New(cfg, logs.Logger(), WithEnv(func(string) (string, bool) { return "", false }), WithSimulatedAWS())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,12 @@
 package daemon
 
 import (
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ecswatch/ecswatch/internal/config"
 	"github.com/ecswatch/ecswatch/internal/promtest"
 	"github.com/ecswatch/ecswatch/internal/sim"
 )
@@ -15,7 +17,15 @@ import (
 // counter goes up when the worker is killed.
 func TestRealPrometheus(t *testing.T) {
 	t.Parallel()
-	r := start(t, 500*time.Millisecond, sim.Schedule{FirstOOM: time.Hour, Period: time.Hour, RestartDelay: 3 * time.Second})
+	fakeECS := sim.NewECS("eu-west-1", nil)
+	fakeECS.AddScripted(sim.ShopCluster, sim.ShopScenario(time.Now()))
+	ecsAPI := httptest.NewServer(fakeECS)
+	t.Cleanup(ecsAPI.Close)
+	r := start(t, 500*time.Millisecond, sim.Schedule{FirstOOM: time.Hour, Period: time.Hour, RestartDelay: 3 * time.Second}, func(c *config.Config) {
+		c.Standalone.Enabled, c.Standalone.Endpoint, c.Standalone.Region = true, ecsAPI.URL, "eu-west-1"
+		c.Standalone.Clusters = []string{sim.ShopCluster}
+		c.Standalone.Interval, c.Standalone.Timeout, c.Standalone.CallTimeout = config.Duration(time.Second), config.Duration(time.Second), config.Duration(time.Second)
+	})
 	prom := promtest.StartServer(t, strings.TrimPrefix(r.url, "http://"))
 
 	nonEmpty := func(s []promtest.Sample) bool { return len(s) > 0 }
@@ -54,4 +64,17 @@ func TestRealPrometheus(t *testing.T) {
 		t.Errorf("OOM counter was never 0 before the kill: %+v", res)
 	}
 	prom.Eventually(t, "increase("+oom+"[1m]) > 0", 10*time.Second, nonEmpty)
+
+	// Standalone: the scenarios' signals, as an alert rule would query them.
+	for _, q := range []string{
+		`ecs_service_deployment_stuck{ecs_cluster="shop-prod",ecs_service="checkout",reason="placement_failure"} == 1`,
+		`ecs_service_deploy_headroom_tasks{ecs_service="checkout"} < ecs_service_deploy_surge_tasks{ecs_service="checkout"}`,
+		`ecs_service_revisions_running{ecs_service="checkout"} == 2`,
+		`ecs_container_oom_kills_total{ecs_service="worker",container_name="worker",task_family="worker"} >= 1`,
+		`ecs_service_deployment_failures_total{ecs_service="payments"} == 1`,
+		`sum(ecs_service_deployment_stuck{ecs_service="catalog"}) == 0`,
+		`ecswatch_aws_api_calls_total{service="ECS",operation="DescribeServices",outcome="success"} > 0`,
+	} {
+		prom.Eventually(t, q, 60*time.Second, nonEmpty)
+	}
 }
