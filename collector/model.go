@@ -6,7 +6,11 @@
 // how a particular source is read.
 package collector
 
-import "time"
+import (
+	"context"
+	"log/slog"
+	"time"
+)
 
 // Task is one ECS task as the model sees it: its identity, its task-level
 // limits and, for the sidecar, its containers with their latest statistics.
@@ -308,10 +312,36 @@ type EventCount struct {
 	Count     uint64
 }
 
+// EventDeploymentState is a deployment state change from the event stream
+// (in progress, completed); it counts nothing but is passed on to exporters.
+const EventDeploymentState EventKind = "deployment_state"
+
+// DaemonCount is one of ecswatch's own counters with one label value, e.g.
+// events received by type.
+type DaemonCount struct {
+	Name  string
+	Label string
+	Count uint64
+}
+
 // APICallCount counts calls to one AWS operation with one outcome.
 type APICallCount struct {
 	Service   string
 	Operation string
 	Outcome   string // success, throttled, client_error, server_error, network_error
 	Count     uint64
+}
+
+// LogEvent logs a newly counted event: notable kinds at info, the rest at
+// debug. The free text (stop reasons, messages) stays at debug, where
+// operators opt in to it.
+func LogEvent(logger *slog.Logger, ev Event) {
+	level := slog.LevelDebug
+	switch ev.Kind {
+	case EventOOMKill, EventDeploymentFailed, EventDeploymentStuck:
+		level = slog.LevelInfo
+	}
+	logger.Log(context.Background(), level, "event", "kind", ev.Kind, "cluster", ev.Identity.Cluster, "service", ev.Identity.Service,
+		"container", ev.Container, "deployment", ev.Deployment, "label", ev.Label)
+	logger.Debug("event detail", "kind", ev.Kind, "id", ev.ID, "task_arn", ev.TaskARN, "message", ev.Message)
 }

@@ -27,6 +27,10 @@ type Job struct {
 	// after that it is dropped rather than shown as if it were current.
 	// Zero keeps it forever.
 	StaleAfter time.Duration
+	// MaxBackoff caps the delay between retries of a failing collector;
+	// zero means maxBackoffFactor intervals. A collector that runs back to
+	// back (the SQS consumer) needs a cap well above its interval.
+	MaxBackoff time.Duration
 }
 
 // maxBackoffFactor caps the retry delay of a failing collector at this many
@@ -109,18 +113,21 @@ func (s *Scheduler) loop(ctx context.Context, j Job) {
 		case <-timer.C:
 		}
 		failures := s.runJob(ctx, j)
-		timer.Reset(nextDelay(j.Interval, failures))
+		timer.Reset(nextDelay(j.Interval, j.MaxBackoff, failures))
 	}
 }
 
 // nextDelay doubles the interval for each consecutive failure, up to
-// maxBackoffFactor intervals.
-func nextDelay(interval time.Duration, failures int) time.Duration {
+// maxBackoff (maxBackoffFactor intervals when zero).
+func nextDelay(interval, maxBackoff time.Duration, failures int) time.Duration {
+	if maxBackoff <= 0 {
+		maxBackoff = maxBackoffFactor * interval
+	}
 	d := interval
-	for i := 1; i < failures && d < maxBackoffFactor*interval; i++ {
+	for i := 1; i < failures && d < maxBackoff; i++ {
 		d *= 2
 	}
-	return min(d, maxBackoffFactor*interval)
+	return min(d, max(maxBackoff, interval))
 }
 
 // runJob runs one collection and records its outcome; it returns the number

@@ -19,9 +19,12 @@ func TestNextDelay(t *testing.T) {
 		want     time.Duration
 	}{{0, 10 * time.Second}, {1, 10 * time.Second}, {2, 20 * time.Second}, {3, 40 * time.Second}, {4, 40 * time.Second}, {100, 40 * time.Second}}
 	for _, tt := range tests {
-		if got := nextDelay(10*time.Second, tt.failures); got != tt.want {
+		if got := nextDelay(10*time.Second, 0, tt.failures); got != tt.want {
 			t.Errorf("nextDelay(10s, %d) = %s, want %s", tt.failures, got, tt.want)
 		}
+	}
+	if got := nextDelay(10*time.Millisecond, 30*time.Second, 20); got != 30*time.Second {
+		t.Errorf("with MaxBackoff 30s, 20 failures wait %s", got)
 	}
 }
 

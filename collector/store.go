@@ -24,6 +24,8 @@ type Snapshot struct {
 	Events []EventCount
 	// APICalls counts AWS API calls by service, operation and outcome.
 	APICalls []APICallCount
+	// Counts holds ecswatch's other counters, by name and label.
+	Counts []DaemonCount
 	// Collectors holds one health record per registered collector, by name.
 	Collectors []CollectorHealth
 }
@@ -39,6 +41,7 @@ type Store struct {
 	health    map[string]CollectorHealth
 	counts    map[countKey]uint64
 	calls     map[APICallCount]uint64 // keyed with Count zero
+	daemon    map[DaemonCount]uint64  // likewise
 	seen      map[string]time.Time    // event IDs already counted, and when
 	lastPrune time.Time
 
@@ -52,7 +55,7 @@ func NewStore(now func() time.Time) *Store {
 	}
 	s := &Store{
 		now: now, tasks: map[string][]*Task{}, services: map[string][]*Service{}, health: map[string]CollectorHealth{},
-		counts: map[countKey]uint64{}, calls: map[APICallCount]uint64{}, seen: map[string]time.Time{},
+		counts: map[countKey]uint64{}, calls: map[APICallCount]uint64{}, daemon: map[DaemonCount]uint64{}, seen: map[string]time.Time{},
 	}
 	s.current.Store(&Snapshot{Time: now()})
 	return s
@@ -135,6 +138,14 @@ func (s *Store) Record(events ...Event) []Event {
 	return fresh
 }
 
+// Count adds n to one of ecswatch's own counters and publishes.
+func (s *Store) Count(name, label string, n uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.daemon[DaemonCount{Name: name, Label: label}] += n
+	s.publishLocked()
+}
+
 // CountAPICall counts one AWS API call. Calls are counted often and read
 // rarely, so the snapshot picks them up at the next publish.
 func (s *Store) CountAPICall(service, operation, outcome string) {
@@ -187,6 +198,13 @@ func (s *Store) publishLocked() {
 	}
 	slices.SortFunc(snap.APICalls, func(a, b APICallCount) int {
 		return cmp.Or(strings.Compare(a.Service, b.Service), strings.Compare(a.Operation, b.Operation), strings.Compare(a.Outcome, b.Outcome))
+	})
+	for k, n := range s.daemon {
+		k.Count = n
+		snap.Counts = append(snap.Counts, k)
+	}
+	slices.SortFunc(snap.Counts, func(a, b DaemonCount) int {
+		return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.Label, b.Label))
 	})
 	for _, h := range s.health {
 		snap.Collectors = append(snap.Collectors, h)

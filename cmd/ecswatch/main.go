@@ -159,10 +159,18 @@ func demo(f flags, stderr io.Writer) int {
 	defer fargate.Close()
 	ec2 := httptest.NewServer(sim.NewTaskSim(sim.EC2, nil).Handler())
 	defer ec2.Close()
+	start := time.Now()
 	fakeECS := sim.NewECS("eu-west-1", nil)
-	fakeECS.AddScripted(sim.ShopCluster, sim.ShopScenario(time.Now()))
+	fakeECS.AddScripted(sim.ShopCluster, sim.ShopScenario(start))
 	ecsAPI := httptest.NewServer(fakeECS)
 	defer ecsAPI.Close()
+	fakeSQS := sim.NewSQS()
+	sqsAPI := httptest.NewServer(fakeSQS)
+	defer sqsAPI.Close()
+	queueURL := fakeSQS.CreateQueue(sqsAPI.URL, "ecs-events", 30*time.Second)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go sim.Publish(ctx, fakeSQS, "ecs-events", start, time.Second, sim.ShopEvents("eu-west-1", start))
 
 	base := config.Default()
 	base.Web.ListenAddress = "127.0.0.1" + config.DefaultListenAddress
@@ -177,6 +185,11 @@ func demo(f flags, stderr io.Writer) int {
 	base.Standalone.Interval = config.Duration(10 * time.Second)
 	base.Standalone.Timeout = config.Duration(8 * time.Second)
 	base.Standalone.CallTimeout = config.Duration(5 * time.Second)
+	base.Events.Enabled = true
+	base.Events.Endpoint = sqsAPI.URL
+	base.Events.Region = "eu-west-1"
+	base.Events.QueueURL = queueURL
+	base.Events.WaitTime = config.Duration(5 * time.Second)
 
 	ec2Job := daemon.WithJob(func(store *collector.Store, logger *slog.Logger) collector.Job {
 		return collector.Job{
@@ -189,6 +202,7 @@ func demo(f flags, stderr io.Writer) int {
 		fargate.URL, ec2.URL, sim.DefaultSchedule.FirstOOM, sim.DefaultSchedule.Period)
 	fmt.Fprintf(stderr, "demo: simulated ECS API at %s with cluster %s: catalog steady, frontend rolling out, checkout stuck on insufficient memory, payments rolled back by the circuit breaker, worker tasks OOM-killed\n",
 		ecsAPI.URL, sim.ShopCluster)
+	fmt.Fprintf(stderr, "demo: simulated SQS queue %s receives the cluster's EventBridge events\n", queueURL)
 	return serve(base, f, stderr, []daemon.Option{ec2Job, daemon.WithSimulatedAWS()})
 }
 

@@ -138,20 +138,10 @@ func (c *Collector) Collect(ctx context.Context) error {
 		}
 	}
 	for _, ev := range c.store.Record(events...) {
-		c.logEvent(ev)
+		collector.LogEvent(c.logger, ev)
 	}
 	c.store.SetServices(Name, services)
 	return errors.Join(errs...)
-}
-
-func (c *Collector) logEvent(ev collector.Event) {
-	switch ev.Kind {
-	case collector.EventOOMKill, collector.EventDeploymentFailed, collector.EventDeploymentStuck:
-		// Notable enough for info; the free text stays at debug.
-		c.logger.Info("event", "kind", ev.Kind, "cluster", ev.Identity.Cluster, "service", ev.Identity.Service,
-			"container", ev.Container, "deployment", ev.Deployment, "label", ev.Label)
-	}
-	c.logger.Debug("event detail", "kind", ev.Kind, "id", ev.ID, "message", ev.Message)
 }
 
 // call bounds one API call, retries included, by CallTimeout.

@@ -22,6 +22,11 @@ type Options struct {
 	// ProgressWindow: with no increase of the primary deployment's running
 	// count for this long, a deployment past StuckAfter is stuck.
 	ProgressWindow time.Duration
+	// PlacementFromEvents leaves counting placement failures to the event
+	// stream. Its SERVICE_TASK_PLACEMENT_FAILURE events and the service
+	// event messages polling reads share no ID, so counting both would
+	// count one failure twice. Polled messages still feed the stuck rule.
+	PlacementFromEvents bool
 }
 
 // DefaultOptions are the defaults of the standalone.health config keys.
@@ -79,7 +84,7 @@ func (t *Tracker) Service(now time.Time, svc *collector.Service) []collector.Eve
 		if e.CreatedAt.After(newest) {
 			newest = e.CreatedAt
 		}
-		if first || !e.CreatedAt.After(st.watermark) {
+		if first || t.opts.PlacementFromEvents || !e.CreatedAt.After(st.watermark) {
 			continue
 		}
 		if reason, ok := PlacementFailure(e.Message); ok {

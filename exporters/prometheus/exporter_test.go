@@ -85,6 +85,10 @@ func fixture() *collector.Snapshot {
 			{Service: "ECS", Operation: "DescribeServices", Outcome: "success", Count: 40},
 			{Service: "ECS", Operation: "DescribeServices", Outcome: "throttled", Count: 2},
 		},
+		Counts: []collector.DaemonCount{
+			{Name: "ecswatch_events_received_total", Label: "ECS Task State Change", Count: 4},
+			{Name: "ecswatch_events_received_total", Label: "invalid", Count: 1},
+		},
 		Collectors: []collector.CollectorHealth{
 			{Name: "ecsapi", Up: false, LastDuration: 2 * time.Second, Errors: 1},
 			{Name: "taskmeta", Up: true, LastDuration: 3 * time.Millisecond, Errors: 2, LastSuccess: start.Add(time.Hour)},
@@ -113,7 +117,7 @@ func render(t testing.TB, e *Exporter) []byte {
 func TestGolden(t *testing.T) {
 	t.Parallel()
 	sidecarOnly := fixture()
-	sidecarOnly.Services, sidecarOnly.Events, sidecarOnly.APICalls = nil, nil, nil
+	sidecarOnly.Services, sidecarOnly.Events, sidecarOnly.APICalls, sidecarOnly.Counts = nil, nil, nil, nil
 	for _, tt := range []struct {
 		file string
 		snap *collector.Snapshot

@@ -204,6 +204,18 @@ func daemonMetric(kind Kind, name, help, unit string, value func(h *collector.Co
 		}}
 }
 
+// daemonCounter reports one of the Store's own counters, with its label.
+func daemonCounter(name, help, label string) *Family {
+	return &Family{Name: name, Help: help, Kind: Counter, Scope: ScopeDaemon, Labels: []string{label},
+		snapshot: func(s *collector.Snapshot, emit IdentifiedEmit) {
+			for _, c := range s.Counts {
+				if c.Name == name {
+					emit(nil, float64(c.Count), c.Label)
+				}
+			}
+		}}
+}
+
 func serviceGauge(name, help, unit string, value func(s *collector.Service) (float64, bool)) *Family {
 	return &Family{Name: name, Help: help, Kind: Gauge, Unit: unit, Scope: ScopeService,
 		service: func(s *collector.Service, emit Emit) {
@@ -452,6 +464,7 @@ var families = []*Family{
 		func(h *collector.CollectorHealth) float64 { return float64(h.Errors) }),
 	daemonMetric(Gauge, "ecswatch_collector_last_success_timestamp_seconds", "Unix time of the collector's last successful run; 0 before the first.", "seconds",
 		func(h *collector.CollectorHealth) float64 { return unixSeconds(h.LastSuccess) }),
+	daemonCounter("ecswatch_events_received_total", "EventBridge events received from the queue, by detail-type; unparseable messages count as invalid.", "type"),
 	{
 		Name: "ecswatch_aws_api_calls_total", Kind: Counter, Scope: ScopeDaemon, Labels: []string{"service", "operation", "outcome"},
 		Help: "AWS API calls by service, operation and outcome (success, throttled, client_error, server_error, network_error); every attempt, retries included.",

@@ -32,6 +32,7 @@ type Config struct {
 	Log        Log        `yaml:"log"`
 	Sidecar    Sidecar    `yaml:"sidecar"`
 	Standalone Standalone `yaml:"standalone"`
+	Events     Events     `yaml:"events"`
 	Exporters  Exporters  `yaml:"exporters"`
 	// ShutdownTimeout bounds the last collection and flush on SIGTERM; it
 	// must stay below the container's stopTimeout (ECS default 30s).
@@ -90,6 +91,17 @@ type Health struct {
 	ProgressWindow Duration `yaml:"progress_window"`
 }
 
+// Events is the consumer of ECS events that EventBridge delivers to SQS.
+type Events struct {
+	Enabled           bool     `yaml:"enabled"`
+	QueueURL          string   `yaml:"queue_url"`
+	Region            string   `yaml:"region"`
+	Endpoint          string   `yaml:"endpoint"`
+	WaitTime          Duration `yaml:"wait_time"`
+	VisibilityTimeout Duration `yaml:"visibility_timeout"`
+	MaxMessages       int      `yaml:"max_messages"`
+}
+
 // Exporters configures the backends.
 type Exporters struct {
 	Prometheus Prometheus `yaml:"prometheus"`
@@ -123,6 +135,7 @@ func Default() *Config {
 			StaleAfter:  Duration(10 * time.Minute),
 			Health:      Health{StuckAfter: Duration(30 * time.Minute), ProgressWindow: Duration(10 * time.Minute)},
 		},
+		Events:          Events{WaitTime: Duration(20 * time.Second), MaxMessages: 10},
 		Exporters:       Exporters{Prometheus: Prometheus{IdentityLabels: true}},
 		ShutdownTimeout: Duration(10 * time.Second),
 		origins:         map[string]string{},
@@ -377,9 +390,19 @@ func (c *Config) Validate() error {
 	for _, cl := range st.Clusters {
 		check(cl != "" && !strings.ContainsAny(cl, " \t"), "standalone.clusters", "invalid cluster name %q", cl)
 	}
+	ev := c.Events
+	if ev.Enabled {
+		check(strings.HasPrefix(ev.QueueURL, "https://") || strings.HasPrefix(ev.QueueURL, "http://"), "events.queue_url", "want the queue's URL, e.g. https://sqs.eu-west-1.amazonaws.com/123456789012/ecs-events, got %q", ev.QueueURL)
+	}
+	check(ev.WaitTime >= 0 && time.Duration(ev.WaitTime) <= 20*time.Second, "events.wait_time", "must be between 0s and 20s (SQS's long-poll limit), got %s", ev.WaitTime)
+	check(ev.VisibilityTimeout >= 0 && time.Duration(ev.VisibilityTimeout) <= 12*time.Hour, "events.visibility_timeout", "must be between 0s and 12h, got %s", ev.VisibilityTimeout)
+	check(ev.MaxMessages >= 1 && ev.MaxMessages <= 10, "events.max_messages", "must be between 1 and 10, got %d", ev.MaxMessages)
+	if ev.Endpoint != "" {
+		check(strings.HasPrefix(ev.Endpoint, "http://") || strings.HasPrefix(ev.Endpoint, "https://"), "events.endpoint", "want an http:// or https:// URL, got %q", ev.Endpoint)
+	}
 	// Standalone counters aggregate across tasks: without the service in
 	// their labels, two services' series would collide.
-	check(!st.Enabled || c.Exporters.Prometheus.IdentityLabels, "exporters.prometheus.identity_labels", "must be true when standalone.enabled is")
+	check(!(st.Enabled || ev.Enabled) || c.Exporters.Prometheus.IdentityLabels, "exporters.prometheus.identity_labels", "must be true when standalone or events is enabled")
 	check(c.ShutdownTimeout > 0 && time.Duration(c.ShutdownTimeout) < 30*time.Second, "shutdown_timeout", "must be positive and below ECS's default stopTimeout of 30s, got %s", c.ShutdownTimeout)
 	return errors.Join(errs...)
 }

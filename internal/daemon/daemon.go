@@ -12,11 +12,14 @@ import (
 	"os"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/ecswatch/ecswatch/collector"
 	"github.com/ecswatch/ecswatch/collector/ecsapi"
+	"github.com/ecswatch/ecswatch/collector/events"
 	"github.com/ecswatch/ecswatch/collector/health"
 	"github.com/ecswatch/ecswatch/collector/taskmeta"
 	"github.com/ecswatch/ecswatch/exporters/prometheus"
@@ -94,11 +97,18 @@ func New(cfg *config.Config, logger *slog.Logger, opts ...Option) (*Daemon, erro
 		}
 		jobs = append(jobs, job)
 	}
+	if cfg.Events.Enabled {
+		job, err := eventsJob(cfg, store, logger, o.simulated)
+		if err != nil {
+			return nil, err
+		}
+		jobs = append(jobs, job)
+	}
 	for _, build := range o.jobs {
 		jobs = append(jobs, build(store, logger))
 	}
 	if len(jobs) == 0 {
-		logger.Warn("no collector enabled: set " + taskmeta.EnvEndpoint + " or sidecar.endpoint, or standalone.enabled; serving ecswatch's own metrics only")
+		logger.Warn("no collector enabled: set " + taskmeta.EnvEndpoint + " or sidecar.endpoint, standalone.enabled or events.enabled; serving ecswatch's own metrics only")
 	}
 	scheduler := collector.NewScheduler(store, logger, jobs...)
 
@@ -125,29 +135,56 @@ func New(cfg *config.Config, logger *slog.Logger, opts ...Option) (*Daemon, erro
 	return &Daemon{cfg: cfg, logger: logger, store: store, scheduler: scheduler, server: server, listeners: listeners}, nil
 }
 
-func standaloneJob(cfg *config.Config, store *collector.Store, logger *slog.Logger, simulated bool) (collector.Job, error) {
-	st := cfg.Standalone
-	opts := awsapi.Options{
-		Region: st.Region, Endpoint: st.Endpoint,
-		MaxAttempts: st.MaxAttempts, MaxBackoff: 20 * time.Second, AttemptTimeout: time.Duration(st.CallTimeout),
-	}
+// loadAWS builds the aws.Config of one collector.
+func loadAWS(opts awsapi.Options, store *collector.Store, simulated bool) (aws.Config, error) {
 	if simulated {
 		opts.StaticCredentials = new(credentials.NewStaticCredentialsProvider("AKIDSIMULATOR", "simulator", ""))
 		opts.MaxBackoff = time.Second
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	awsCfg, err := awsapi.LoadConfig(ctx, opts, store)
+	return awsapi.LoadConfig(ctx, opts, store)
+}
+
+func standaloneJob(cfg *config.Config, store *collector.Store, logger *slog.Logger, simulated bool) (collector.Job, error) {
+	st := cfg.Standalone
+	awsCfg, err := loadAWS(awsapi.Options{
+		Region: st.Region, Endpoint: st.Endpoint,
+		MaxAttempts: st.MaxAttempts, MaxBackoff: 20 * time.Second, AttemptTimeout: time.Duration(st.CallTimeout),
+	}, store, simulated)
 	if err != nil {
 		return collector.Job{}, fmt.Errorf("standalone: %w", err)
 	}
 	c := ecsapi.New(ecs.NewFromConfig(awsCfg), store, logger, ecsapi.Options{
 		Clusters:    st.Clusters,
 		CallTimeout: time.Duration(st.CallTimeout),
-		Health:      health.Options{StuckAfter: time.Duration(st.Health.StuckAfter), ProgressWindow: time.Duration(st.Health.ProgressWindow)},
+		Health: health.Options{
+			StuckAfter: time.Duration(st.Health.StuckAfter), ProgressWindow: time.Duration(st.Health.ProgressWindow),
+			PlacementFromEvents: cfg.Events.Enabled,
+		},
 	})
 	logger.Info("standalone collector enabled", "region", awsCfg.Region, "clusters", st.Clusters, "interval", st.Interval)
 	return collector.Job{Collector: c, Interval: time.Duration(st.Interval), Timeout: time.Duration(st.Timeout), StaleAfter: time.Duration(st.StaleAfter)}, nil
+}
+
+func eventsJob(cfg *config.Config, store *collector.Store, logger *slog.Logger, simulated bool) (collector.Job, error) {
+	ev := cfg.Events
+	const callTimeout = 10 * time.Second
+	awsCfg, err := loadAWS(awsapi.Options{
+		Region: ev.Region, Endpoint: ev.Endpoint,
+		MaxAttempts: 3, MaxBackoff: 5 * time.Second, AttemptTimeout: time.Duration(ev.WaitTime) + callTimeout,
+	}, store, simulated)
+	if err != nil {
+		return collector.Job{}, fmt.Errorf("events: %w", err)
+	}
+	c := events.New(sqs.NewFromConfig(awsCfg), store, logger, events.Options{
+		QueueURL: ev.QueueURL, WaitTime: time.Duration(ev.WaitTime),
+		VisibilityTimeout: time.Duration(ev.VisibilityTimeout), MaxMessages: ev.MaxMessages,
+	})
+	logger.Info("events consumer enabled", "queue_url", ev.QueueURL, "region", awsCfg.Region)
+	// Receives run back to back: each is a long poll. A failing queue is
+	// retried with backoff up to half a minute.
+	return collector.Job{Collector: c, Interval: 10 * time.Millisecond, Timeout: time.Duration(ev.WaitTime) + 2*callTimeout, MaxBackoff: 30 * time.Second}, nil
 }
 
 // Addrs are the addresses the daemon serves on, resolved (useful with :0).
