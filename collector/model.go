@@ -169,6 +169,16 @@ func (t *Task) Identity() Identity {
 	return Identity{Cluster: t.Cluster, Service: t.Service, Family: t.Family, Revision: t.Revision, TaskID: t.ID}
 }
 
+// Container returns the task's container called name, or nil.
+func (t *Task) Container(name string) *Container {
+	for i := range t.Containers {
+		if t.Containers[i].Name == name {
+			return &t.Containers[i]
+		}
+	}
+	return nil
+}
+
 // Service is one ECS service as the standalone collector sees it, with what
 // the health rules derived from it.
 type Service struct {

@@ -43,6 +43,7 @@ type Store struct {
 	calls     map[APICallCount]uint64 // keyed with Count zero
 	daemon    map[DaemonCount]uint64  // likewise
 	seen      map[string]time.Time    // event IDs already counted, and when
+	subs      []subscriber
 	lastPrune time.Time
 
 	current atomic.Pointer[Snapshot]
@@ -101,6 +102,54 @@ func (s *Store) SetServices(source string, services []*Service) {
 // so a day covers every path by which the same occurrence can come back.
 const DedupWindow = 24 * time.Hour
 
+// DroppedMetric counts what an exporter could not take in time.
+const DroppedMetric = "ecswatch_exporter_dropped_total"
+
+type subscriber struct {
+	name string
+	ch   chan Event
+}
+
+// Subscribe returns a channel that receives every new event (counted or
+// only notified), for a push exporter called name. The channel holds buffer
+// events; when it is full, events are dropped and counted in
+// ecswatch_exporter_dropped_total{exporter=name}, so that a slow exporter
+// never holds up collection.
+func (s *Store) Subscribe(name string, buffer int) <-chan Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch := make(chan Event, buffer)
+	s.subs = append(s.subs, subscriber{name: name, ch: ch})
+	return ch
+}
+
+// Notify passes events to subscribers without counting them: for sources
+// that keep their own counts, as the sidecar does for OOM kills.
+func (s *Store) Notify(events ...Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fanOutLocked(events) {
+		s.publishLocked()
+	}
+}
+
+// fanOutLocked offers events to every subscriber and reports whether any
+// was dropped.
+func (s *Store) fanOutLocked(events []Event) bool {
+	dropped := false
+	for _, sub := range s.subs {
+		for _, ev := range events {
+			select {
+			case sub.ch <- ev:
+			default:
+				s.daemon[DaemonCount{Name: DroppedMetric, Label: sub.name}]++
+				dropped = true
+			}
+		}
+	}
+	return dropped
+}
+
 type countKey struct {
 	kind      EventKind
 	identity  Identity
@@ -133,6 +182,7 @@ func (s *Store) Record(events ...Event) []Event {
 		fresh = append(fresh, ev)
 	}
 	if len(fresh) > 0 {
+		s.fanOutLocked(fresh)
 		s.publishLocked()
 	}
 	return fresh

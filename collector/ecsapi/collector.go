@@ -79,6 +79,9 @@ func New(client *ecs.Client, store *collector.Store, logger *slog.Logger, opts O
 // Name implements collector.Collector.
 func (c *Collector) Name() string { return Name }
 
+// SetClock replaces time.Now, for simulations on a fake clock.
+func (c *Collector) SetClock(now func() time.Time) { c.now = now }
+
 // Collect reads every cluster. A failing cluster keeps its last good
 // services and makes the run an error; the other clusters are published.
 func (c *Collector) Collect(ctx context.Context) error {

@@ -58,7 +58,7 @@ func newFixture(t testing.TB, clusters ...string) *fixture {
 	c := New(ecs.NewFromConfig(cfg), store, slog.New(slog.DiscardHandler), Options{
 		Clusters: clusters, CallTimeout: 10 * time.Second, Health: health.DefaultOptions,
 	})
-	c.now = clk.now
+	c.SetClock(clk.now)
 	return &fixture{clock: clk, fake: fake, store: store, c: c}
 }
 

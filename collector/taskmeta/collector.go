@@ -134,6 +134,17 @@ func (c *Collector) track(t *collector.Task, tr *taskResponse) {
 					h.oomKills++
 					c.logger.Info("container killed with exit code 137, counted as OOM kill",
 						"task_arn", t.ARN, "container_name", cr.Name, "oom_kills", h.oomKills)
+					// Counted here, per task container; the Store only passes
+					// the event on to push exporters.
+					at := time.Now()
+					if cr.FinishedAt != nil {
+						at = *cr.FinishedAt
+					}
+					c.store.Notify(collector.Event{
+						Kind: collector.EventOOMKill, ID: t.ARN + "/" + cr.Name + "/" + stop, Time: at,
+						Identity: t.Identity(), Container: cr.Name, TaskARN: t.ARN,
+						Message: "exit code 137 while ECS wanted the container running",
+					})
 				}
 			}
 		}

@@ -88,6 +88,7 @@ func fixture() *collector.Snapshot {
 		Counts: []collector.DaemonCount{
 			{Name: "ecswatch_events_received_total", Label: "ECS Task State Change", Count: 4},
 			{Name: "ecswatch_events_received_total", Label: "invalid", Count: 1},
+			{Name: collector.DroppedMetric, Label: "datadog", Count: 3},
 		},
 		Collectors: []collector.CollectorHealth{
 			{Name: "ecsapi", Up: false, LastDuration: 2 * time.Second, Errors: 1},

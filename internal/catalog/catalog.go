@@ -464,6 +464,7 @@ var families = []*Family{
 		func(h *collector.CollectorHealth) float64 { return float64(h.Errors) }),
 	daemonMetric(Gauge, "ecswatch_collector_last_success_timestamp_seconds", "Unix time of the collector's last successful run; 0 before the first.", "seconds",
 		func(h *collector.CollectorHealth) float64 { return unixSeconds(h.LastSuccess) }),
+	daemonCounter(collector.DroppedMetric, "Metrics, events and service checks a push exporter could not deliver and dropped.", "exporter"),
 	daemonCounter("ecswatch_events_received_total", "EventBridge events received from the queue, by detail-type; unparseable messages count as invalid.", "type"),
 	{
 		Name: "ecswatch_aws_api_calls_total", Kind: Counter, Scope: ScopeDaemon, Labels: []string{"service", "operation", "outcome"},

@@ -105,6 +105,20 @@ type Events struct {
 // Exporters configures the backends.
 type Exporters struct {
 	Prometheus Prometheus `yaml:"prometheus"`
+	Datadog    Datadog    `yaml:"datadog"`
+}
+
+// Datadog is the DogStatsD exporter.
+type Datadog struct {
+	// Enabled: unset means on exactly when DD_DOGSTATSD_URL or
+	// DD_AGENT_HOST is set, as for every Datadog library.
+	Enabled *bool `yaml:"enabled"`
+	// Address: host:port or unix:///path; empty lets the client read
+	// DD_DOGSTATSD_URL, DD_AGENT_HOST and DD_DOGSTATSD_PORT.
+	Address      string   `yaml:"address"`
+	Namespace    string   `yaml:"namespace"`
+	Tags         []string `yaml:"tags"`
+	PushInterval Duration `yaml:"push_interval"`
 }
 
 // Prometheus is the /metrics exporter.
@@ -135,8 +149,11 @@ func Default() *Config {
 			StaleAfter:  Duration(10 * time.Minute),
 			Health:      Health{StuckAfter: Duration(30 * time.Minute), ProgressWindow: Duration(10 * time.Minute)},
 		},
-		Events:          Events{WaitTime: Duration(20 * time.Second), MaxMessages: 10},
-		Exporters:       Exporters{Prometheus: Prometheus{IdentityLabels: true}},
+		Events: Events{WaitTime: Duration(20 * time.Second), MaxMessages: 10},
+		Exporters: Exporters{
+			Prometheus: Prometheus{IdentityLabels: true},
+			Datadog:    Datadog{Namespace: "ecswatch.", Tags: []string{}, PushInterval: Duration(10 * time.Second)},
+		},
 		ShutdownTimeout: Duration(10 * time.Second),
 		origins:         map[string]string{},
 	}
@@ -400,6 +417,11 @@ func (c *Config) Validate() error {
 	if ev.Endpoint != "" {
 		check(strings.HasPrefix(ev.Endpoint, "http://") || strings.HasPrefix(ev.Endpoint, "https://"), "events.endpoint", "want an http:// or https:// URL, got %q", ev.Endpoint)
 	}
+	dd := c.Exporters.Datadog
+	check(dd.PushInterval > 0, "exporters.datadog.push_interval", "must be positive, got %s", dd.PushInterval)
+	for _, tag := range dd.Tags {
+		check(tag != "" && !strings.ContainsAny(tag, ",|# "), "exporters.datadog.tags", "invalid tag %q (no commas, pipes, hashes or spaces)", tag)
+	}
 	// Standalone counters aggregate across tasks: without the service in
 	// their labels, two services' series would collide.
 	check(!(st.Enabled || ev.Enabled) || c.Exporters.Prometheus.IdentityLabels, "exporters.prometheus.identity_labels", "must be true when standalone or events is enabled")
@@ -421,6 +443,16 @@ func (c *Config) SidecarEnabled(lookup func(string) (string, bool)) bool {
 	}
 	_, ok := lookup("ECS_CONTAINER_METADATA_URI_V4")
 	return ok || c.Sidecar.Endpoint != ""
+}
+
+// DatadogEnabled resolves exporters.datadog.enabled against the environment.
+func (c *Config) DatadogEnabled(lookup func(string) (string, bool)) bool {
+	if e := c.Exporters.Datadog.Enabled; e != nil {
+		return *e
+	}
+	_, url := lookup("DD_DOGSTATSD_URL")
+	_, host := lookup("DD_AGENT_HOST")
+	return url || host || c.Exporters.Datadog.Address != ""
 }
 
 // Duration is a time.Duration written as in Prometheus configs: 15s, 1m30s, 1d.

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -22,6 +23,7 @@ import (
 	"github.com/ecswatch/ecswatch/collector/events"
 	"github.com/ecswatch/ecswatch/collector/health"
 	"github.com/ecswatch/ecswatch/collector/taskmeta"
+	"github.com/ecswatch/ecswatch/exporters/datadog"
 	"github.com/ecswatch/ecswatch/exporters/prometheus"
 	"github.com/ecswatch/ecswatch/internal/awsapi"
 	"github.com/ecswatch/ecswatch/internal/config"
@@ -29,12 +31,19 @@ import (
 
 // Daemon is one ecswatch process.
 type Daemon struct {
+	pushers   []pusher
 	cfg       *config.Config
 	logger    *slog.Logger
 	store     *collector.Store
 	scheduler *collector.Scheduler
 	server    *prometheus.Server
 	listeners []net.Listener
+}
+
+// pusher is an exporter that pushes on its own schedule.
+type pusher interface {
+	Run(ctx context.Context)
+	Shutdown(ctx context.Context) error
 }
 
 // Option adds to what New builds from the configuration.
@@ -112,6 +121,19 @@ func New(cfg *config.Config, logger *slog.Logger, opts ...Option) (*Daemon, erro
 	}
 	scheduler := collector.NewScheduler(store, logger, jobs...)
 
+	var pushers []pusher
+	if cfg.DatadogEnabled(o.lookup) {
+		dd := cfg.Exporters.Datadog
+		exp, err := datadog.New(store, store.Subscribe(datadog.Name, 1024), logger, datadog.Options{
+			Address: dd.Address, Namespace: dd.Namespace, Tags: dd.Tags, PushInterval: time.Duration(dd.PushInterval),
+		})
+		if err != nil {
+			return nil, err
+		}
+		pushers = append(pushers, exp)
+		logger.Info("datadog exporter enabled", "address", dd.Address, "push_interval", dd.PushInterval)
+	}
+
 	exp := prometheus.New(store, prometheus.Options{IdentityLabels: cfg.Exporters.Prometheus.IdentityLabels})
 	reg, err := prometheus.NewRegistry(exp)
 	if err != nil {
@@ -132,7 +154,7 @@ func New(cfg *config.Config, logger *slog.Logger, opts ...Option) (*Daemon, erro
 	if err != nil {
 		return nil, err
 	}
-	return &Daemon{cfg: cfg, logger: logger, store: store, scheduler: scheduler, server: server, listeners: listeners}, nil
+	return &Daemon{cfg: cfg, logger: logger, store: store, scheduler: scheduler, server: server, listeners: listeners, pushers: pushers}, nil
 }
 
 // loadAWS builds the aws.Config of one collector.
@@ -199,10 +221,10 @@ func (d *Daemon) Addrs() []net.Addr {
 // Store is the daemon's Store.
 func (d *Daemon) Store() *collector.Store { return d.store }
 
-// Run collects and serves until ctx is cancelled, then shuts down within
-// shutdown_timeout: one last collection (so that a sidecar records the exit
-// code of the container whose end is stopping the task), then the HTTP
-// server drains, so a final scrape can still fetch it.
+// Run collects, serves and pushes until ctx is cancelled, then shuts down
+// within shutdown_timeout: one last collection (so that a sidecar records the
+// exit code of the container whose end is stopping the task), a last push of
+// every push exporter, then the HTTP server drains.
 func (d *Daemon) Run(ctx context.Context) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- d.server.Serve(d.listeners) }()
@@ -213,6 +235,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 		defer close(collectorsDone)
 		d.scheduler.Run(runCtx)
 	}()
+	var pushersDone sync.WaitGroup
+	for _, p := range d.pushers {
+		pushersDone.Go(func() { p.Run(runCtx) })
+	}
 
 	var err error
 	select {
@@ -224,12 +250,18 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	stopCollectors()
 	<-collectorsDone
+	pushersDone.Wait()
 
 	budget := time.Duration(d.cfg.ShutdownTimeout)
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), budget)
 	defer cancel()
 	d.logger.Info("shutting down", "budget", budget)
 	d.scheduler.RunOnce(shutdownCtx)
+	for _, p := range d.pushers {
+		if perr := p.Shutdown(shutdownCtx); perr != nil {
+			err = errors.Join(err, perr)
+		}
+	}
 	if serr := d.server.Shutdown(shutdownCtx); serr != nil && !errors.Is(serr, http.ErrServerClosed) {
 		err = errors.Join(err, fmt.Errorf("shutdown: %w", serr))
 	}

@@ -1,0 +1,303 @@
+// Package datadog pushes the Store's snapshots to a Datadog Agent over
+// DogStatsD: every catalogue metric under a Datadog name with the Agent's
+// ECS tags, counters as counts of their increase, OOM kills and failed or
+// stuck deployments as events, and a deployment service check per service.
+//
+// DogStatsD is fire-and-forget (UDP or a Unix datagram socket) and the client
+// sends from its own goroutine, so a slow or absent Agent never holds up
+// collection or scrapes; what the client drops is counted in
+// ecswatch_exporter_dropped_total{exporter="datadog"}.
+package datadog
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/DataDog/datadog-go/v5/statsd"
+
+	"github.com/ecswatch/ecswatch/collector"
+	"github.com/ecswatch/ecswatch/internal/catalog"
+)
+
+// Name is the exporter's label in ecswatch_exporter_dropped_total.
+const Name = "datadog"
+
+// Options configure the exporter.
+type Options struct {
+	// Address of DogStatsD: host:port for UDP, unix:///path for a socket.
+	// Empty lets the client read DD_DOGSTATSD_URL or DD_AGENT_HOST (and
+	// DD_DOGSTATSD_PORT), as every Datadog library does.
+	Address      string
+	Namespace    string   // prefix of every name, e.g. "ecswatch."
+	Tags         []string // global tags, e.g. env:prod
+	PushInterval time.Duration
+}
+
+// Source is where snapshots come from; *collector.Store is one.
+type Source interface {
+	Snapshot() *collector.Snapshot
+	Count(name, label string, n uint64)
+}
+
+// Exporter pushes to DogStatsD.
+type Exporter struct {
+	client *statsd.Client
+	source Source
+	events <-chan collector.Event
+	logger *slog.Logger
+	opts   Options
+
+	last     map[string]int64 // counter totals (in the sent unit) at the last push, by series key
+	pushed   bool             // a first push established the baseline
+	lastDrop uint64
+}
+
+// New returns an Exporter sending to opts.Address; events come from a Store
+// subscription.
+func New(source Source, events <-chan collector.Event, logger *slog.Logger, opts Options) (*Exporter, error) {
+	client, err := statsd.New(opts.Address,
+		statsd.WithNamespace(opts.Namespace),
+		statsd.WithTags(opts.Tags),
+		statsd.WithClientSideAggregation(),
+		statsd.WithChannelMode(), // never block the pusher on a slow socket
+		statsd.WithWriteTimeout(100*time.Millisecond),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("datadog: dogstatsd client for %q: %w", opts.Address, err)
+	}
+	return &Exporter{client: client, source: source, events: events, logger: logger, opts: opts, last: map[string]int64{}}, nil
+}
+
+// Run pushes every PushInterval and sends events as they come, until ctx ends.
+func (e *Exporter) Run(ctx context.Context) {
+	t := time.NewTicker(e.opts.PushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev := <-e.events:
+			e.sendEvent(ev)
+		case <-t.C:
+			e.Push()
+		}
+	}
+}
+
+// Shutdown sends what is pending, pushes once more and flushes the client.
+func (e *Exporter) Shutdown(context.Context) error {
+	for {
+		select {
+		case ev := <-e.events:
+			e.sendEvent(ev)
+			continue
+		default:
+		}
+		break
+	}
+	e.Push()
+	return e.client.Close()
+}
+
+// Push sends one snapshot: metrics and service checks.
+func (e *Exporter) Push() {
+	snap := e.source.Snapshot()
+	tasks := make(map[string]*collector.Task, len(snap.Tasks))
+	for _, t := range snap.Tasks {
+		tasks[t.ID] = t
+	}
+	seen := make(map[string]bool, len(e.last))
+	catalog.Walk(snap, func(f *catalog.Family, id *collector.Identity, v float64, labels []string) {
+		m, ok := Mappings[f.Name]
+		if !ok || m.Type == Tags {
+			return
+		}
+		tags := e.tags(f, id, labels, tasks)
+		if m.Type == Gauge {
+			_ = e.client.Gauge(m.Name, v, tags, 1)
+			return
+		}
+		key := m.Name + "|" + strings.Join(tags, ",")
+		seen[key] = true
+		// Deltas of the scaled integer totals: no fraction is ever lost.
+		total := int64(v * m.scale())
+		prev, known := e.last[key]
+		e.last[key] = total
+		var delta int64
+		switch {
+		case known && total >= prev:
+			delta = total - prev
+		case known: // reset: the counter started again from zero
+			delta = total
+		case e.pushed: // a series born since the last push started at zero
+			delta = total
+		}
+		if delta > 0 {
+			_ = e.client.Count(m.Name, delta, tags, 1)
+		}
+	})
+	for key := range e.last {
+		if !seen[key] {
+			delete(e.last, key)
+		}
+	}
+	e.pushed = true
+	for _, svc := range snap.Services {
+		e.serviceCheck(svc)
+	}
+	_ = e.client.Flush()
+	e.countDrops()
+}
+
+func (e *Exporter) countDrops() {
+	tm := e.client.GetTelemetry()
+	dropped := tm.TotalDroppedOnReceive + tm.TotalPayloadsDropped
+	if dropped > e.lastDrop {
+		e.source.Count(collector.DroppedMetric, Name, dropped-e.lastDrop)
+		e.lastDrop = dropped
+	}
+}
+
+// tags are the Datadog Agent's ECS tags for a sample, then the family's own
+// labels as tags.
+func (e *Exporter) tags(f *catalog.Family, id *collector.Identity, labels []string, tasks map[string]*collector.Task) []string {
+	var tags []string
+	if id != nil {
+		if t := tasks[id.TaskID]; id.TaskID != "" && t != nil {
+			tags = taskTags(t)
+			if len(f.Labels) > 0 && f.Labels[0] == "container_name" && labels[0] != "" {
+				if c := t.Container(labels[0]); c != nil {
+					tags = append(tags, imageTags(c.Image)...)
+				}
+			}
+		} else {
+			tags = identityTags(id)
+		}
+	}
+	for i, l := range f.Labels {
+		if i < len(labels) && labels[i] != "" {
+			name := l
+			if n, ok := tagNames[l]; ok {
+				name = n
+			}
+			tags = append(tags, name+":"+tagValue(labels[i]))
+		}
+	}
+	return tags
+}
+
+func identityTags(id *collector.Identity) []string {
+	var tags []string
+	add := func(k, v string) {
+		if v != "" {
+			tags = append(tags, k+":"+tagValue(v))
+		}
+	}
+	add("ecs_cluster_name", id.Cluster)
+	add("ecs_service", id.Service)
+	add("task_family", id.Family)
+	add("task_version", id.Revision)
+	return tags
+}
+
+func taskTags(t *collector.Task) []string {
+	id := t.Identity()
+	tags := identityTags(&id)
+	if t.ARN != "" {
+		tags = append(tags, "task_arn:"+tagValue(t.ARN))
+	}
+	if t.AvailabilityZone != "" {
+		tags = append(tags, "availability-zone:"+t.AvailabilityZone)
+	}
+	return tags
+}
+
+// imageTags splits an image reference as the Agent does: image_name is the
+// repository, short_image its last element, image_tag the tag.
+func imageTags(image string) []string {
+	if image == "" {
+		return nil
+	}
+	name, tag := image, "latest"
+	if i := strings.LastIndexByte(image, '@'); i >= 0 {
+		name, tag = image[:i], ""
+	} else if i := strings.LastIndexByte(image, ':'); i > strings.LastIndexByte(image, '/') {
+		name, tag = image[:i], image[i+1:]
+	}
+	tags := []string{"image_name:" + tagValue(name), "short_image:" + tagValue(name[strings.LastIndexByte(name, '/')+1:])}
+	if tag != "" {
+		tags = append(tags, "image_tag:"+tagValue(tag))
+	}
+	return tags
+}
+
+// tagValue keeps a value from breaking the DogStatsD line format.
+func tagValue(v string) string {
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case ',', '|', '#', '\n':
+			return '_'
+		}
+		return r
+	}, v)
+}
+
+// serviceCheck reports a service's deployment health: CRITICAL while a
+// failed deployment is listed, WARNING while the primary one is stuck, OK
+// otherwise.
+func (e *Exporter) serviceCheck(svc *collector.Service) {
+	id := svc.Identity()
+	sc := &statsd.ServiceCheck{Name: e.opts.Namespace + "deployment", Status: statsd.Ok, Tags: identityTags(&id), Message: "deployments healthy"}
+	if i := slices.IndexFunc(svc.Deployments, func(d collector.Deployment) bool { return d.RolloutState == "FAILED" }); i >= 0 {
+		d := svc.Deployments[i]
+		sc.Status, sc.Message = statsd.Critical, "deployment "+d.ID+" ("+d.TaskDefinition+") failed: "+d.RolloutStateReason
+	} else if svc.Health.Stuck != "" {
+		sc.Status, sc.Message = statsd.Warn, "primary deployment stuck: "+string(svc.Health.Stuck)
+	}
+	_ = e.client.ServiceCheck(sc)
+}
+
+// sendEvent turns an OOM kill or a failed or stuck deployment into a Datadog
+// event; other kinds are counters only.
+func (e *Exporter) sendEvent(ev collector.Event) {
+	where := ev.Identity.Service
+	if where == "" {
+		where = ev.Identity.Family
+	}
+	where += " (" + ev.Identity.Cluster + ")"
+	de := &statsd.Event{
+		Timestamp: ev.Time, SourceTypeName: "ecs", AggregationKey: ev.Identity.Cluster + "/" + ev.Identity.Service,
+		Tags: identityTags(&ev.Identity),
+	}
+	var text []string
+	switch ev.Kind {
+	case collector.EventOOMKill:
+		de.Title, de.AlertType = "OOM kill: container "+ev.Container+" in "+where, statsd.Error
+		de.Tags = append(de.Tags, "container_name:"+tagValue(ev.Container))
+		text = append(text, "Container: "+ev.Container)
+	case collector.EventDeploymentFailed:
+		de.Title, de.AlertType = "Deployment failed: "+where, statsd.Error
+		text = append(text, "Deployment: "+ev.Deployment)
+	case collector.EventDeploymentStuck:
+		de.Title, de.AlertType = "Deployment stuck ("+ev.Label+"): "+where, statsd.Warning
+		de.Tags = append(de.Tags, "reason:"+ev.Label)
+		text = append(text, "Deployment: "+ev.Deployment)
+	default:
+		return
+	}
+	if ev.TaskARN != "" {
+		de.Tags = append(de.Tags, "task_arn:"+tagValue(ev.TaskARN))
+		text = append(text, "Task: "+ev.TaskARN)
+	}
+	if ev.Message != "" {
+		text = append(text, ev.Message)
+	}
+	de.Text = strings.Join(text, "\n")
+	if err := e.client.Event(de); err != nil {
+		e.logger.Debug("datadog event not sent", "err", err)
+	}
+}

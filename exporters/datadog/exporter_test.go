@@ -1,0 +1,310 @@
+package datadog
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ecswatch/ecswatch/internal/catalog"
+	"github.com/ecswatch/ecswatch/internal/demo"
+	"github.com/ecswatch/ecswatch/internal/testutil"
+)
+
+// agent is a fake Datadog Agent: it reads DogStatsD datagrams from a real
+// socket and keeps their lines.
+type agent struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func listen(t *testing.T, network, address string) (*agent, string) {
+	t.Helper()
+	conn, err := net.ListenPacket(network, address)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	a := &agent{}
+	go func() {
+		buf := make([]byte, 65536)
+		for {
+			n, _, err := conn.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			a.mu.Lock()
+			for _, l := range strings.Split(strings.TrimSpace(string(buf[:n])), "\n") {
+				if l != "" {
+					a.lines = append(a.lines, l)
+				}
+			}
+			a.mu.Unlock()
+		}
+	}()
+	return a, conn.LocalAddr().String()
+}
+
+// take waits until the agent is quiet for a moment and returns what it got.
+func (a *agent) take() []string {
+	n := -1
+	for {
+		time.Sleep(50 * time.Millisecond)
+		a.mu.Lock()
+		if len(a.lines) == n {
+			out := a.lines
+			a.lines = nil
+			a.mu.Unlock()
+			return out
+		}
+		n = len(a.lines)
+		a.mu.Unlock()
+	}
+}
+
+// metric is one parsed DogStatsD metric line.
+type metric struct {
+	name, value, typ string
+	tags             []string
+}
+
+func parse(lines []string) (metrics []metric, events, checks []string) {
+	for _, l := range lines {
+		switch {
+		case strings.HasPrefix(l, "_e{"):
+			events = append(events, l)
+		case strings.HasPrefix(l, "_sc|"):
+			checks = append(checks, l)
+		default:
+			nameValue, rest, _ := strings.Cut(l, "|")
+			name, value, _ := strings.Cut(nameValue, ":")
+			typ, tagPart, _ := strings.Cut(rest, "|#")
+			typ, _, _ = strings.Cut(typ, "|")
+			m := metric{name: name, value: value, typ: typ}
+			if tagPart != "" {
+				tagPart, _, _ = strings.Cut(tagPart, "|")
+				m.tags = strings.Split(tagPart, ",")
+			}
+			metrics = append(metrics, m)
+		}
+	}
+	return
+}
+
+// find returns the metrics called name that carry every tag in tags.
+func find(ms []metric, name string, tags ...string) []metric {
+	var out []metric
+	for _, m := range ms {
+		if m.name == name && !slices.ContainsFunc(tags, func(t string) bool { return !slices.Contains(m.tags, t) }) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func newPipeline(t *testing.T, address string) (*demo.Pipeline, *Exporter) {
+	t.Helper()
+	p, err := demo.New(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	exp, err := New(p.Store, p.Store.Subscribe(Name, 64), slog.New(slog.DiscardHandler), Options{
+		Address: address, Namespace: "ecswatch.", Tags: []string{"env:test"}, PushInterval: time.Hour,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { exp.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done; _ = exp.Shutdown(context.Background()) })
+	return p, exp
+}
+
+// TestDemoScenario pushes the demo scenario at its start and 25 seconds in,
+// and checks the datagrams a Datadog Agent receives.
+func TestDemoScenario(t *testing.T) {
+	ag, addr := listen(t, "udp", "127.0.0.1:0")
+	p, exp := newPipeline(t, addr)
+	if err := p.At(t.Context(), 0); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // let Run pass the events on
+	exp.Push()
+	ms, events, checks := parse(ag.take())
+
+	app := []string{"ecs_cluster_name:shop-prod", "task_family:checkout", "task_version:42", "container_name:app",
+		"task_arn:arn:aws:ecs:eu-west-1:123456789012:task/shop-prod/3f1c9a7e2b7d4c0e9a1b2c3d4e5f6a7b",
+		"availability-zone:eu-west-1a", "image_name:public.ecr.aws/acme/checkout", "short_image:checkout", "image_tag:1.42.0", "env:test"}
+	if got := find(ms, "ecswatch.container.memory.working_set", app...); len(got) != 1 || got[0].typ != "g" {
+		t.Errorf("working set gauge with the Agent's tags: %+v", got)
+	}
+	if got := find(ms, "ecswatch.task.cpu.limit", "task_family:checkout"); len(got) != 1 || got[0].value != "1" {
+		t.Errorf("task CPU limit: %+v", got)
+	}
+	if got := find(ms, "ecswatch.deployment.stuck", "ecs_cluster_name:shop-prod", "ecs_service:checkout", "reason:placement_failure"); len(got) != 1 || got[0].value != "1" {
+		t.Errorf("stuck gauge: %+v", got)
+	}
+	if got := find(ms, "ecswatch.net.bytes_rcvd"); len(got) != 0 {
+		t.Errorf("counters sent on the first push, which only sets the baseline: %+v", got)
+	}
+	for _, c := range checks {
+		if strings.Contains(c, "ecs_service:catalog") && !strings.HasPrefix(c, "_sc|ecswatch.deployment|0|") {
+			t.Errorf("catalog service check not OK: %s", c)
+		}
+	}
+	if !slices.ContainsFunc(checks, func(c string) bool {
+		return strings.HasPrefix(c, "_sc|ecswatch.deployment|1|") && strings.Contains(c, "ecs_service:checkout") && strings.Contains(c, "m:primary deployment stuck: placement_failure")
+	}) {
+		t.Errorf("no WARNING check for the stuck checkout deployment: %q", checks)
+	}
+
+	// 25s in: the worker was OOM-killed (sidecar at 20s, standalone task at
+	// 15s) and the circuit breaker failed the payments deployment at 20s.
+	if err := p.At(t.Context(), 25*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // let Run pass the events on
+	exp.Push()
+	ms, later, checks := parse(ag.take())
+	events = append(events, later...)
+	counts := map[string]string{}
+	for _, m := range ms {
+		if m.typ == "c" {
+			counts[m.name+" "+strings.Join(slices.DeleteFunc(slices.Clone(m.tags), func(t string) bool {
+				return !strings.HasPrefix(t, "ecs_service:") && !strings.HasPrefix(t, "container_name:") && !strings.HasPrefix(t, "stop_code:") && !strings.HasPrefix(t, "task_family:")
+			}), ",")] = m.value
+		}
+	}
+	for key, want := range map[string]string{
+		"ecswatch.container.oom_kills ecs_service:worker,task_family:worker,container_name:worker": "1", // standalone
+		"ecswatch.container.oom_kills task_family:checkout,container_name:worker":                  "1", // sidecar
+		"ecswatch.task.stopped ecs_service:worker,stop_code:EssentialContainerExited":              "1",
+		"ecswatch.deployment.failures ecs_service:payments":                                        "1",
+	} {
+		if counts[key] != want {
+			t.Errorf("count %q = %q, want %q", key, counts[key], want)
+		}
+	}
+	if _, ok := counts["ecswatch.task.stopped ecs_service:payments,stop_code:TaskFailedToStart"]; ok {
+		t.Error("stopped tasks already counted at the baseline were sent again")
+	}
+	if v := counts["ecswatch.container.cpu.usage task_family:checkout,container_name:app"]; v == "" || v == "0" {
+		t.Errorf("CPU usage increase (ns) = %q", v)
+	}
+	if !slices.ContainsFunc(checks, func(c string) bool {
+		return strings.HasPrefix(c, "_sc|ecswatch.deployment|2|") && strings.Contains(c, "ecs_service:payments") && strings.Contains(c, "circuit breaker")
+	}) {
+		t.Errorf("no CRITICAL check for payments: %q", checks)
+	}
+	wantEvents := []string{"OOM kill: container worker in worker (shop-prod)", "OOM kill: container worker in checkout (shop-prod)",
+		"Deployment failed: payments (shop-prod)", "Deployment stuck (placement_failure): checkout (shop-prod)"}
+	for _, title := range wantEvents {
+		if !slices.ContainsFunc(events, func(e string) bool { return strings.Contains(e, ":"+title+"|") }) {
+			t.Errorf("no event %q in %q", title, events)
+		}
+	}
+	for _, e := range events {
+		if strings.Contains(e, "OOM kill") && (!strings.Contains(e, "|t:error") || !strings.Contains(e, "|k:shop-prod/") || !strings.Contains(e, "container_name:worker")) {
+			t.Errorf("OOM event lacks alert type, aggregation key or tags: %s", e)
+		}
+	}
+
+	// Nothing changed: no counter is sent again.
+	exp.Push()
+	ms, events, _ = parse(ag.take())
+	for _, m := range ms {
+		if m.typ == "c" && !strings.HasPrefix(m.name, "ecswatch.self.") && !strings.HasPrefix(m.name, "ecswatch.container.cpu") &&
+			!strings.HasPrefix(m.name, "ecswatch.net.") && !strings.HasPrefix(m.name, "ecswatch.container.io") {
+			t.Errorf("counter sent again without an increase: %+v", m)
+		}
+	}
+	if len(events) != 0 {
+		t.Errorf("events sent twice: %q", events)
+	}
+}
+
+// TestUnixSocket sends to a Unix datagram socket, as the Agent's
+// DD_DOGSTATSD_URL=unix:///var/run/datadog/dsd.socket does.
+func TestUnixSocket(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dsd.socket")
+	ag, _ := listen(t, "unixgram", path)
+	p, exp := newPipeline(t, "unix://"+path)
+	if err := p.At(t.Context(), 0); err != nil {
+		t.Fatal(err)
+	}
+	exp.Push()
+	ms, _, _ := parse(ag.take())
+	if got := find(ms, "ecswatch.service.desired", "ecs_service:catalog"); len(got) != 1 || got[0].value != "3" {
+		t.Errorf("over the socket: %+v", got)
+	}
+}
+
+// TestAbsentAgent: with nothing listening, pushing neither blocks nor fails.
+func TestAbsentAgent(t *testing.T) {
+	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := conn.LocalAddr().String()
+	conn.Close()
+	p, exp := newPipeline(t, addr)
+	if err := p.At(t.Context(), 0); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		exp.Push()
+	}
+}
+
+func TestEveryMetricIsMapped(t *testing.T) {
+	for _, f := range catalog.Families() {
+		if _, ok := Mappings[f.Name]; !ok {
+			t.Errorf("%s has no Datadog mapping", f.Name)
+		}
+	}
+	if len(Mappings) != len(catalog.Families()) {
+		t.Errorf("%d mappings for %d catalogue metrics: a mapping names no metric", len(Mappings), len(catalog.Families()))
+	}
+}
+
+const (
+	readmePath = "../../README.md"
+	tableBegin = "<!-- datadog:begin (generated by go test ./exporters/datadog -update) -->\n"
+	tableEnd   = "<!-- datadog:end -->\n"
+)
+
+// TestReadmeTable keeps README's Datadog table generated from Mappings.
+func TestReadmeTable(t *testing.T) {
+	readme, err := os.ReadFile(readmePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(readme)
+	i, j := strings.Index(text, tableBegin), strings.Index(text, tableEnd)
+	if i < 0 || j < i {
+		t.Fatalf("README.md lacks the markers %q and %q", tableBegin, tableEnd)
+	}
+	var b strings.Builder
+	b.WriteString("| Catalogue metric | Datadog metric | Type |\n|---|---|---|\n")
+	for _, f := range catalog.Families() {
+		m := Mappings[f.Name]
+		switch {
+		case m.Type == Tags:
+			fmt.Fprintf(&b, "| `%s` | — | its labels are tags of the other metrics |\n", f.Name)
+		case m.Unit != "":
+			fmt.Fprintf(&b, "| `%s` | `ecswatch.%s` | %s (%s) |\n", f.Name, m.Name, m.Type, m.Unit)
+		default:
+			fmt.Fprintf(&b, "| `%s` | `ecswatch.%s` | %s |\n", f.Name, m.Name, m.Type)
+		}
+	}
+	testutil.Golden(t, readmePath, []byte(text[:i+len(tableBegin)]+b.String()+text[j:]))
+}

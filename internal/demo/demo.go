@@ -1,0 +1,94 @@
+// Package demo runs ecswatch's collectors against the simulated ECS on a
+// fake clock, so that tests of exporters can take the demo scenario's
+// snapshots at exact points of its timeline.
+package demo
+
+import (
+	"context"
+	"log/slog"
+	"net/http/httptest"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+
+	"github.com/ecswatch/ecswatch/collector"
+	"github.com/ecswatch/ecswatch/collector/ecsapi"
+	"github.com/ecswatch/ecswatch/collector/health"
+	"github.com/ecswatch/ecswatch/collector/taskmeta"
+	"github.com/ecswatch/ecswatch/internal/awsapi"
+	"github.com/ecswatch/ecswatch/internal/sim"
+)
+
+// Start is the fixed start of the scenario timeline.
+var Start = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+
+// Pipeline is the sidecar (Fargate task) and standalone (shop-prod cluster)
+// collectors over the simulators, with one Store and one fake clock.
+type Pipeline struct {
+	Store *collector.Store
+
+	mu         sync.Mutex
+	now        time.Time
+	collectors []collector.Collector
+	servers    []*httptest.Server
+}
+
+// New starts the simulators and collectors at Start. Close it when done.
+func New(ctx context.Context) (*Pipeline, error) {
+	p := &Pipeline{now: Start}
+	p.Store = collector.NewStore(p.clock)
+	logger := slog.New(slog.DiscardHandler)
+
+	meta := httptest.NewServer(sim.NewTaskSim(sim.Fargate, p.clock).Handler())
+	fakeECS := sim.NewECS("eu-west-1", p.clock)
+	fakeECS.AddScripted(sim.ShopCluster, sim.ShopScenario(Start))
+	api := httptest.NewServer(fakeECS)
+	p.servers = []*httptest.Server{meta, api}
+
+	cfg, err := awsapi.LoadConfig(ctx, awsapi.Options{
+		Region: "eu-west-1", Endpoint: api.URL,
+		StaticCredentials: new(credentials.NewStaticCredentialsProvider("AKIDSIM", "sim", "")),
+		MaxAttempts:       3, MaxBackoff: 10 * time.Millisecond, AttemptTimeout: 5 * time.Second,
+	}, p.Store)
+	if err != nil {
+		p.Close()
+		return nil, err
+	}
+	standalone := ecsapi.New(ecs.NewFromConfig(cfg), p.Store, logger, ecsapi.Options{
+		Clusters: []string{sim.ShopCluster}, CallTimeout: 5 * time.Second, Health: health.DefaultOptions,
+	})
+	standalone.SetClock(p.clock)
+	p.collectors = []collector.Collector{
+		taskmeta.New(taskmeta.Name, taskmeta.NewClient(meta.URL, 5*time.Second), p.Store, logger),
+		standalone,
+	}
+	return p, nil
+}
+
+func (p *Pipeline) clock() time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.now
+}
+
+// At sets the clock to at after Start and runs every collector once.
+func (p *Pipeline) At(ctx context.Context, at time.Duration) error {
+	p.mu.Lock()
+	p.now = Start.Add(at)
+	p.mu.Unlock()
+	for _, c := range p.collectors {
+		if err := c.Collect(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close stops the simulators.
+func (p *Pipeline) Close() {
+	for _, s := range p.servers {
+		s.Close()
+	}
+}
