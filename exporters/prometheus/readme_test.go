@@ -2,7 +2,6 @@ package prometheus
 
 import (
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -46,17 +45,7 @@ func codeList(labels []string) string {
 // TestReadmeMetricTable fails when README.md's metric table and the code
 // drift apart; -update regenerates the table in place.
 func TestReadmeMetricTable(t *testing.T) {
-	readme, err := os.ReadFile(readmePath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := string(readme)
-	i, j := strings.Index(text, tableBegin), strings.Index(text, tableEnd)
-	if i < 0 || j < i {
-		t.Fatalf("README.md lacks the markers %q and %q", tableBegin, tableEnd)
-	}
-	want := text[:i+len(tableBegin)] + metricsTable() + text[j:]
-	testutil.Golden(t, readmePath, []byte(want))
+	testutil.ReadmeSection(t, readmePath, tableBegin, tableEnd, metricsTable())
 }
 
 // TestServedMetricsAreDocumented: every family the daemon serves, other than

@@ -106,6 +106,23 @@ type Events struct {
 type Exporters struct {
 	Prometheus Prometheus `yaml:"prometheus"`
 	Datadog    Datadog    `yaml:"datadog"`
+	OTLP       OTLP       `yaml:"otlp"`
+}
+
+// OTLP is the OpenTelemetry exporter. Empty values leave the choice to the
+// standard OTEL_EXPORTER_OTLP_* and OTEL_METRIC_EXPORT_* variables.
+type OTLP struct {
+	// Enabled: unset means on exactly when OTEL_EXPORTER_OTLP_ENDPOINT or
+	// its metrics or logs variant is set.
+	Enabled     *bool             `yaml:"enabled"`
+	Endpoint    string            `yaml:"endpoint"`
+	Protocol    string            `yaml:"protocol"`
+	Insecure    bool              `yaml:"insecure"`
+	Headers     map[string]string `yaml:"headers"`
+	Compression string            `yaml:"compression"`
+	Temporality string            `yaml:"temporality"`
+	Interval    Duration          `yaml:"interval"`
+	Timeout     Duration          `yaml:"timeout"`
 }
 
 // Datadog is the DogStatsD exporter.
@@ -153,6 +170,7 @@ func Default() *Config {
 		Exporters: Exporters{
 			Prometheus: Prometheus{IdentityLabels: true},
 			Datadog:    Datadog{Namespace: "ecswatch.", Tags: []string{}, PushInterval: Duration(10 * time.Second)},
+			OTLP:       OTLP{Headers: map[string]string{}},
 		},
 		ShutdownTimeout: Duration(10 * time.Second),
 		origins:         map[string]string{},
@@ -417,6 +435,14 @@ func (c *Config) Validate() error {
 	if ev.Endpoint != "" {
 		check(strings.HasPrefix(ev.Endpoint, "http://") || strings.HasPrefix(ev.Endpoint, "https://"), "events.endpoint", "want an http:// or https:// URL, got %q", ev.Endpoint)
 	}
+	ot := c.Exporters.OTLP
+	check(slices.Contains([]string{"", "grpc", "http/protobuf"}, ot.Protocol), "exporters.otlp.protocol", "want grpc or http/protobuf, got %q", ot.Protocol)
+	check(slices.Contains([]string{"", "gzip", "none"}, ot.Compression), "exporters.otlp.compression", "want gzip or none, got %q", ot.Compression)
+	check(slices.Contains([]string{"", "cumulative", "delta"}, ot.Temporality), "exporters.otlp.temporality", "want cumulative or delta, got %q", ot.Temporality)
+	check(ot.Interval >= 0 && ot.Timeout >= 0, "exporters.otlp.interval", "interval and timeout must not be negative")
+	if ot.Endpoint != "" {
+		check(strings.HasPrefix(ot.Endpoint, "http://") || strings.HasPrefix(ot.Endpoint, "https://"), "exporters.otlp.endpoint", "want an http:// or https:// URL, got %q", ot.Endpoint)
+	}
 	dd := c.Exporters.Datadog
 	check(dd.PushInterval > 0, "exporters.datadog.push_interval", "must be positive, got %s", dd.PushInterval)
 	for _, tag := range dd.Tags {
@@ -453,6 +479,19 @@ func (c *Config) DatadogEnabled(lookup func(string) (string, bool)) bool {
 	_, url := lookup("DD_DOGSTATSD_URL")
 	_, host := lookup("DD_AGENT_HOST")
 	return url || host || c.Exporters.Datadog.Address != ""
+}
+
+// OTLPEnabled resolves exporters.otlp.enabled against the environment.
+func (c *Config) OTLPEnabled(lookup func(string) (string, bool)) bool {
+	if e := c.Exporters.OTLP.Enabled; e != nil {
+		return *e
+	}
+	for _, k := range []string{"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT"} {
+		if _, ok := lookup(k); ok {
+			return true
+		}
+	}
+	return c.Exporters.OTLP.Endpoint != ""
 }
 
 // Duration is a time.Duration written as in Prometheus configs: 15s, 1m30s, 1d.

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/prometheus/common/version"
 
 	"github.com/ecswatch/ecswatch/collector"
 	"github.com/ecswatch/ecswatch/collector/ecsapi"
@@ -24,6 +25,7 @@ import (
 	"github.com/ecswatch/ecswatch/collector/health"
 	"github.com/ecswatch/ecswatch/collector/taskmeta"
 	"github.com/ecswatch/ecswatch/exporters/datadog"
+	"github.com/ecswatch/ecswatch/exporters/otlp"
 	"github.com/ecswatch/ecswatch/exporters/prometheus"
 	"github.com/ecswatch/ecswatch/internal/awsapi"
 	"github.com/ecswatch/ecswatch/internal/config"
@@ -132,6 +134,15 @@ func New(cfg *config.Config, logger *slog.Logger, opts ...Option) (*Daemon, erro
 		}
 		pushers = append(pushers, exp)
 		logger.Info("datadog exporter enabled", "address", dd.Address, "push_interval", dd.PushInterval)
+	}
+	if cfg.OTLPEnabled(o.lookup) {
+		ot := cfg.Exporters.OTLP
+		pushers = append(pushers, otlp.New(store, store.Subscribe(otlp.Name, 1024), logger, otlp.Options{
+			Endpoint: ot.Endpoint, Protocol: ot.Protocol, Insecure: ot.Insecure, Headers: ot.Headers,
+			Compression: ot.Compression, Temporality: ot.Temporality,
+			Interval: time.Duration(ot.Interval), Timeout: time.Duration(ot.Timeout),
+		}, version.Version))
+		logger.Info("otlp exporter enabled", "endpoint", ot.Endpoint, "protocol", ot.Protocol)
 	}
 
 	exp := prometheus.New(store, prometheus.Options{IdentityLabels: cfg.Exporters.Prometheus.IdentityLabels})

@@ -35,8 +35,9 @@ type Pipeline struct {
 	servers    []*httptest.Server
 }
 
-// New starts the simulators and collectors at Start. Close it when done.
-func New(ctx context.Context) (*Pipeline, error) {
+// New starts the simulators and collectors at Start: the sidecar, and the
+// standalone collector too when standalone is set. Close it when done.
+func New(ctx context.Context, standalone bool) (*Pipeline, error) {
 	p := &Pipeline{now: Start}
 	p.Store = collector.NewStore(p.clock)
 	logger := slog.New(slog.DiscardHandler)
@@ -56,13 +57,13 @@ func New(ctx context.Context) (*Pipeline, error) {
 		p.Close()
 		return nil, err
 	}
-	standalone := ecsapi.New(ecs.NewFromConfig(cfg), p.Store, logger, ecsapi.Options{
-		Clusters: []string{sim.ShopCluster}, CallTimeout: 5 * time.Second, Health: health.DefaultOptions,
-	})
-	standalone.SetClock(p.clock)
-	p.collectors = []collector.Collector{
-		taskmeta.New(taskmeta.Name, taskmeta.NewClient(meta.URL, 5*time.Second), p.Store, logger),
-		standalone,
+	p.collectors = []collector.Collector{taskmeta.New(taskmeta.Name, taskmeta.NewClient(meta.URL, 5*time.Second), p.Store, logger)}
+	if standalone {
+		c := ecsapi.New(ecs.NewFromConfig(cfg), p.Store, logger, ecsapi.Options{
+			Clusters: []string{sim.ShopCluster}, CallTimeout: 5 * time.Second, Health: health.DefaultOptions,
+		})
+		c.SetClock(p.clock)
+		p.collectors = append(p.collectors, c)
 	}
 	return p, nil
 }

@@ -49,3 +49,20 @@ func Diff(want, got string) string {
 	}
 	return b.String()
 }
+
+// ReadmeSection fails t when the part of the file at path between the lines
+// begin and end differs from content; with -update it rewrites that part.
+// README's generated tables use it.
+func ReadmeSection(t testing.TB, path, begin, end, content string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	i, j := strings.Index(text, begin), strings.Index(text, end)
+	if i < 0 || j < i {
+		t.Fatalf("%s lacks the markers %q and %q", path, begin, end)
+	}
+	Golden(t, path, []byte(text[:i+len(begin)]+content+text[j:]))
+}

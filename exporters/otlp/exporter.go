@@ -1,0 +1,370 @@
+// Package otlp pushes the Store's snapshots as OTLP metrics through an
+// OpenTelemetry MeterProvider, and OOM kills and deployment state changes as
+// OTLP log records (events) through a LoggerProvider, over gRPC or
+// HTTP/protobuf. It follows the OpenTelemetry conventions: semantic
+// convention names, units and resource attributes, and the standard
+// OTEL_EXPORTER_OTLP_* and OTEL_METRIC_EXPORT_* environment variables.
+//
+// Export runs on the SDK's own goroutines with bounded retries and queues: a
+// Collector that is down or slow never holds up collection or scrapes, and
+// what could not be delivered is counted in
+// ecswatch_exporter_dropped_total{exporter="otlp"}.
+package otlp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/log"
+	"go.opentelemetry.io/otel/metric"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/resource"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+
+	"github.com/ecswatch/ecswatch/collector"
+	"github.com/ecswatch/ecswatch/internal/catalog"
+)
+
+// Name is the exporter's label in ecswatch_exporter_dropped_total.
+const Name = "otlp"
+
+// ScopeName is the instrumentation scope of everything ecswatch emits.
+const ScopeName = "github.com/ecswatch/ecswatch"
+
+// Source is where snapshots come from; *collector.Store is one.
+type Source interface {
+	Snapshot() *collector.Snapshot
+	Count(name, label string, n uint64)
+}
+
+// Exporter owns the MeterProvider and LoggerProvider.
+type Exporter struct {
+	source  Source
+	events  <-chan collector.Event
+	logger  *slog.Logger
+	opts    Options
+	version string
+
+	mu       sync.Mutex
+	mp       *sdkmetric.MeterProvider
+	lp       *sdklog.LoggerProvider
+	eventLog log.Logger
+	res      resourceIdentity
+}
+
+// resourceIdentity is what the resource already says, so points need not.
+type resourceIdentity struct {
+	taskID string
+}
+
+// New returns an Exporter. Nothing is sent until Run (or Shutdown) starts
+// the providers: the resource describes the task a sidecar runs in, which
+// is known only once the first collection has succeeded.
+func New(source Source, events <-chan collector.Event, logger *slog.Logger, opts Options, version string) *Exporter {
+	return &Exporter{source: source, events: events, logger: logger, opts: opts, version: version}
+}
+
+// waitForData is how long Run waits for a first snapshot with data before
+// starting with a resource that names no task.
+const waitForData = 30 * time.Second
+
+// Run starts the providers once the Store has data, then turns events into
+// log records until ctx ends. Metrics are pushed by the periodic reader.
+func (e *Exporter) Run(ctx context.Context) {
+	deadline := time.Now().Add(waitForData)
+	for !e.hasData() && time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	if err := e.start(ctx); err != nil {
+		e.logger.Error("otlp exporter not started", "err", err)
+		return
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev := <-e.events:
+			e.emit(ctx, ev)
+		}
+	}
+}
+
+func (e *Exporter) hasData() bool {
+	s := e.source.Snapshot()
+	return len(s.Tasks) > 0 || len(s.Services) > 0
+}
+
+// Shutdown sends pending events and one last collection, then stops the
+// providers, within ctx.
+func (e *Exporter) Shutdown(ctx context.Context) error {
+	if err := e.start(ctx); err != nil {
+		return err
+	}
+	for done := false; !done; {
+		select {
+		case ev := <-e.events:
+			e.emit(ctx, ev)
+		default:
+			done = true
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return errors.Join(e.mp.Shutdown(ctx), e.lp.Shutdown(ctx))
+}
+
+// ForceFlush exports what is pending now; tests and shutdown use it.
+func (e *Exporter) ForceFlush(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.mp == nil {
+		return nil
+	}
+	return errors.Join(e.mp.ForceFlush(ctx), e.lp.ForceFlush(ctx))
+}
+
+// start builds the resource and providers once.
+func (e *Exporter) start(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.mp != nil {
+		return nil
+	}
+	res, rid, err := e.resource()
+	if err != nil {
+		return fmt.Errorf("otlp resource: %w", err)
+	}
+	mexp, lexp, err := newExporters(ctx, e.opts)
+	if err != nil {
+		return err
+	}
+	var readerOpts []sdkmetric.PeriodicReaderOption
+	if e.opts.Interval > 0 {
+		readerOpts = append(readerOpts, sdkmetric.WithInterval(e.opts.Interval))
+	}
+	mp := sdkmetric.NewMeterProvider(
+		sdkmetric.WithResource(res),
+		sdkmetric.WithReader(sdkmetric.NewPeriodicReader(&countingMetricExporter{Exporter: mexp, source: e.source}, readerOpts...)),
+	)
+	lp := sdklog.NewLoggerProvider(
+		sdklog.WithResource(res),
+		sdklog.WithProcessor(sdklog.NewBatchProcessor(&countingLogExporter{Exporter: lexp, source: e.source},
+			sdklog.WithMaxQueueSize(2048), sdklog.WithExportTimeout(10*time.Second))),
+	)
+	if err := e.register(mp.Meter(ScopeName, metric.WithInstrumentationVersion(e.version))); err != nil {
+		return errors.Join(err, mp.Shutdown(ctx), lp.Shutdown(ctx))
+	}
+	e.mp, e.lp, e.res = mp, lp, rid
+	e.eventLog = lp.Logger(ScopeName, log.WithInstrumentationVersion(e.version))
+	return nil
+}
+
+// resource describes where the data comes from. A sidecar's snapshot holds
+// its own task, which becomes the resource; a standalone ecswatch is
+// described by its account and region only, and its points say which
+// cluster, service or task they are about.
+func (e *Exporter) resource() (*resource.Resource, resourceIdentity, error) {
+	attrs := []attribute.KeyValue{
+		semconv.ServiceName("ecswatch"), semconv.ServiceVersion(e.version),
+		semconv.CloudProviderAWS, semconv.CloudPlatformAWSECS,
+	}
+	snap := e.source.Snapshot()
+	var rid resourceIdentity
+	switch {
+	case len(snap.Tasks) == 1 && len(snap.Services) == 0:
+		t := snap.Tasks[0]
+		region, account := arnRegionAccount(t.ARN)
+		clusterARN := t.ClusterARN
+		if clusterARN == "" && region != "" {
+			clusterARN = "arn:aws:ecs:" + region + ":" + account + ":cluster/" + t.Cluster
+		}
+		attrs = append(attrs,
+			semconv.CloudRegion(region), semconv.CloudAccountID(account), semconv.CloudAvailabilityZone(t.AvailabilityZone),
+			semconv.AWSECSClusterARN(clusterARN), semconv.AWSECSTaskARN(t.ARN),
+			semconv.AWSECSTaskFamily(t.Family), semconv.AWSECSTaskRevision(t.Revision),
+			semconv.AWSECSTaskID(t.ID), semconv.AWSECSLaunchtypeKey.String(strings.ToLower(t.LaunchType)),
+		)
+		rid.taskID = t.ID
+	case len(snap.Services) > 0:
+		region, account := arnRegionAccount(snap.Services[0].ARN)
+		attrs = append(attrs, semconv.CloudRegion(region), semconv.CloudAccountID(account))
+	}
+	res, err := resource.Merge(resource.Default(), resource.NewWithAttributes(semconv.SchemaURL, attrs...))
+	return res, rid, err
+}
+
+// arnRegionAccount splits arn:aws:ecs:REGION:ACCOUNT:...
+func arnRegionAccount(arn string) (region, account string) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 {
+		return "", ""
+	}
+	return parts[3], parts[4]
+}
+
+// register creates one asynchronous instrument per OTLP name and one
+// callback that observes every sample of the latest snapshot.
+func (e *Exporter) register(meter metric.Meter) error {
+	instruments := map[string]metric.Float64Observable{}
+	var all []metric.Observable
+	for _, f := range catalog.Families() {
+		m, ok := Mappings[f.Name]
+		if !ok || m.Instrument == Attributes || instruments[m.Name] != nil {
+			continue
+		}
+		var (
+			inst metric.Float64Observable
+			err  error
+		)
+		switch m.Instrument {
+		case Counter:
+			inst, err = meter.Float64ObservableCounter(m.Name, metric.WithUnit(m.Unit), metric.WithDescription(f.Help))
+		case UpDownCounter:
+			inst, err = meter.Float64ObservableUpDownCounter(m.Name, metric.WithUnit(m.Unit), metric.WithDescription(f.Help))
+		default:
+			inst, err = meter.Float64ObservableGauge(m.Name, metric.WithUnit(m.Unit), metric.WithDescription(f.Help))
+		}
+		if err != nil {
+			return fmt.Errorf("instrument %s: %w", m.Name, err)
+		}
+		instruments[m.Name] = inst
+		all = append(all, inst)
+	}
+	_, err := meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		e.observe(o, instruments)
+		return nil
+	}, all...)
+	return err
+}
+
+func (e *Exporter) observe(o metric.Observer, instruments map[string]metric.Float64Observable) {
+	snap := e.source.Snapshot()
+	tasks := make(map[string]*collector.Task, len(snap.Tasks))
+	for _, t := range snap.Tasks {
+		tasks[t.ID] = t
+	}
+	var attrs []attribute.KeyValue
+	catalog.Walk(snap, func(f *catalog.Family, id *collector.Identity, v float64, labels []string) {
+		m, ok := Mappings[f.Name]
+		if !ok || m.Instrument == Attributes {
+			return
+		}
+		attrs = e.pointAttributes(attrs[:0], f, m, id, labels, tasks)
+		o.ObserveFloat64(instruments[m.Name], v, metric.WithAttributes(attrs...))
+	})
+}
+
+// pointAttributes are what the resource does not already say: the identity
+// of the task or service, the container's semconv attributes, the family's
+// own labels and the mapping's fixed attributes.
+func (e *Exporter) pointAttributes(attrs []attribute.KeyValue, f *catalog.Family, m Mapping, id *collector.Identity, labels []string, tasks map[string]*collector.Task) []attribute.KeyValue {
+	if id != nil && (id.TaskID == "" || id.TaskID != e.res.taskID) {
+		attrs = appendIdentity(attrs, *id)
+	}
+	for i, l := range f.Labels {
+		if i >= len(labels) || labels[i] == "" {
+			continue
+		}
+		if l == "container_name" && id != nil {
+			if t := tasks[id.TaskID]; t != nil {
+				if c := t.Container(labels[i]); c != nil {
+					attrs = append(attrs, semconv.ContainerID(c.DockerID), semconv.ContainerImageName(imageName(c.Image)))
+				}
+			}
+		}
+		name := l
+		if n, ok := attrNames[l]; ok {
+			name = n
+		}
+		attrs = append(attrs, attribute.String(name, labels[i]))
+	}
+	for k, v := range m.Attrs {
+		attrs = append(attrs, attribute.String(k, v))
+	}
+	return attrs
+}
+
+// appendIdentity adds cluster, service and task family, revision and ID.
+// The semantic conventions name only ARNs for these; ecswatch knows names,
+// so it uses documented aws.ecs.*.name attributes beside the semconv ones.
+func appendIdentity(attrs []attribute.KeyValue, id collector.Identity) []attribute.KeyValue {
+	add := func(k, v string) {
+		if v != "" {
+			attrs = append(attrs, attribute.String(k, v))
+		}
+	}
+	add("aws.ecs.cluster.name", id.Cluster)
+	add("aws.ecs.service.name", id.Service)
+	add(string(semconv.AWSECSTaskFamilyKey), id.Family)
+	add(string(semconv.AWSECSTaskRevisionKey), id.Revision)
+	add(string(semconv.AWSECSTaskIDKey), id.TaskID)
+	return attrs
+}
+
+// imageName is the image reference without its tag or digest, as
+// container.image.name wants.
+func imageName(image string) string {
+	if i := strings.LastIndexByte(image, '@'); i >= 0 {
+		return image[:i]
+	}
+	if i := strings.LastIndexByte(image, ':'); i > strings.LastIndexByte(image, '/') {
+		return image[:i]
+	}
+	return image
+}
+
+// eventNames are the event.name of each kind sent as a log record.
+var eventNames = map[collector.EventKind]string{
+	collector.EventOOMKill:          "aws.ecs.container.oom_kill",
+	collector.EventDeploymentFailed: "aws.ecs.deployment.failed",
+	collector.EventDeploymentStuck:  "aws.ecs.deployment.stuck",
+	collector.EventDeploymentState:  "aws.ecs.deployment.state_change",
+}
+
+// emit turns an event into a log record; other kinds stay counters.
+func (e *Exporter) emit(ctx context.Context, ev collector.Event) {
+	name, ok := eventNames[ev.Kind]
+	if !ok {
+		return
+	}
+	var r log.Record
+	r.SetEventName(name)
+	r.SetTimestamp(ev.Time)
+	r.SetObservedTimestamp(time.Now())
+	switch ev.Kind {
+	case collector.EventOOMKill, collector.EventDeploymentFailed:
+		r.SetSeverity(log.SeverityError)
+		r.SetSeverityText("ERROR")
+	case collector.EventDeploymentStuck:
+		r.SetSeverity(log.SeverityWarn)
+		r.SetSeverityText("WARN")
+	default:
+		r.SetSeverity(log.SeverityInfo)
+		r.SetSeverityText("INFO")
+	}
+	r.SetBody(attribute.StringValue(ev.Message))
+	kvs := appendIdentity(nil, ev.Identity)
+	add := func(k, v string) {
+		if v != "" {
+			kvs = append(kvs, attribute.String(k, v))
+		}
+	}
+	add(string(semconv.ContainerNameKey), ev.Container)
+	add(string(semconv.AWSECSTaskARNKey), ev.TaskARN)
+	add("aws.ecs.deployment.id", ev.Deployment)
+	add("aws.ecs.reason", ev.Label)
+	add("ecswatch.event.id", ev.ID)
+	r.AddAttributes(kvs...)
+	e.eventLog.Emit(ctx, r)
+}

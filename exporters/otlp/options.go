@@ -1,0 +1,220 @@
+package otlp
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploggrpc"
+	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploghttp"
+	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetricgrpc"
+	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetrichttp"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	"github.com/ecswatch/ecswatch/collector"
+)
+
+// Options configure the exporters. Every empty field leaves the decision to
+// the standard OTEL_EXPORTER_OTLP_* and OTEL_METRIC_EXPORT_* variables, which
+// the OpenTelemetry exporters read themselves, and then to their defaults.
+type Options struct {
+	// Endpoint is the base URL of the Collector, e.g. http://otel:4317 for
+	// gRPC or http://otel:4318 for HTTP (the /v1/metrics and /v1/logs
+	// paths are added).
+	Endpoint string
+	// Protocol is grpc or http/protobuf.
+	Protocol    string
+	Headers     map[string]string
+	Insecure    bool
+	Compression string // gzip or none
+	// Temporality is cumulative or delta.
+	Temporality string
+	// Interval between metric pushes.
+	Interval time.Duration
+	// Timeout of one export, retries included.
+	Timeout time.Duration
+}
+
+// The protocols of the OTLP specification.
+const (
+	ProtocolGRPC = "grpc"
+	ProtocolHTTP = "http/protobuf"
+)
+
+// resolveProtocol applies the specification's precedence: the option, the
+// signal's variable, the general variable, then http/protobuf.
+func resolveProtocol(option, signal string, lookup func(string) (string, bool)) string {
+	if option != "" {
+		return option
+	}
+	for _, key := range []string{"OTEL_EXPORTER_OTLP_" + signal + "_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"} {
+		if v, ok := lookup(key); ok && v != "" {
+			return v
+		}
+	}
+	return ProtocolHTTP
+}
+
+// retry bounds what one failing export may cost: a few tries within half a
+// minute, then the batch is dropped and counted.
+const (
+	retryInitial = time.Second
+	retryMax     = 5 * time.Second
+	retryElapsed = 30 * time.Second
+)
+
+func newExporters(ctx context.Context, o Options) (sdkmetric.Exporter, sdklog.Exporter, error) {
+	timeout := o.Timeout
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	base := strings.TrimRight(o.Endpoint, "/")
+	var (
+		mexp sdkmetric.Exporter
+		lexp sdklog.Exporter
+		err  error
+	)
+	switch p := resolveProtocol(o.Protocol, "METRICS", os.LookupEnv); p {
+	case ProtocolGRPC:
+		opts := []otlpmetricgrpc.Option{otlpmetricgrpc.WithTimeout(timeout), otlpmetricgrpc.WithRetry(otlpmetricgrpc.RetryConfig{
+			Enabled: true, InitialInterval: retryInitial, MaxInterval: retryMax, MaxElapsedTime: retryElapsed})}
+		if base != "" {
+			opts = append(opts, otlpmetricgrpc.WithEndpointURL(base))
+		}
+		if o.Insecure {
+			opts = append(opts, otlpmetricgrpc.WithInsecure())
+		}
+		if len(o.Headers) > 0 {
+			opts = append(opts, otlpmetricgrpc.WithHeaders(o.Headers))
+		}
+		if o.Compression == "gzip" {
+			opts = append(opts, otlpmetricgrpc.WithCompressor("gzip"))
+		}
+		if sel := temporality(o.Temporality); sel != nil {
+			opts = append(opts, otlpmetricgrpc.WithTemporalitySelector(sel))
+		}
+		mexp, err = otlpmetricgrpc.New(ctx, opts...)
+	case ProtocolHTTP:
+		opts := []otlpmetrichttp.Option{otlpmetrichttp.WithTimeout(timeout), otlpmetrichttp.WithRetry(otlpmetrichttp.RetryConfig{
+			Enabled: true, InitialInterval: retryInitial, MaxInterval: retryMax, MaxElapsedTime: retryElapsed})}
+		if base != "" {
+			opts = append(opts, otlpmetrichttp.WithEndpointURL(base+"/v1/metrics"))
+		}
+		if o.Insecure {
+			opts = append(opts, otlpmetrichttp.WithInsecure())
+		}
+		if len(o.Headers) > 0 {
+			opts = append(opts, otlpmetrichttp.WithHeaders(o.Headers))
+		}
+		if o.Compression == "gzip" {
+			opts = append(opts, otlpmetrichttp.WithCompression(otlpmetrichttp.GzipCompression))
+		}
+		if sel := temporality(o.Temporality); sel != nil {
+			opts = append(opts, otlpmetrichttp.WithTemporalitySelector(sel))
+		}
+		mexp, err = otlpmetrichttp.New(ctx, opts...)
+	default:
+		return nil, nil, fmt.Errorf("otlp: unknown protocol %q (want grpc or http/protobuf)", p)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("otlp metric exporter: %w", err)
+	}
+
+	switch p := resolveProtocol(o.Protocol, "LOGS", os.LookupEnv); p {
+	case ProtocolGRPC:
+		opts := []otlploggrpc.Option{otlploggrpc.WithTimeout(timeout), otlploggrpc.WithRetry(otlploggrpc.RetryConfig{
+			Enabled: true, InitialInterval: retryInitial, MaxInterval: retryMax, MaxElapsedTime: retryElapsed})}
+		if base != "" {
+			opts = append(opts, otlploggrpc.WithEndpointURL(base))
+		}
+		if o.Insecure {
+			opts = append(opts, otlploggrpc.WithInsecure())
+		}
+		if len(o.Headers) > 0 {
+			opts = append(opts, otlploggrpc.WithHeaders(o.Headers))
+		}
+		if o.Compression == "gzip" {
+			opts = append(opts, otlploggrpc.WithCompressor("gzip"))
+		}
+		lexp, err = otlploggrpc.New(ctx, opts...)
+	case ProtocolHTTP:
+		opts := []otlploghttp.Option{otlploghttp.WithTimeout(timeout), otlploghttp.WithRetry(otlploghttp.RetryConfig{
+			Enabled: true, InitialInterval: retryInitial, MaxInterval: retryMax, MaxElapsedTime: retryElapsed})}
+		if base != "" {
+			opts = append(opts, otlploghttp.WithEndpointURL(base+"/v1/logs"))
+		}
+		if o.Insecure {
+			opts = append(opts, otlploghttp.WithInsecure())
+		}
+		if len(o.Headers) > 0 {
+			opts = append(opts, otlploghttp.WithHeaders(o.Headers))
+		}
+		if o.Compression == "gzip" {
+			opts = append(opts, otlploghttp.WithCompression(otlploghttp.GzipCompression))
+		}
+		lexp, err = otlploghttp.New(ctx, opts...)
+	default:
+		return nil, nil, fmt.Errorf("otlp: unknown protocol %q (want grpc or http/protobuf)", p)
+	}
+	if err != nil {
+		_ = mexp.Shutdown(ctx)
+		return nil, nil, fmt.Errorf("otlp log exporter: %w", err)
+	}
+	return mexp, lexp, nil
+}
+
+func temporality(t string) sdkmetric.TemporalitySelector {
+	switch t {
+	case "delta":
+		return func(sdkmetric.InstrumentKind) metricdata.Temporality { return metricdata.DeltaTemporality }
+	case "cumulative":
+		return sdkmetric.DefaultTemporalitySelector
+	}
+	return nil
+}
+
+// countingMetricExporter counts the data points of exports that failed for
+// good (after the exporter's own retries) as dropped.
+type countingMetricExporter struct {
+	sdkmetric.Exporter
+	source Source
+}
+
+func (c *countingMetricExporter) Export(ctx context.Context, rm *metricdata.ResourceMetrics) error {
+	err := c.Exporter.Export(ctx, rm)
+	if err != nil {
+		n := 0
+		for _, sm := range rm.ScopeMetrics {
+			for _, m := range sm.Metrics {
+				switch d := m.Data.(type) {
+				case metricdata.Sum[float64]:
+					n += len(d.DataPoints)
+				case metricdata.Gauge[float64]:
+					n += len(d.DataPoints)
+				default:
+					n++
+				}
+			}
+		}
+		c.source.Count(collector.DroppedMetric, Name, uint64(n))
+	}
+	return err
+}
+
+// countingLogExporter counts the records of failed exports as dropped.
+type countingLogExporter struct {
+	sdklog.Exporter
+	source Source
+}
+
+func (c *countingLogExporter) Export(ctx context.Context, records []sdklog.Record) error {
+	err := c.Exporter.Export(ctx, records)
+	if err != nil {
+		c.source.Count(collector.DroppedMetric, Name, uint64(len(records)))
+	}
+	return err
+}
