@@ -204,6 +204,8 @@ type Service struct {
 	// deployment, as its running tasks report it; zero when unknown.
 	TaskCPUUnits  int
 	TaskMemoryMiB int
+	// Containers names the containers its running tasks have.
+	Containers []string
 
 	Health ServiceHealth
 }
@@ -354,4 +356,14 @@ func LogEvent(logger *slog.Logger, ev Event) {
 	logger.Log(context.Background(), level, "event", "kind", ev.Kind, "cluster", ev.Identity.Cluster, "service", ev.Identity.Service,
 		"container", ev.Container, "deployment", ev.Deployment, "label", ev.Label)
 	logger.Debug("event detail", "kind", ev.Kind, "id", ev.ID, "task_arn", ev.TaskARN, "message", ev.Message)
+}
+
+// InsightsSample is the latest datapoint of one Container Insights series,
+// converted to base units.
+type InsightsSample struct {
+	Metric    string // CloudWatch metric name
+	Identity  Identity
+	Container string // enhanced container-level metrics only
+	Value     float64
+	Time      time.Time // the datapoint's own timestamp
 }

@@ -26,6 +26,8 @@ type Snapshot struct {
 	APICalls []APICallCount
 	// Counts holds ecswatch's other counters, by name and label.
 	Counts []DaemonCount
+	// Insights holds the latest Container Insights datapoints.
+	Insights []InsightsSample
 	// Collectors holds one health record per registered collector, by name.
 	Collectors []CollectorHealth
 }
@@ -38,6 +40,7 @@ type Store struct {
 	mu        sync.Mutex // serialises writers
 	tasks     map[string][]*Task
 	services  map[string][]*Service
+	insights  []InsightsSample
 	health    map[string]CollectorHealth
 	counts    map[countKey]uint64
 	calls     map[APICallCount]uint64 // keyed with Count zero
@@ -94,6 +97,15 @@ func (s *Store) SetServices(source string, services []*Service) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.services[source] = services
+	s.publishLocked()
+}
+
+// SetInsights replaces the Container Insights samples. The Store takes
+// ownership of samples.
+func (s *Store) SetInsights(samples []InsightsSample) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.insights = samples
 	s.publishLocked()
 }
 
@@ -213,7 +225,7 @@ func (s *Store) SetHealth(h CollectorHealth) {
 }
 
 func (s *Store) publishLocked() {
-	snap := &Snapshot{Time: s.now()}
+	snap := &Snapshot{Time: s.now(), Insights: s.insights}
 	for _, ts := range s.tasks {
 		snap.Tasks = append(snap.Tasks, ts...)
 	}

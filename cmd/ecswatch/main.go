@@ -164,6 +164,8 @@ func demo(f flags, stderr io.Writer) int {
 	fakeECS.AddScripted(sim.ShopCluster, sim.ShopScenario(start))
 	ecsAPI := httptest.NewServer(fakeECS)
 	defer ecsAPI.Close()
+	cwAPI := httptest.NewServer(sim.NewCloudWatch(nil))
+	defer cwAPI.Close()
 	fakeSQS := sim.NewSQS()
 	sqsAPI := httptest.NewServer(fakeSQS)
 	defer sqsAPI.Close()
@@ -185,6 +187,10 @@ func demo(f flags, stderr io.Writer) int {
 	base.Standalone.Interval = config.Duration(10 * time.Second)
 	base.Standalone.Timeout = config.Duration(8 * time.Second)
 	base.Standalone.CallTimeout = config.Duration(5 * time.Second)
+	base.Insights.Enabled = true
+	base.Insights.Endpoint = cwAPI.URL
+	base.Insights.Clusters = []string{sim.ShopCluster}
+	base.Insights.Interval = config.Duration(15 * time.Second)
 	base.Events.Enabled = true
 	base.Events.Endpoint = sqsAPI.URL
 	base.Events.Region = "eu-west-1"
@@ -202,7 +208,7 @@ func demo(f flags, stderr io.Writer) int {
 		fargate.URL, ec2.URL, sim.DefaultSchedule.FirstOOM, sim.DefaultSchedule.Period)
 	fmt.Fprintf(stderr, "demo: simulated ECS API at %s with cluster %s: catalog steady, frontend rolling out, checkout stuck on insufficient memory, payments rolled back by the circuit breaker, worker tasks OOM-killed\n",
 		ecsAPI.URL, sim.ShopCluster)
-	fmt.Fprintf(stderr, "demo: simulated SQS queue %s receives the cluster's EventBridge events\n", queueURL)
+	fmt.Fprintf(stderr, "demo: simulated SQS queue %s receives the cluster's EventBridge events; simulated CloudWatch at %s serves Container Insights\n", queueURL, cwAPI.URL)
 	return serve(base, f, stderr, []daemon.Option{ec2Job, daemon.WithSimulatedAWS()})
 }
 

@@ -111,7 +111,7 @@ func (e *Exporter) Push() {
 		tasks[t.ID] = t
 	}
 	seen := make(map[string]bool, len(e.last))
-	catalog.Walk(snap, func(f *catalog.Family, id *collector.Identity, v float64, labels []string) {
+	catalog.Walk(snap, func(f *catalog.Family, id *collector.Identity, v float64, labels []string, _ time.Time) {
 		m, ok := Mappings[f.Name]
 		if !ok || m.Type == Tags {
 			return

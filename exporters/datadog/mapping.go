@@ -1,5 +1,11 @@
 package datadog
 
+import (
+	"strings"
+
+	"github.com/ecswatch/ecswatch/collector/insights"
+)
+
 // Type is how a catalogue metric is sent to DogStatsD.
 type Type string
 
@@ -34,7 +40,7 @@ func (m Mapping) scale() float64 {
 // Mappings maps every catalogue metric to its Datadog name and type. README's
 // Datadog table is generated from it, and a test fails if a catalogue metric
 // is missing.
-var Mappings = map[string]Mapping{
+var Mappings = withInsights(map[string]Mapping{
 	"ecs_task_metadata_info":                    {"", Tags, ""},
 	"ecs_task_cpu_limit_vcpus":                  {"task.cpu.limit", Gauge, ""},
 	"ecs_task_memory_limit_bytes":               {"task.memory.limit", Gauge, ""},
@@ -93,6 +99,15 @@ var Mappings = map[string]Mapping{
 	"ecswatch_exporter_dropped_total":                   {"self.exporter.dropped", Count, ""},
 	"ecswatch_events_received_total":                    {"self.events.received", Count, ""},
 	"ecswatch_aws_api_calls_total":                      {"self.aws.api_calls", Count, ""},
+})
+
+// withInsights adds the Container Insights metrics, gauges named
+// containerinsights.<name without the ecs_containerinsights_ prefix>.
+func withInsights(m map[string]Mapping) map[string]Mapping {
+	for _, im := range insights.Metrics {
+		m[im.Name] = Mapping{Name: "containerinsights." + strings.TrimPrefix(im.Name, "ecs_containerinsights_"), Type: Gauge}
+	}
+	return m
 }
 
 // tagNames renames catalogue labels where the Datadog name differs; the

@@ -255,7 +255,7 @@ func (e *Exporter) observe(o metric.Observer, instruments map[string]metric.Floa
 		tasks[t.ID] = t
 	}
 	var attrs []attribute.KeyValue
-	catalog.Walk(snap, func(f *catalog.Family, id *collector.Identity, v float64, labels []string) {
+	catalog.Walk(snap, func(f *catalog.Family, id *collector.Identity, v float64, labels []string, _ time.Time) {
 		m, ok := Mappings[f.Name]
 		if !ok || m.Instrument == Attributes {
 			return

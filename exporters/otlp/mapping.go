@@ -1,5 +1,11 @@
 package otlp
 
+import (
+	"strings"
+
+	"github.com/ecswatch/ecswatch/collector/insights"
+)
+
 // Instrument is the OpenTelemetry instrument a catalogue metric becomes.
 type Instrument string
 
@@ -27,7 +33,7 @@ type Mapping struct {
 // instrument. Names are the semantic conventions' container.* metrics where
 // they exist; the rest are ecswatch's documented aws.ecs.* and ecswatch.*
 // names. README's OTLP table is generated from it.
-var Mappings = map[string]Mapping{
+var Mappings = withInsights(map[string]Mapping{
 	"ecs_task_metadata_info":                    {"", "", Attributes, nil},
 	"ecs_task_cpu_limit_vcpus":                  {"aws.ecs.task.cpu.limit", "{cpu}", Gauge, nil},
 	"ecs_task_memory_limit_bytes":               {"aws.ecs.task.memory.limit", "By", Gauge, nil},
@@ -87,6 +93,15 @@ var Mappings = map[string]Mapping{
 	"ecswatch_exporter_dropped_total":                   {"ecswatch.exporter.dropped", "{item}", Counter, nil},
 	"ecswatch_events_received_total":                    {"ecswatch.events.received", "{event}", Counter, nil},
 	"ecswatch_aws_api_calls_total":                      {"ecswatch.aws.api_calls", "{call}", Counter, nil},
+})
+
+// withInsights adds the Container Insights metrics, gauges named
+// aws.ecs.containerinsights.<name without the ecs_containerinsights_ prefix>.
+func withInsights(m map[string]Mapping) map[string]Mapping {
+	for _, im := range insights.Metrics {
+		m[im.Name] = Mapping{Name: "aws.ecs.containerinsights." + strings.TrimPrefix(im.Name, "ecs_containerinsights_"), Unit: im.Unit, Instrument: Gauge}
+	}
+	return m
 }
 
 // attrNames renames catalogue labels to attribute names, the semantic

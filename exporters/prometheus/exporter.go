@@ -5,6 +5,8 @@
 package prometheus
 
 import (
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ecswatch/ecswatch/collector"
@@ -64,13 +66,18 @@ func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
 // Collect implements prometheus.Collector.
 func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 	var values []string
-	catalog.Walk(e.source.Snapshot(), func(f *catalog.Family, id *collector.Identity, v float64, labels []string) {
+	catalog.Walk(e.source.Snapshot(), func(f *catalog.Family, id *collector.Identity, v float64, labels []string, ts time.Time) {
 		values = values[:0]
 		if e.withIdentity(f) {
 			values = append(values, f.IdentityValues(id)...)
 		}
 		values = append(values, labels...)
 		m, err := prometheus.NewConstMetric(e.descs[f], valueType(f.Kind), v, values...)
+		if err == nil && !ts.IsZero() {
+			// A CloudWatch datapoint keeps its own time: it describes a
+			// minute that ended a while before this scrape.
+			m = prometheus.NewMetricWithTimestamp(ts, m)
+		}
 		if err != nil {
 			// Never panic on data: a bad sample becomes a scrape error that
 			// names it, and the rest of the scrape still goes out.

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/ecswatch/ecswatch/collector"
+	"github.com/ecswatch/ecswatch/collector/insights"
 	"github.com/ecswatch/ecswatch/internal/promtest"
 	"github.com/ecswatch/ecswatch/internal/testutil"
 )
@@ -85,6 +86,7 @@ func fixture() *collector.Snapshot {
 			{Service: "ECS", Operation: "DescribeServices", Outcome: "success", Count: 40},
 			{Service: "ECS", Operation: "DescribeServices", Outcome: "throttled", Count: 2},
 		},
+		Insights: insightsFixture(start),
 		Counts: []collector.DaemonCount{
 			{Name: "ecswatch_events_received_total", Label: "ECS Task State Change", Count: 4},
 			{Name: "ecswatch_events_received_total", Label: "invalid", Count: 1},
@@ -118,7 +120,7 @@ func render(t testing.TB, e *Exporter) []byte {
 func TestGolden(t *testing.T) {
 	t.Parallel()
 	sidecarOnly := fixture()
-	sidecarOnly.Services, sidecarOnly.Events, sidecarOnly.APICalls, sidecarOnly.Counts = nil, nil, nil, nil
+	sidecarOnly.Services, sidecarOnly.Events, sidecarOnly.APICalls, sidecarOnly.Counts, sidecarOnly.Insights = nil, nil, nil, nil, nil
 	for _, tt := range []struct {
 		file string
 		snap *collector.Snapshot
@@ -232,3 +234,23 @@ func BenchmarkCollect(b *testing.B) {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// insightsFixture has one datapoint of every Container Insights metric,
+// two minutes old, at the first level it is published at.
+func insightsFixture(now time.Time) []collector.InsightsSample {
+	var out []collector.InsightsSample
+	for i, m := range insights.Metrics {
+		s := collector.InsightsSample{Metric: m.CloudWatch, Value: float64(i+1) * m.Scale, Time: now.Add(-2 * time.Minute).Truncate(time.Minute),
+			Identity: collector.Identity{Cluster: "shop-prod"}}
+		switch m.Levels[0] {
+		case insights.Service:
+			s.Identity.Service = "checkout"
+		case insights.Family:
+			s.Identity.Family = "checkout"
+		case insights.Container:
+			s.Identity.Service, s.Container = "checkout", "app"
+		}
+		out = append(out, s)
+	}
+	return out
+}

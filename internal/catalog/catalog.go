@@ -9,9 +9,11 @@
 package catalog
 
 import (
+	"slices"
 	"time"
 
 	"github.com/ecswatch/ecswatch/collector"
+	"github.com/ecswatch/ecswatch/collector/insights"
 )
 
 // Kind is the type of a metric.
@@ -103,6 +105,7 @@ type Family struct {
 	container func(t *collector.Task, c *collector.Container, emit Emit)
 	service   func(s *collector.Service, emit Emit)
 	snapshot  func(s *collector.Snapshot, emit IdentifiedEmit)
+	insights  string // CloudWatch metric name of a Container Insights family
 }
 
 // Emit receives one sample's value and the values of its family's own labels.
@@ -111,27 +114,54 @@ type Emit func(value float64, labels ...string)
 // IdentifiedEmit is Emit for samples that name their identity themselves.
 type IdentifiedEmit func(id *collector.Identity, value float64, labels ...string)
 
-// Sink receives every sample of a snapshot. id is nil for daemon samples.
-type Sink func(f *Family, id *collector.Identity, value float64, labels []string)
+// Sink receives every sample of a snapshot. id is nil for daemon samples;
+// ts is the sample's own time where the source gives one (Container
+// Insights datapoints), else zero: the snapshot's time.
+type Sink func(f *Family, id *collector.Identity, value float64, labels []string, ts time.Time)
 
 // Families returns the catalogue in the order it is walked.
 func Families() []*Family { return families }
+
+// insightsFamilies are the Container Insights metrics, one family each,
+// labelled like the standalone counters: cluster, service, family, and the
+// container name for enhanced container-level metrics.
+func insightsFamilies() []*Family {
+	var out []*Family
+	for _, m := range insights.Metrics {
+		f := &Family{Name: m.Name, Help: "Container Insights " + m.CloudWatch + ": " + m.Help, Kind: Gauge, Unit: m.Unit, Scope: ScopeTask, insights: m.CloudWatch}
+		if slices.Contains(m.Levels, insights.Container) {
+			f.Scope, f.Labels = ScopeContainer, []string{"container_name"}
+		}
+		out = append(out, f)
+	}
+	return out
+}
 
 // Walk calls sink for every sample in s.
 func Walk(s *collector.Snapshot, sink Sink) {
 	for _, f := range families {
 		switch {
+		case f.insights != "":
+			for i := range s.Insights {
+				if in := &s.Insights[i]; in.Metric == f.insights {
+					if len(f.Labels) > 0 {
+						sink(f, &in.Identity, in.Value, []string{in.Container}, in.Time)
+					} else {
+						sink(f, &in.Identity, in.Value, nil, in.Time)
+					}
+				}
+			}
 		case f.snapshot != nil:
-			f.snapshot(s, func(id *collector.Identity, v float64, l ...string) { sink(f, id, v, l) })
+			f.snapshot(s, func(id *collector.Identity, v float64, l ...string) { sink(f, id, v, l, time.Time{}) })
 		case f.task != nil:
 			for _, t := range s.Tasks {
 				id := t.Identity()
-				f.task(t, func(v float64, l ...string) { sink(f, &id, v, l) })
+				f.task(t, func(v float64, l ...string) { sink(f, &id, v, l, time.Time{}) })
 			}
 		case f.container != nil:
 			for _, t := range s.Tasks {
 				id := t.Identity()
-				emit := func(v float64, l ...string) { sink(f, &id, v, l) }
+				emit := func(v float64, l ...string) { sink(f, &id, v, l, time.Time{}) }
 				for i := range t.Containers {
 					f.container(t, &t.Containers[i], emit)
 				}
@@ -139,7 +169,7 @@ func Walk(s *collector.Snapshot, sink Sink) {
 		case f.service != nil:
 			for _, svc := range s.Services {
 				id := svc.Identity()
-				f.service(svc, func(v float64, l ...string) { sink(f, &id, v, l) })
+				f.service(svc, func(v float64, l ...string) { sink(f, &id, v, l, time.Time{}) })
 			}
 		}
 	}
@@ -284,7 +314,9 @@ func timestamp(t time.Time) string {
 	return t.UTC().Format(time.RFC3339Nano)
 }
 
-var families = []*Family{
+var families = slices.Concat(baseFamilies, insightsFamilies())
+
+var baseFamilies = []*Family{
 	// Per task.
 	{
 		Name: "ecs_task_metadata_info", Kind: Info, Scope: ScopeTask, NoIdentity: true,

@@ -33,6 +33,7 @@ type Config struct {
 	Sidecar    Sidecar    `yaml:"sidecar"`
 	Standalone Standalone `yaml:"standalone"`
 	Events     Events     `yaml:"events"`
+	Insights   Insights   `yaml:"insights"`
 	Exporters  Exporters  `yaml:"exporters"`
 	// ShutdownTimeout bounds the last collection and flush on SIGTERM; it
 	// must stay below the container's stopTimeout (ECS default 30s).
@@ -102,6 +103,22 @@ type Events struct {
 	MaxMessages       int      `yaml:"max_messages"`
 }
 
+// Insights is the Container Insights collector (CloudWatch GetMetricData).
+type Insights struct {
+	Enabled bool `yaml:"enabled"`
+	// Clusters beyond those of the standalone collector's services.
+	Clusters    []string `yaml:"clusters"`
+	Region      string   `yaml:"region"`
+	Endpoint    string   `yaml:"endpoint"`
+	Interval    Duration `yaml:"interval"`
+	Period      Duration `yaml:"period"`
+	Delay       Duration `yaml:"delay"`
+	Lookback    Duration `yaml:"lookback"`
+	StaleAfter  Duration `yaml:"stale_after"`
+	Enhanced    bool     `yaml:"enhanced"`
+	CallTimeout Duration `yaml:"call_timeout"`
+}
+
 // Exporters configures the backends.
 type Exporters struct {
 	Prometheus Prometheus `yaml:"prometheus"`
@@ -167,6 +184,11 @@ func Default() *Config {
 			Health:      Health{StuckAfter: Duration(30 * time.Minute), ProgressWindow: Duration(10 * time.Minute)},
 		},
 		Events: Events{WaitTime: Duration(20 * time.Second), MaxMessages: 10},
+		Insights: Insights{
+			Clusters: []string{}, Interval: Duration(time.Minute), Period: Duration(time.Minute),
+			Delay: Duration(2 * time.Minute), Lookback: Duration(10 * time.Minute), StaleAfter: Duration(15 * time.Minute),
+			CallTimeout: Duration(20 * time.Second),
+		},
 		Exporters: Exporters{
 			Prometheus: Prometheus{IdentityLabels: true},
 			Datadog:    Datadog{Namespace: "ecswatch.", Tags: []string{}, PushInterval: Duration(10 * time.Second)},
@@ -435,6 +457,14 @@ func (c *Config) Validate() error {
 	if ev.Endpoint != "" {
 		check(strings.HasPrefix(ev.Endpoint, "http://") || strings.HasPrefix(ev.Endpoint, "https://"), "events.endpoint", "want an http:// or https:// URL, got %q", ev.Endpoint)
 	}
+	in := c.Insights
+	check(in.Interval > 0, "insights.interval", "must be positive, got %s", in.Interval)
+	check(in.Period >= Duration(time.Minute) && time.Duration(in.Period)%time.Minute == 0, "insights.period", "must be a whole number of minutes, got %s", in.Period)
+	check(in.Delay >= 0, "insights.delay", "must not be negative, got %s", in.Delay)
+	check(in.Lookback >= in.Period, "insights.lookback", "must be at least insights.period (%s), got %s", in.Period, in.Lookback)
+	check(in.StaleAfter > 0, "insights.stale_after", "must be positive, got %s", in.StaleAfter)
+	check(in.CallTimeout > 0, "insights.call_timeout", "must be positive, got %s", in.CallTimeout)
+	check(!in.Enabled || st.Enabled || len(in.Clusters) > 0, "insights.enabled", "needs standalone.enabled (for its services) or insights.clusters")
 	ot := c.Exporters.OTLP
 	check(slices.Contains([]string{"", "grpc", "http/protobuf"}, ot.Protocol), "exporters.otlp.protocol", "want grpc or http/protobuf, got %q", ot.Protocol)
 	check(slices.Contains([]string{"", "gzip", "none"}, ot.Compression), "exporters.otlp.compression", "want gzip or none, got %q", ot.Compression)
@@ -450,7 +480,7 @@ func (c *Config) Validate() error {
 	}
 	// Standalone counters aggregate across tasks: without the service in
 	// their labels, two services' series would collide.
-	check(!(st.Enabled || ev.Enabled) || c.Exporters.Prometheus.IdentityLabels, "exporters.prometheus.identity_labels", "must be true when standalone or events is enabled")
+	check(!(st.Enabled || ev.Enabled || in.Enabled) || c.Exporters.Prometheus.IdentityLabels, "exporters.prometheus.identity_labels", "must be true when standalone, events or insights is enabled")
 	check(c.ShutdownTimeout > 0 && time.Duration(c.ShutdownTimeout) < 30*time.Second, "shutdown_timeout", "must be positive and below ECS's default stopTimeout of 30s, got %s", c.ShutdownTimeout)
 	return errors.Join(errs...)
 }

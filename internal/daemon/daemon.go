@@ -15,6 +15,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/prometheus/common/version"
@@ -23,6 +24,7 @@ import (
 	"github.com/ecswatch/ecswatch/collector/ecsapi"
 	"github.com/ecswatch/ecswatch/collector/events"
 	"github.com/ecswatch/ecswatch/collector/health"
+	"github.com/ecswatch/ecswatch/collector/insights"
 	"github.com/ecswatch/ecswatch/collector/taskmeta"
 	"github.com/ecswatch/ecswatch/exporters/datadog"
 	"github.com/ecswatch/ecswatch/exporters/otlp"
@@ -103,6 +105,13 @@ func New(cfg *config.Config, logger *slog.Logger, opts ...Option) (*Daemon, erro
 	}
 	if cfg.Standalone.Enabled {
 		job, err := standaloneJob(cfg, store, logger, o.simulated)
+		if err != nil {
+			return nil, err
+		}
+		jobs = append(jobs, job)
+	}
+	if cfg.Insights.Enabled {
+		job, err := insightsJob(cfg, store, logger, o.simulated)
 		if err != nil {
 			return nil, err
 		}
@@ -198,6 +207,28 @@ func standaloneJob(cfg *config.Config, store *collector.Store, logger *slog.Logg
 	})
 	logger.Info("standalone collector enabled", "region", awsCfg.Region, "clusters", st.Clusters, "interval", st.Interval)
 	return collector.Job{Collector: c, Interval: time.Duration(st.Interval), Timeout: time.Duration(st.Timeout), StaleAfter: time.Duration(st.StaleAfter)}, nil
+}
+
+func insightsJob(cfg *config.Config, store *collector.Store, logger *slog.Logger, simulated bool) (collector.Job, error) {
+	in := cfg.Insights
+	region := in.Region
+	if region == "" {
+		region = cfg.Standalone.Region
+	}
+	awsCfg, err := loadAWS(awsapi.Options{
+		Region: region, Endpoint: in.Endpoint,
+		MaxAttempts: 5, MaxBackoff: 20 * time.Second, AttemptTimeout: time.Duration(in.CallTimeout),
+	}, store, simulated)
+	if err != nil {
+		return collector.Job{}, fmt.Errorf("insights: %w", err)
+	}
+	c := insights.New(cloudwatch.NewFromConfig(awsCfg), store, logger, insights.Options{
+		Clusters: in.Clusters, Period: time.Duration(in.Period), Delay: time.Duration(in.Delay),
+		Lookback: time.Duration(in.Lookback), StaleAfter: time.Duration(in.StaleAfter),
+		Enhanced: in.Enhanced, CallTimeout: time.Duration(in.CallTimeout),
+	})
+	logger.Info("container insights collector enabled", "region", awsCfg.Region, "enhanced", in.Enhanced, "interval", in.Interval)
+	return collector.Job{Collector: c, Interval: time.Duration(in.Interval), Timeout: time.Duration(in.Interval)}, nil
 }
 
 func eventsJob(cfg *config.Config, store *collector.Store, logger *slog.Logger, simulated bool) (collector.Job, error) {

@@ -1,0 +1,226 @@
+// Package insights reads CloudWatch Container Insights (namespace
+// ECS/ContainerInsights) for the clusters, services and task families the
+// standalone collector knows, through GetMetricData in batches of 500
+// queries, and publishes each series' latest datapoint in base units with
+// its own timestamp.
+package insights
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+
+	"github.com/ecswatch/ecswatch/collector"
+)
+
+// Name is the collector's name in ecswatch_collector_* series.
+const Name = "insights"
+
+// MaxQueries is GetMetricData's limit of queries per call.
+const MaxQueries = 500
+
+// Namespace is Container Insights' CloudWatch namespace.
+const Namespace = "ECS/ContainerInsights"
+
+// Options configure the collector.
+type Options struct {
+	// Clusters to read; empty reads those of the standalone collector's
+	// services.
+	Clusters []string
+	// Period of the datapoints (Container Insights publishes per minute).
+	Period time.Duration
+	// Delay is CloudWatch's publication delay: the window ends this long
+	// before now, so that minutes still being aggregated are not read.
+	Delay time.Duration
+	// Lookback is how far before the window's end to look, so that a
+	// datapoint published late is still found.
+	Lookback time.Duration
+	// StaleAfter drops a series whose newest datapoint is older than this.
+	StaleAfter time.Duration
+	// Enhanced also reads the metrics of Container Insights with enhanced
+	// observability (container level, task utilization, restarts).
+	Enhanced    bool
+	CallTimeout time.Duration
+}
+
+// Collector reads Container Insights.
+type Collector struct {
+	client *cloudwatch.Client
+	store  *collector.Store
+	logger *slog.Logger
+	opts   Options
+	now    func() time.Time
+
+	latest map[seriesKey]collector.InsightsSample
+}
+
+type seriesKey struct {
+	metric    string
+	identity  collector.Identity
+	container string
+}
+
+// New returns a Collector.
+func New(client *cloudwatch.Client, store *collector.Store, logger *slog.Logger, opts Options) *Collector {
+	return &Collector{client: client, store: store, logger: logger, opts: opts, now: time.Now, latest: map[seriesKey]collector.InsightsSample{}}
+}
+
+// SetClock replaces time.Now, for simulations on a fake clock.
+func (c *Collector) SetClock(now func() time.Time) { c.now = now }
+
+// Name implements collector.Collector.
+func (c *Collector) Name() string { return Name }
+
+// query is one GetMetricData query and the series it fills.
+type query struct {
+	metric Metric
+	key    seriesKey
+	dims   []types.Dimension
+}
+
+// Queries builds the queries for the services in s: cluster-level ones for
+// each cluster, service-level for each service, family-level for each task
+// family a service runs, and container-level (enhanced) for each container
+// name of a service. The dimensions come from what the ECS API said, so no
+// ListMetrics scan is needed.
+func (c *Collector) Queries(s *collector.Snapshot) []query {
+	clusters := slices.Clone(c.opts.Clusters)
+	families := map[[2]string]bool{}
+	for _, svc := range s.Services {
+		clusters = append(clusters, svc.Cluster)
+	}
+	slices.Sort(clusters)
+	clusters = slices.Compact(clusters)
+
+	var qs []query
+	add := func(level Level, id collector.Identity, container string, dims ...string) {
+		for _, m := range Metrics {
+			if (m.Enhanced && !c.opts.Enhanced) || !slices.Contains(m.Levels, level) {
+				continue
+			}
+			q := query{metric: m, key: seriesKey{m.CloudWatch, id, container}}
+			for i := 0; i+1 < len(dims); i += 2 {
+				q.dims = append(q.dims, types.Dimension{Name: aws.String(dims[i]), Value: aws.String(dims[i+1])})
+			}
+			qs = append(qs, q)
+		}
+	}
+	for _, cl := range clusters {
+		add(Cluster, collector.Identity{Cluster: cl}, "", "ClusterName", cl)
+	}
+	for _, svc := range s.Services {
+		if !slices.Contains(clusters, svc.Cluster) {
+			continue
+		}
+		add(Service, collector.Identity{Cluster: svc.Cluster, Service: svc.Name}, "", "ClusterName", svc.Cluster, "ServiceName", svc.Name)
+		for _, d := range svc.Deployments {
+			family, _, _ := strings.Cut(d.TaskDefinition, ":")
+			if family != "" && !families[[2]string{svc.Cluster, family}] {
+				families[[2]string{svc.Cluster, family}] = true
+				add(Family, collector.Identity{Cluster: svc.Cluster, Family: family}, "", "ClusterName", svc.Cluster, "TaskDefinitionFamily", family)
+			}
+		}
+		for _, name := range svc.Containers {
+			add(Container, collector.Identity{Cluster: svc.Cluster, Service: svc.Name}, name,
+				"ClusterName", svc.Cluster, "ServiceName", svc.Name, "ContainerName", name)
+		}
+	}
+	return qs
+}
+
+// Collect reads every query's window, in calls of MaxQueries, and publishes
+// the newest datapoint of each series.
+func (c *Collector) Collect(ctx context.Context) error {
+	return c.collect(ctx, c.Queries(c.store.Snapshot()))
+}
+
+func (c *Collector) collect(ctx context.Context, qs []query) error {
+	now := c.now()
+	end := now.Add(-c.opts.Delay).Truncate(c.opts.Period)
+	start := end.Add(-c.opts.Lookback)
+	for first := 0; first < len(qs); first += MaxQueries {
+		batch := qs[first:min(first+MaxQueries, len(qs))]
+		if err := c.fetch(ctx, batch, first, start, end); err != nil {
+			return err
+		}
+	}
+	var out []collector.InsightsSample
+	for k, s := range c.latest {
+		if now.Sub(s.Time) > c.opts.StaleAfter {
+			delete(c.latest, k) // no data for too long: no series, never a zero
+			continue
+		}
+		out = append(out, s)
+	}
+	slices.SortFunc(out, func(a, b collector.InsightsSample) int {
+		return strings.Compare(a.Metric+"\x00"+a.Identity.Cluster+"\x00"+a.Identity.Service+"\x00"+a.Identity.Family+"\x00"+a.Container,
+			b.Metric+"\x00"+b.Identity.Cluster+"\x00"+b.Identity.Service+"\x00"+b.Identity.Family+"\x00"+b.Container)
+	})
+	c.store.SetInsights(out)
+	return nil
+}
+
+// fetch runs one call's worth of queries, following NextToken.
+func (c *Collector) fetch(ctx context.Context, batch []query, offset int, start, end time.Time) error {
+	in := &cloudwatch.GetMetricDataInput{StartTime: &start, EndTime: &end, ScanBy: types.ScanByTimestampDescending}
+	for i, q := range batch {
+		in.MetricDataQueries = append(in.MetricDataQueries, types.MetricDataQuery{
+			Id: aws.String("q" + strconv.Itoa(offset+i)),
+			MetricStat: &types.MetricStat{
+				Metric: &types.Metric{Namespace: aws.String(Namespace), MetricName: aws.String(q.metric.CloudWatch), Dimensions: q.dims},
+				Period: aws.Int32(int32(c.opts.Period / time.Second)),
+				Stat:   aws.String("Average"),
+			},
+		})
+	}
+	p := cloudwatch.NewGetMetricDataPaginator(c.client, in)
+	for p.HasMorePages() {
+		callCtx, cancel := context.WithTimeout(ctx, c.opts.CallTimeout)
+		out, err := p.NextPage(callCtx)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("get metric data (%d queries): %w", len(batch), err)
+		}
+		for _, r := range out.MetricDataResults {
+			i, err := strconv.Atoi(strings.TrimPrefix(aws.ToString(r.Id), "q"))
+			if err != nil || i < offset || i >= offset+len(batch) {
+				continue
+			}
+			c.keepNewest(batch[i-offset], r)
+		}
+	}
+	return nil
+}
+
+// keepNewest keeps a series' newest datapoint. A datapoint older than the
+// one already kept (late data for an earlier minute) is not exported: each
+// value goes out once, in order.
+func (c *Collector) keepNewest(q query, r types.MetricDataResult) {
+	var (
+		newest time.Time
+		value  float64
+	)
+	for j, ts := range r.Timestamps {
+		if j < len(r.Values) && ts.After(newest) {
+			newest, value = ts, r.Values[j]
+		}
+	}
+	if newest.IsZero() {
+		return // missing data: no series rather than a zero
+	}
+	if prev, ok := c.latest[q.key]; ok && !newest.After(prev.Time) {
+		return
+	}
+	c.latest[q.key] = collector.InsightsSample{
+		Metric: q.metric.CloudWatch, Identity: q.key.identity, Container: q.key.container,
+		Value: value * q.metric.Scale, Time: newest,
+	}
+}

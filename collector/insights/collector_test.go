@@ -1,0 +1,261 @@
+package insights
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+
+	"github.com/ecswatch/ecswatch/collector"
+	"github.com/ecswatch/ecswatch/internal/awsapi"
+	"github.com/ecswatch/ecswatch/internal/sim"
+)
+
+var start = time.Date(2026, 3, 2, 10, 0, 30, 0, time.UTC)
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+type fixture struct {
+	clock *clock
+	fake  *sim.CloudWatch
+	store *collector.Store
+	c     *Collector
+}
+
+// newFixture serves the CloudWatch fake to the real SDK client, with the
+// services the standalone collector would have published.
+func newFixture(t testing.TB, enhanced bool, services ...*collector.Service) *fixture {
+	t.Helper()
+	clk := &clock{t: start}
+	fake := sim.NewCloudWatch(clk.now)
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	store := collector.NewStore(clk.now)
+	store.SetServices("ecsapi", services)
+	cfg, err := awsapi.LoadConfig(t.Context(), awsapi.Options{
+		Region: "eu-west-1", Endpoint: srv.URL,
+		StaticCredentials: new(credentials.NewStaticCredentialsProvider("AKIDSIM", "sim", "")),
+		MaxAttempts:       5, MaxBackoff: 5 * time.Millisecond, AttemptTimeout: 10 * time.Second,
+	}, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := New(cloudwatch.NewFromConfig(cfg), store, slog.New(slog.DiscardHandler), Options{
+		Period: time.Minute, Delay: time.Minute, Lookback: 10 * time.Minute, StaleAfter: 15 * time.Minute,
+		Enhanced: enhanced, CallTimeout: 10 * time.Second,
+	})
+	c.SetClock(clk.now)
+	return &fixture{clock: clk, fake: fake, store: store, c: c}
+}
+
+func svc(cluster, name, family string, containers ...string) *collector.Service {
+	return &collector.Service{Cluster: cluster, Name: name, Containers: containers,
+		Deployments: []collector.Deployment{{ID: "d-" + name, Status: "PRIMARY", TaskDefinition: family + ":3"}}}
+}
+
+func sample(t *testing.T, s *collector.Snapshot, metric string, id collector.Identity, container string) (collector.InsightsSample, bool) {
+	t.Helper()
+	for _, in := range s.Insights {
+		if in.Metric == metric && in.Identity == id && in.Container == container {
+			return in, true
+		}
+	}
+	return collector.InsightsSample{}, false
+}
+
+// TestBatching: queries go out 500 to a call; 1,234 take 3 calls.
+func TestBatching(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{1, 500, 501, 1234} {
+		f := newFixture(t, false)
+		base := f.c.Queries(&collector.Snapshot{Services: []*collector.Service{svc("c", "s", "f")}})
+		var qs []query
+		for i := range n {
+			q := base[i%len(base)]
+			q.key.identity.TaskID = fmt.Sprint(i) // distinct series
+			qs = append(qs, q)
+		}
+		if err := f.c.collect(t.Context(), qs); err != nil {
+			t.Fatal(err)
+		}
+		calls, queries := f.fake.Calls()
+		if want := (n + MaxQueries - 1) / MaxQueries; calls != want || queries != n {
+			t.Errorf("%d queries: %d calls carrying %d, want %d calls", n, calls, queries, want)
+		}
+	}
+}
+
+// TestQueriesFromServices: dimensions come from the services the ECS API
+// reported, at cluster, service, family and (enhanced) container level.
+func TestQueriesFromServices(t *testing.T) {
+	t.Parallel()
+	snap := &collector.Snapshot{Services: []*collector.Service{
+		svc("shop", "web", "web", "nginx", "app"), svc("shop", "web-canary", "web", "app"), svc("shop", "worker", "worker", "worker"),
+	}}
+	count := func(enhanced bool) map[Level]int {
+		f := newFixture(t, enhanced)
+		levels := map[Level]int{}
+		for _, q := range f.c.Queries(snap) {
+			switch len(q.dims) {
+			case 1:
+				levels[Cluster]++
+			case 3:
+				levels[Container]++
+			default:
+				if *q.dims[1].Name == "ServiceName" {
+					levels[Service]++
+				} else {
+					levels[Family]++
+				}
+			}
+		}
+		return levels
+	}
+	// 1 cluster x 13, 3 services x 15, 2 families x 10.
+	if got := count(false); got[Cluster] != 13 || got[Service] != 45 || got[Family] != 20 || got[Container] != 0 {
+		t.Errorf("standard queries by level: %v", got)
+	}
+	// Enhanced adds 3 per service and 4 per container name of a service.
+	if got := count(true); got[Service] != 54 || got[Container] != 16 {
+		t.Errorf("enhanced queries by level: %v", got)
+	}
+}
+
+// TestValues: unit conversion, missing data and per-datapoint timestamps.
+func TestValues(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, true, svc("shop", "payments", "payments", "payments"), svc("shop", "worker", "worker", "worker"))
+	f.fake.Missing = func(metric string, dims map[string]string) bool {
+		return sim.FargateOnlyMissing(metric, dims) && metric != "ContainerMemoryUtilized" && metric != "TaskCpuUtilization"
+	}
+	if err := f.c.Collect(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	s := f.store.Snapshot()
+	// With a 90s publication lag and the window ending a minute before now
+	// (10:00:30), the newest published minute is 09:58.
+	newest := time.Date(2026, 3, 2, 9, 58, 0, 0, time.UTC)
+	payments := collector.Identity{Cluster: "shop", Service: "payments"}
+	dims := map[string]string{"ClusterName": "shop", "ServiceName": "payments"}
+	tests := []struct {
+		metric    string
+		id        collector.Identity
+		container string
+		want      float64
+	}{
+		{"CpuUtilized", payments, "", sim.InsightsValue("CpuUtilized", dims, newest) / 1024},
+		{"MemoryReserved", payments, "", sim.InsightsValue("MemoryReserved", dims, newest) * (1 << 20)},
+		{"EphemeralStorageUtilized", payments, "", sim.InsightsValue("EphemeralStorageUtilized", dims, newest) * (1 << 30)},
+		{"TaskCpuUtilization", payments, "", sim.InsightsValue("TaskCpuUtilization", dims, newest) / 100},
+		{"RunningTaskCount", payments, "", sim.InsightsValue("RunningTaskCount", dims, newest)},
+		{"ContainerMemoryUtilized", payments, "payments", sim.InsightsValue("ContainerMemoryUtilized",
+			map[string]string{"ClusterName": "shop", "ServiceName": "payments", "ContainerName": "payments"}, newest) * (1 << 20)},
+		{"ServiceCount", collector.Identity{Cluster: "shop"}, "", sim.InsightsValue("ServiceCount", map[string]string{"ClusterName": "shop"}, newest)},
+	}
+	for _, tt := range tests {
+		got, ok := sample(t, s, tt.metric, tt.id, tt.container)
+		if !ok || got.Value != tt.want || !got.Time.Equal(newest) {
+			t.Errorf("%s %v: %+v (found %v), want %v at %s", tt.metric, tt.id, got, ok, tt.want, newest)
+		}
+	}
+	// Missing data is no series, never a zero.
+	if got, ok := sample(t, s, "EphemeralStorageUtilized", collector.Identity{Cluster: "shop", Service: "worker"}, ""); ok {
+		t.Errorf("a series without data was published: %+v", got)
+	}
+}
+
+// TestLateData: each minute is exported once, when CloudWatch has
+// published it, with its own timestamp; a stale series disappears.
+func TestLateData(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, false, svc("shop", "web", "web"))
+	id := collector.Identity{Cluster: "shop", Service: "web"}
+	times := func() time.Time {
+		s, ok := sample(t, f.store.Snapshot(), "CpuUtilized", id, "")
+		if !ok {
+			t.Fatal("no sample")
+		}
+		return s.Time
+	}
+	for _, step := range []struct {
+		at   time.Duration
+		want string
+	}{
+		{0, "09:58"},
+		{20 * time.Second, "09:58"}, // 09:59 ends at 10:00 and is published at 10:01:30
+		{time.Minute, "09:59"},
+		{3 * time.Minute, "10:01"},
+	} {
+		f.clock.set(start.Add(step.at))
+		if err := f.c.Collect(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if got := times().Format("15:04"); got != step.want {
+			t.Errorf("at +%s newest minute = %s, want %s", step.at, got, step.want)
+		}
+	}
+	// Backfill of an older minute does not replace the newer one.
+	q := f.c.Queries(f.store.Snapshot())[0]
+	before := f.c.latest[q.key]
+	old := before.Time.Add(-5 * time.Minute)
+	f.c.keepNewest(q, cwResult(old, 42))
+	if f.c.latest[q.key] != before {
+		t.Error("an older datapoint replaced the newest")
+	}
+	// The service goes away from CloudWatch: after StaleAfter, no series.
+	f.fake.Missing = func(string, map[string]string) bool { return true }
+	f.clock.set(start.Add(20 * time.Minute))
+	if err := f.c.Collect(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.store.Snapshot().Insights); n != 0 {
+		t.Errorf("%d stale samples still published", n)
+	}
+}
+
+// TestPaginationAndThrottling: results behind NextToken are merged, and
+// throttled calls are retried and counted.
+func TestPaginationAndThrottling(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, false, svc("shop", "web", "web"), svc("shop", "api", "api"))
+	f.fake.PageDatapoints = 30 // about three series a page
+	f.fake.Throttle(2)
+	if err := f.c.Collect(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	calls, _ := f.fake.Calls()
+	s := f.store.Snapshot()
+	// 13 cluster + 2x15 service + 2x10 family queries, less the ten
+	// ephemeral storage series (cluster, 2 services, 2 families) without
+	// data: 53 series.
+	if n := len(s.Insights); n != 53 {
+		t.Errorf("%d series published, want 53", n)
+	}
+	if calls < 10 {
+		t.Errorf("%d calls: the pages were not followed", calls)
+	}
+	throttled := uint64(0)
+	for _, c := range s.APICalls {
+		if c.Operation == "GetMetricData" && c.Outcome == awsapi.OutcomeThrottled {
+			throttled += c.Count
+		}
+	}
+	if throttled != 2 {
+		t.Errorf("throttled attempts counted = %d, want 2", throttled)
+	}
+}
