@@ -88,46 +88,6 @@ const (
 	cpu  = `ecs_container_cpu_usage_seconds_total{container_name="app",ecs_cluster="shop-prod"`
 )
 
-// TestSurvivesEndpointFaults drives the metadata endpoint through every
-// failure in turn. Each time the daemon marks the collector down, keeps
-// serving the last snapshot, logs the change once, and recovers by itself.
-func TestSurvivesEndpointFaults(t *testing.T) {
-	t.Parallel()
-	r := start(t, 100*time.Millisecond, sim.DefaultSchedule)
-	r.waitFor(t, "first collection", up)
-
-	faults := []struct {
-		name string
-		mode sim.FailMode
-	}{
-		{"down", sim.FailDown},
-		{"slow beyond the timeout", sim.FailSlow},
-		{"500", sim.Fail500},
-		{"HTML", sim.FailHTML},
-		{"truncated JSON", sim.FailTruncated},
-	}
-	for i, f := range faults {
-		r.sim.SetFailMode(f.mode)
-		body := r.waitFor(t, f.name+": collector down", down)
-		if !strings.Contains(body, cpu) {
-			t.Errorf("%s: last snapshot not served while down", f.name)
-		}
-		if !strings.Contains(body, `ecswatch_collector_errors_total{collector="taskmeta"}`) {
-			t.Errorf("%s: no error counter", f.name)
-		}
-		// Stay down a few intervals: still one log line per change.
-		time.Sleep(350 * time.Millisecond)
-		r.sim.SetFailMode(sim.Healthy)
-		r.waitFor(t, f.name+": recovery", up)
-		if n := r.logs.Count("collector down"); n != i+1 {
-			t.Errorf("after %s: %d 'collector down' log lines, want %d", f.name, n, i+1)
-		}
-		if n := r.logs.Count("collector recovered"); n != i+1 {
-			t.Errorf("after %s: %d 'collector recovered' log lines, want %d", f.name, n, i+1)
-		}
-	}
-}
-
 // TestScrapeDoesNotWaitForEndpoint: with the endpoint hanging, scrapes are
 // answered from the snapshot while a collection is in flight.
 func TestScrapeDoesNotWaitForEndpoint(t *testing.T) {

@@ -29,7 +29,16 @@ type ECS struct {
 	throttle int             // answer this many next calls with ThrottlingException
 	fail5xx  int             // answer this many next calls with a 500
 	down     map[string]bool // clusters answering ServerException
+	expired  int             // answer this many next calls with ExpiredTokenException
+	delay    time.Duration   // answer every call this late
 }
+
+// ExpireCredentials answers the next n calls with ExpiredTokenException, as
+// AWS does when a session token runs out.
+func (s *ECS) ExpireCredentials(n int) { s.mu.Lock(); s.expired = n; s.mu.Unlock() }
+
+// SetDelay makes every answer wait d, to exceed the client's timeouts.
+func (s *ECS) SetDelay(d time.Duration) { s.mu.Lock(); s.delay = d; s.mu.Unlock() }
 
 // Account is the AWS account ID of every simulated ARN.
 const Account = "123456789012"
@@ -149,6 +158,21 @@ func (s *ECS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	s.calls[op]++
+	if delay := s.delay; delay > 0 {
+		s.mu.Unlock()
+		select {
+		case <-time.After(delay):
+		case <-r.Context().Done():
+			return
+		}
+		s.mu.Lock()
+	}
+	if s.expired > 0 {
+		s.expired--
+		s.mu.Unlock()
+		writeAWSError(w, awsError{400, "ExpiredTokenException", "The security token included in the request is expired"})
+		return
+	}
 	if s.throttle > 0 {
 		s.throttle--
 		s.mu.Unlock()

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 )
@@ -66,6 +67,7 @@ const (
 	FailTruncated
 	FailSlow // answers after SlowDelay
 	FailDown // drops the connection without answering
+	FailHuge // answers 100 MiB of never-ending JSON
 )
 
 // SlowDelay is how long FailSlow waits before answering.
@@ -150,6 +152,17 @@ func (s *TaskSim) serve(w http.ResponseWriter, r *http.Request, v any) {
 		body, _ := json.Marshal(v)
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(body[:len(body)/2])
+		return
+	case FailHuge:
+		// Streamed, never held in memory: the client must stop reading.
+		w.Header().Set("Content-Type", "application/json")
+		chunk := []byte(strings.Repeat(" ", 64<<10))
+		_, _ = w.Write([]byte(`{"TaskARN": "`))
+		for range (100 << 20) / len(chunk) {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
 		return
 	case FailSlow:
 		select {
