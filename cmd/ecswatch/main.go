@@ -16,7 +16,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/signal"
 	"syscall"
@@ -26,11 +25,8 @@ import (
 	"github.com/prometheus/common/promslog"
 	"github.com/prometheus/common/version"
 
-	"github.com/ecswatch/ecswatch/collector"
-	"github.com/ecswatch/ecswatch/collector/taskmeta"
 	"github.com/ecswatch/ecswatch/internal/config"
 	"github.com/ecswatch/ecswatch/internal/daemon"
-	"github.com/ecswatch/ecswatch/internal/sim"
 )
 
 func main() {
@@ -82,6 +78,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	checkCmd := app.Command("check-config", "Validate a configuration file and exit.")
 	checkFile := checkCmd.Arg("file", "Configuration file to check.").Required().String()
 	versionCmd := app.Command("version", "Print version information.")
+	simCmd := app.Command("simulate", "Serve the simulated ECS endpoints alone, for benchmarks and soak tests.").Hidden()
+	simBase := simCmd.Flag("sim.base-port", "Metadata endpoint on this port; ECS, CloudWatch and SQS on the next three.").Default("19700").Int()
+	simContainers := simCmd.Flag("sim.containers", "Containers in the simulated task.").Default("3").Int()
+	simLatency := simCmd.Flag("sim.metadata-latency", "Added to every metadata endpoint answer.").Default("0s").Duration()
+	simLarge := simCmd.Flag("sim.large-cluster", "Also simulate a cluster \"large\" of 1,000 services and 10,000 tasks.").Bool()
 	healthCmd := app.Command("healthcheck", "Exit 0 if the daemon on the configured listen address answers /healthz; for container health checks.")
 
 	cmd, err := app.Parse(args)
@@ -104,6 +105,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "%s: OK\n", *checkFile)
 		return 0
+	case simCmd.FullCommand():
+		return simulate(*simBase, *simContainers, *simLatency, *simLarge, stderr)
 	case healthCmd.FullCommand():
 		return healthcheck(f, stderr)
 	case runCmd.FullCommand():
@@ -148,68 +151,6 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	_ = lc.Level.Set(cfg.Log.Level)
 	_ = lc.Format.Set(cfg.Log.Format)
 	return promslog.New(lc)
-}
-
-// demo runs the daemon against a simulated ECS served on loopback: a Fargate
-// task (cgroup v1, awsvpc) through the regular sidecar settings, an EC2 task
-// (cgroup v2, bridge mode) as a second sidecar collector, and an ECS API
-// with the scenarios of sim.ShopScenario for the standalone collector.
-func demo(f flags, stderr io.Writer) int {
-	fargate := httptest.NewServer(sim.NewTaskSim(sim.Fargate, nil).Handler())
-	defer fargate.Close()
-	ec2 := httptest.NewServer(sim.NewTaskSim(sim.EC2, nil).Handler())
-	defer ec2.Close()
-	start := time.Now()
-	fakeECS := sim.NewECS("eu-west-1", nil)
-	fakeECS.AddScripted(sim.ShopCluster, sim.ShopScenario(start))
-	ecsAPI := httptest.NewServer(fakeECS)
-	defer ecsAPI.Close()
-	cwAPI := httptest.NewServer(sim.NewCloudWatch(nil))
-	defer cwAPI.Close()
-	fakeSQS := sim.NewSQS()
-	sqsAPI := httptest.NewServer(fakeSQS)
-	defer sqsAPI.Close()
-	queueURL := fakeSQS.CreateQueue(sqsAPI.URL, "ecs-events", 30*time.Second)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go sim.Publish(ctx, fakeSQS, "ecs-events", start, time.Second, sim.ShopEvents("eu-west-1", start))
-
-	base := config.Default()
-	base.Web.ListenAddress = "127.0.0.1" + config.DefaultListenAddress
-	base.Log.Format = "logfmt"
-	base.Sidecar.Endpoint = fargate.URL
-	base.Sidecar.Interval = config.Duration(2 * time.Second)
-	base.Sidecar.Timeout = config.Duration(time.Second)
-	base.Standalone.Enabled = true
-	base.Standalone.Endpoint = ecsAPI.URL
-	base.Standalone.Region = "eu-west-1"
-	base.Standalone.Clusters = []string{sim.ShopCluster}
-	base.Standalone.Interval = config.Duration(10 * time.Second)
-	base.Standalone.Timeout = config.Duration(8 * time.Second)
-	base.Standalone.CallTimeout = config.Duration(5 * time.Second)
-	base.Insights.Enabled = true
-	base.Insights.Endpoint = cwAPI.URL
-	base.Insights.Clusters = []string{sim.ShopCluster}
-	base.Insights.Interval = config.Duration(15 * time.Second)
-	base.Events.Enabled = true
-	base.Events.Endpoint = sqsAPI.URL
-	base.Events.Region = "eu-west-1"
-	base.Events.QueueURL = queueURL
-	base.Events.WaitTime = config.Duration(5 * time.Second)
-
-	ec2Job := daemon.WithJob(func(store *collector.Store, logger *slog.Logger) collector.Job {
-		return collector.Job{
-			Collector: taskmeta.New("taskmeta-ec2-demo", taskmeta.NewClient(ec2.URL, time.Second), store, logger),
-			Interval:  2 * time.Second,
-			Timeout:   time.Second,
-		}
-	})
-	fmt.Fprintf(stderr, "demo: simulated task metadata endpoints at %s (Fargate) and %s (EC2); the worker container is OOM-killed after %s, then every %s\n",
-		fargate.URL, ec2.URL, sim.DefaultSchedule.FirstOOM, sim.DefaultSchedule.Period)
-	fmt.Fprintf(stderr, "demo: simulated ECS API at %s with cluster %s: catalog steady, frontend rolling out, checkout stuck on insufficient memory, payments rolled back by the circuit breaker, worker tasks OOM-killed\n",
-		ecsAPI.URL, sim.ShopCluster)
-	fmt.Fprintf(stderr, "demo: simulated SQS queue %s receives the cluster's EventBridge events; simulated CloudWatch at %s serves Container Insights\n", queueURL, cwAPI.URL)
-	return serve(base, f, stderr, []daemon.Option{ec2Job, daemon.WithSimulatedAWS()})
 }
 
 // healthcheck asks the local daemon's /healthz. The image has no shell or

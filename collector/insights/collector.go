@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
 	"github.com/ecswatch/ecswatch/collector"
+	"github.com/ecswatch/ecswatch/collector/insights/cimetric"
 )
 
 // Name is the collector's name in ecswatch_collector_* series.
@@ -81,7 +82,7 @@ func (c *Collector) Name() string { return Name }
 
 // query is one GetMetricData query and the series it fills.
 type query struct {
-	metric Metric
+	metric cimetric.Metric
 	key    seriesKey
 	dims   []types.Dimension
 }
@@ -101,8 +102,8 @@ func (c *Collector) Queries(s *collector.Snapshot) []query {
 	clusters = slices.Compact(clusters)
 
 	var qs []query
-	add := func(level Level, id collector.Identity, container string, dims ...string) {
-		for _, m := range Metrics {
+	add := func(level cimetric.Level, id collector.Identity, container string, dims ...string) {
+		for _, m := range cimetric.Metrics {
 			if (m.Enhanced && !c.opts.Enhanced) || !slices.Contains(m.Levels, level) {
 				continue
 			}
@@ -114,22 +115,22 @@ func (c *Collector) Queries(s *collector.Snapshot) []query {
 		}
 	}
 	for _, cl := range clusters {
-		add(Cluster, collector.Identity{Cluster: cl}, "", "ClusterName", cl)
+		add(cimetric.Cluster, collector.Identity{Cluster: cl}, "", "ClusterName", cl)
 	}
 	for _, svc := range s.Services {
 		if !slices.Contains(clusters, svc.Cluster) {
 			continue
 		}
-		add(Service, collector.Identity{Cluster: svc.Cluster, Service: svc.Name}, "", "ClusterName", svc.Cluster, "ServiceName", svc.Name)
+		add(cimetric.Service, collector.Identity{Cluster: svc.Cluster, Service: svc.Name}, "", "ClusterName", svc.Cluster, "ServiceName", svc.Name)
 		for _, d := range svc.Deployments {
 			family, _, _ := strings.Cut(d.TaskDefinition, ":")
 			if family != "" && !families[[2]string{svc.Cluster, family}] {
 				families[[2]string{svc.Cluster, family}] = true
-				add(Family, collector.Identity{Cluster: svc.Cluster, Family: family}, "", "ClusterName", svc.Cluster, "TaskDefinitionFamily", family)
+				add(cimetric.Family, collector.Identity{Cluster: svc.Cluster, Family: family}, "", "ClusterName", svc.Cluster, "TaskDefinitionFamily", family)
 			}
 		}
 		for _, name := range svc.Containers {
-			add(Container, collector.Identity{Cluster: svc.Cluster, Service: svc.Name}, name,
+			add(cimetric.Container, collector.Identity{Cluster: svc.Cluster, Service: svc.Name}, name,
 				"ClusterName", svc.Cluster, "ServiceName", svc.Name, "ContainerName", name)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 
 	"github.com/ecswatch/ecswatch/collector"
+	"github.com/ecswatch/ecswatch/collector/insights/cimetric"
 	"github.com/ecswatch/ecswatch/internal/awsapi"
 	"github.com/ecswatch/ecswatch/internal/sim"
 )
@@ -107,31 +108,31 @@ func TestQueriesFromServices(t *testing.T) {
 	snap := &collector.Snapshot{Services: []*collector.Service{
 		svc("shop", "web", "web", "nginx", "app"), svc("shop", "web-canary", "web", "app"), svc("shop", "worker", "worker", "worker"),
 	}}
-	count := func(enhanced bool) map[Level]int {
+	count := func(enhanced bool) map[cimetric.Level]int {
 		f := newFixture(t, enhanced)
-		levels := map[Level]int{}
+		levels := map[cimetric.Level]int{}
 		for _, q := range f.c.Queries(snap) {
 			switch len(q.dims) {
 			case 1:
-				levels[Cluster]++
+				levels[cimetric.Cluster]++
 			case 3:
-				levels[Container]++
+				levels[cimetric.Container]++
 			default:
 				if *q.dims[1].Name == "ServiceName" {
-					levels[Service]++
+					levels[cimetric.Service]++
 				} else {
-					levels[Family]++
+					levels[cimetric.Family]++
 				}
 			}
 		}
 		return levels
 	}
 	// 1 cluster x 13, 3 services x 15, 2 families x 10.
-	if got := count(false); got[Cluster] != 13 || got[Service] != 45 || got[Family] != 20 || got[Container] != 0 {
+	if got := count(false); got[cimetric.Cluster] != 13 || got[cimetric.Service] != 45 || got[cimetric.Family] != 20 || got[cimetric.Container] != 0 {
 		t.Errorf("standard queries by level: %v", got)
 	}
 	// Enhanced adds 3 per service and 4 per container name of a service.
-	if got := count(true); got[Service] != 54 || got[Container] != 16 {
+	if got := count(true); got[cimetric.Service] != 54 || got[cimetric.Container] != 16 {
 		t.Errorf("enhanced queries by level: %v", got)
 	}
 }

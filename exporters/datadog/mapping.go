@@ -3,7 +3,7 @@ package datadog
 import (
 	"strings"
 
-	"github.com/ecswatch/ecswatch/collector/insights"
+	"github.com/ecswatch/ecswatch/collector/insights/cimetric"
 )
 
 // Type is how a catalogue metric is sent to DogStatsD.
@@ -104,7 +104,7 @@ var Mappings = withInsights(map[string]Mapping{
 // withInsights adds the Container Insights metrics, gauges named
 // containerinsights.<name without the ecs_containerinsights_ prefix>.
 func withInsights(m map[string]Mapping) map[string]Mapping {
-	for _, im := range insights.Metrics {
+	for _, im := range cimetric.Metrics {
 		m[im.Name] = Mapping{Name: "containerinsights." + strings.TrimPrefix(im.Name, "ecs_containerinsights_"), Type: Gauge}
 	}
 	return m

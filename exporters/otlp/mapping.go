@@ -3,7 +3,7 @@ package otlp
 import (
 	"strings"
 
-	"github.com/ecswatch/ecswatch/collector/insights"
+	"github.com/ecswatch/ecswatch/collector/insights/cimetric"
 )
 
 // Instrument is the OpenTelemetry instrument a catalogue metric becomes.
@@ -98,7 +98,7 @@ var Mappings = withInsights(map[string]Mapping{
 // withInsights adds the Container Insights metrics, gauges named
 // aws.ecs.containerinsights.<name without the ecs_containerinsights_ prefix>.
 func withInsights(m map[string]Mapping) map[string]Mapping {
-	for _, im := range insights.Metrics {
+	for _, im := range cimetric.Metrics {
 		m[im.Name] = Mapping{Name: "aws.ecs.containerinsights." + strings.TrimPrefix(im.Name, "ecs_containerinsights_"), Unit: im.Unit, Instrument: Gauge}
 	}
 	return m

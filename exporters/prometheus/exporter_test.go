@@ -12,7 +12,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/ecswatch/ecswatch/collector"
-	"github.com/ecswatch/ecswatch/collector/insights"
+	"github.com/ecswatch/ecswatch/collector/insights/cimetric"
 	"github.com/ecswatch/ecswatch/internal/promtest"
 	"github.com/ecswatch/ecswatch/internal/testutil"
 )
@@ -239,15 +239,15 @@ func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 // two minutes old, at the first level it is published at.
 func insightsFixture(now time.Time) []collector.InsightsSample {
 	var out []collector.InsightsSample
-	for i, m := range insights.Metrics {
+	for i, m := range cimetric.Metrics {
 		s := collector.InsightsSample{Metric: m.CloudWatch, Value: float64(i+1) * m.Scale, Time: now.Add(-2 * time.Minute).Truncate(time.Minute),
 			Identity: collector.Identity{Cluster: "shop-prod"}}
 		switch m.Levels[0] {
-		case insights.Service:
+		case cimetric.Service:
 			s.Identity.Service = "checkout"
-		case insights.Family:
+		case cimetric.Family:
 			s.Identity.Family = "checkout"
-		case insights.Container:
+		case cimetric.Container:
 			s.Identity.Service, s.Container = "checkout", "app"
 		}
 		out = append(out, s)

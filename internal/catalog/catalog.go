@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/ecswatch/ecswatch/collector"
-	"github.com/ecswatch/ecswatch/collector/insights"
+	"github.com/ecswatch/ecswatch/collector/insights/cimetric"
 )
 
 // Kind is the type of a metric.
@@ -127,9 +127,9 @@ func Families() []*Family { return families }
 // container name for enhanced container-level metrics.
 func insightsFamilies() []*Family {
 	var out []*Family
-	for _, m := range insights.Metrics {
+	for _, m := range cimetric.Metrics {
 		f := &Family{Name: m.Name, Help: "Container Insights " + m.CloudWatch + ": " + m.Help, Kind: Gauge, Unit: m.Unit, Scope: ScopeTask, insights: m.CloudWatch}
-		if slices.Contains(m.Levels, insights.Container) {
+		if slices.Contains(m.Levels, cimetric.Container) {
 			f.Scope, f.Labels = ScopeContainer, []string{"container_name"}
 		}
 		out = append(out, f)

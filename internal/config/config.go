@@ -231,6 +231,7 @@ func Load(base *Config, path string, lookup func(string) (string, bool), overrid
 			return nil, err
 		}
 	}
+	cfg.fitDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -411,6 +412,22 @@ func walkFields(v reflect.Value, prefix string, fn func(key string, field reflec
 			continue
 		}
 		fn(key, v.Field(i))
+	}
+}
+
+// fitDefaults keeps defaults that nobody set consistent with values that
+// were set: a sidecar.interval of 1s brings the default 5s timeout down to
+// 1s rather than failing validation.
+func (c *Config) fitDefaults() {
+	if c.origin("sidecar.timeout") == "default" && c.Sidecar.Timeout > c.Sidecar.Interval {
+		c.Sidecar.Timeout = c.Sidecar.Interval
+	}
+	st := &c.Standalone
+	if c.origin("standalone.timeout") == "default" && st.Timeout > st.Interval {
+		st.Timeout = st.Interval
+	}
+	if c.origin("standalone.call_timeout") == "default" && st.CallTimeout > st.Timeout {
+		st.CallTimeout = st.Timeout
 	}
 }
 

@@ -120,6 +120,22 @@ func TestPrecedence(t *testing.T) {
 	}
 }
 
+// TestDefaultsFollowIntervals: shortening an interval alone brings the
+// default timeouts down with it; a timeout that was set is never changed.
+func TestDefaultsFollowIntervals(t *testing.T) {
+	t.Parallel()
+	cfg, err := Load(nil, "", env(map[string]string{"ECSWATCH_SIDECAR_INTERVAL": "1s", "ECSWATCH_STANDALONE_INTERVAL": "2s"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Sidecar.Timeout != Duration(time.Second) || cfg.Standalone.Timeout != Duration(2*time.Second) || cfg.Standalone.CallTimeout != Duration(2*time.Second) {
+		t.Errorf("timeouts %s %s %s", cfg.Sidecar.Timeout, cfg.Standalone.Timeout, cfg.Standalone.CallTimeout)
+	}
+	if _, err := Load(nil, "", env(map[string]string{"ECSWATCH_SIDECAR_INTERVAL": "1s", "ECSWATCH_SIDECAR_TIMEOUT": "3s"})); err == nil {
+		t.Error("an explicit timeout above the interval was accepted")
+	}
+}
+
 func TestEnvErrorsNameTheVariable(t *testing.T) {
 	t.Parallel()
 	_, err := Load(nil, "", env(map[string]string{"ECSWATCH_SIDECAR_TIMEOUT": "soon"}))

@@ -13,23 +13,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	"github.com/prometheus/common/version"
-
 	"github.com/ecswatch/ecswatch/collector"
-	"github.com/ecswatch/ecswatch/collector/ecsapi"
-	"github.com/ecswatch/ecswatch/collector/events"
-	"github.com/ecswatch/ecswatch/collector/health"
-	"github.com/ecswatch/ecswatch/collector/insights"
 	"github.com/ecswatch/ecswatch/collector/taskmeta"
 	"github.com/ecswatch/ecswatch/exporters/datadog"
-	"github.com/ecswatch/ecswatch/exporters/otlp"
 	"github.com/ecswatch/ecswatch/exporters/prometheus"
-	"github.com/ecswatch/ecswatch/internal/awsapi"
 	"github.com/ecswatch/ecswatch/internal/config"
 )
 
@@ -103,27 +90,11 @@ func New(cfg *config.Config, logger *slog.Logger, opts ...Option) (*Daemon, erro
 		})
 		logger.Info("sidecar collector enabled", "endpoint", endpoint, "interval", cfg.Sidecar.Interval)
 	}
-	if cfg.Standalone.Enabled {
-		job, err := standaloneJob(cfg, store, logger, o.simulated)
-		if err != nil {
-			return nil, err
-		}
-		jobs = append(jobs, job)
+	awsJobs, err := awsJobs(cfg, store, logger, o.simulated)
+	if err != nil {
+		return nil, err
 	}
-	if cfg.Insights.Enabled {
-		job, err := insightsJob(cfg, store, logger, o.simulated)
-		if err != nil {
-			return nil, err
-		}
-		jobs = append(jobs, job)
-	}
-	if cfg.Events.Enabled {
-		job, err := eventsJob(cfg, store, logger, o.simulated)
-		if err != nil {
-			return nil, err
-		}
-		jobs = append(jobs, job)
-	}
+	jobs = append(jobs, awsJobs...)
 	for _, build := range o.jobs {
 		jobs = append(jobs, build(store, logger))
 	}
@@ -144,14 +115,12 @@ func New(cfg *config.Config, logger *slog.Logger, opts ...Option) (*Daemon, erro
 		pushers = append(pushers, exp)
 		logger.Info("datadog exporter enabled", "address", dd.Address, "push_interval", dd.PushInterval)
 	}
-	if cfg.OTLPEnabled(o.lookup) {
-		ot := cfg.Exporters.OTLP
-		pushers = append(pushers, otlp.New(store, store.Subscribe(otlp.Name, 1024), logger, otlp.Options{
-			Endpoint: ot.Endpoint, Protocol: ot.Protocol, Insecure: ot.Insecure, Headers: ot.Headers,
-			Compression: ot.Compression, Temporality: ot.Temporality,
-			Interval: time.Duration(ot.Interval), Timeout: time.Duration(ot.Timeout),
-		}, version.Version))
-		logger.Info("otlp exporter enabled", "endpoint", ot.Endpoint, "protocol", ot.Protocol)
+	otlpPusher, err := otlpExporter(cfg, store, logger, o.lookup)
+	if err != nil {
+		return nil, err
+	}
+	if otlpPusher != nil {
+		pushers = append(pushers, otlpPusher)
 	}
 
 	exp := prometheus.New(store, prometheus.Options{IdentityLabels: cfg.Exporters.Prometheus.IdentityLabels})
@@ -175,80 +144,6 @@ func New(cfg *config.Config, logger *slog.Logger, opts ...Option) (*Daemon, erro
 		return nil, err
 	}
 	return &Daemon{cfg: cfg, logger: logger, store: store, scheduler: scheduler, server: server, listeners: listeners, pushers: pushers}, nil
-}
-
-// loadAWS builds the aws.Config of one collector.
-func loadAWS(opts awsapi.Options, store *collector.Store, simulated bool) (aws.Config, error) {
-	if simulated {
-		opts.StaticCredentials = new(credentials.NewStaticCredentialsProvider("AKIDSIMULATOR", "simulator", ""))
-		opts.MaxBackoff = time.Second
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	return awsapi.LoadConfig(ctx, opts, store)
-}
-
-func standaloneJob(cfg *config.Config, store *collector.Store, logger *slog.Logger, simulated bool) (collector.Job, error) {
-	st := cfg.Standalone
-	awsCfg, err := loadAWS(awsapi.Options{
-		Region: st.Region, Endpoint: st.Endpoint,
-		MaxAttempts: st.MaxAttempts, MaxBackoff: 20 * time.Second, AttemptTimeout: time.Duration(st.CallTimeout),
-	}, store, simulated)
-	if err != nil {
-		return collector.Job{}, fmt.Errorf("standalone: %w", err)
-	}
-	c := ecsapi.New(ecs.NewFromConfig(awsCfg), store, logger, ecsapi.Options{
-		Clusters:    st.Clusters,
-		CallTimeout: time.Duration(st.CallTimeout),
-		Health: health.Options{
-			StuckAfter: time.Duration(st.Health.StuckAfter), ProgressWindow: time.Duration(st.Health.ProgressWindow),
-			PlacementFromEvents: cfg.Events.Enabled,
-		},
-	})
-	logger.Info("standalone collector enabled", "region", awsCfg.Region, "clusters", st.Clusters, "interval", st.Interval)
-	return collector.Job{Collector: c, Interval: time.Duration(st.Interval), Timeout: time.Duration(st.Timeout), StaleAfter: time.Duration(st.StaleAfter)}, nil
-}
-
-func insightsJob(cfg *config.Config, store *collector.Store, logger *slog.Logger, simulated bool) (collector.Job, error) {
-	in := cfg.Insights
-	region := in.Region
-	if region == "" {
-		region = cfg.Standalone.Region
-	}
-	awsCfg, err := loadAWS(awsapi.Options{
-		Region: region, Endpoint: in.Endpoint,
-		MaxAttempts: 5, MaxBackoff: 20 * time.Second, AttemptTimeout: time.Duration(in.CallTimeout),
-	}, store, simulated)
-	if err != nil {
-		return collector.Job{}, fmt.Errorf("insights: %w", err)
-	}
-	c := insights.New(cloudwatch.NewFromConfig(awsCfg), store, logger, insights.Options{
-		Clusters: in.Clusters, Period: time.Duration(in.Period), Delay: time.Duration(in.Delay),
-		Lookback: time.Duration(in.Lookback), StaleAfter: time.Duration(in.StaleAfter),
-		Enhanced: in.Enhanced, CallTimeout: time.Duration(in.CallTimeout),
-	})
-	logger.Info("container insights collector enabled", "region", awsCfg.Region, "enhanced", in.Enhanced, "interval", in.Interval)
-	return collector.Job{Collector: c, Interval: time.Duration(in.Interval), Timeout: time.Duration(in.Interval)}, nil
-}
-
-func eventsJob(cfg *config.Config, store *collector.Store, logger *slog.Logger, simulated bool) (collector.Job, error) {
-	ev := cfg.Events
-	const callTimeout = 10 * time.Second
-	awsCfg, err := loadAWS(awsapi.Options{
-		Region: ev.Region, Endpoint: ev.Endpoint,
-		MaxAttempts: 3, MaxBackoff: 5 * time.Second, AttemptTimeout: time.Duration(ev.WaitTime) + callTimeout,
-	}, store, simulated)
-	if err != nil {
-		return collector.Job{}, fmt.Errorf("events: %w", err)
-	}
-	c := events.New(sqs.NewFromConfig(awsCfg), store, logger, events.Options{
-		QueueURL: ev.QueueURL, WaitTime: time.Duration(ev.WaitTime),
-		VisibilityTimeout: time.Duration(ev.VisibilityTimeout), MaxMessages: ev.MaxMessages,
-	})
-	logger.Info("events consumer enabled", "queue_url", ev.QueueURL, "region", awsCfg.Region)
-	// Receives run back to back: each is a long poll. A failing queue is
-	// retried with backoff up to half a minute.
-	return collector.Job{Collector: c, Interval: 10 * time.Millisecond, Timeout: time.Duration(ev.WaitTime) + 2*callTimeout, MaxBackoff: 30 * time.Second}, nil
 }
 
 // Addrs are the addresses the daemon serves on, resolved (useful with :0).

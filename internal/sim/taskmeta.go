@@ -47,7 +47,8 @@ const mib = 1 << 20
 // OOM-killed on a schedule) and log-router (a small sidecar).
 type TaskSim struct {
 	variant  Variant
-	extra    int // containers beyond the three standard ones
+	extra    int           // containers beyond the three standard ones
+	latency  time.Duration // added to every answer
 	now      func() time.Time
 	start    time.Time
 	schedule Schedule
@@ -72,6 +73,13 @@ const (
 
 // SlowDelay is how long FailSlow waits before answering.
 const SlowDelay = 3 * time.Second
+
+// WithLatency makes every answer take d, like a busy agent; benchmarks use
+// it to show that scrapes do not wait for the endpoint.
+func (s *TaskSim) WithLatency(d time.Duration) *TaskSim {
+	s.latency = d
+	return s
+}
 
 // NewTaskSim starts a simulation at now(). now is time.Now when nil.
 func NewTaskSim(v Variant, now func() time.Time) *TaskSim {
@@ -132,6 +140,13 @@ func (s *TaskSim) Handler() http.Handler {
 }
 
 func (s *TaskSim) serve(w http.ResponseWriter, r *http.Request, v any) {
+	if s.latency > 0 {
+		select {
+		case <-time.After(s.latency):
+		case <-r.Context().Done():
+			return
+		}
+	}
 	switch s.mode() {
 	case FailDown:
 		if hj, ok := w.(http.Hijacker); ok {

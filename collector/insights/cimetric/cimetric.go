@@ -1,4 +1,8 @@
-package insights
+// Package cimetric defines the Container Insights metrics ecswatch reads:
+// CloudWatch names, dimension levels, unit conversion and exported names.
+// It has no dependencies, so that the catalogue can list the metrics without
+// linking the CloudWatch client.
+package cimetric
 
 // Level is a dimension set of ECS/ContainerInsights.
 type Level string

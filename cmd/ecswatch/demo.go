@@ -1,0 +1,118 @@
+//go:build !sidecar
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/ecswatch/ecswatch/collector"
+	"github.com/ecswatch/ecswatch/collector/taskmeta"
+	"github.com/ecswatch/ecswatch/internal/config"
+	"github.com/ecswatch/ecswatch/internal/daemon"
+	"github.com/ecswatch/ecswatch/internal/sim"
+)
+
+// demo runs the daemon against a simulated ECS served on loopback: a Fargate
+// task (cgroup v1, awsvpc) through the regular sidecar settings, an EC2 task
+// (cgroup v2, bridge mode) as a second sidecar collector, and an ECS API
+// with the scenarios of sim.ShopScenario for the standalone collector.
+func demo(f flags, stderr io.Writer) int {
+	fargate := httptest.NewServer(sim.NewTaskSim(sim.Fargate, nil).Handler())
+	defer fargate.Close()
+	ec2 := httptest.NewServer(sim.NewTaskSim(sim.EC2, nil).Handler())
+	defer ec2.Close()
+	start := time.Now()
+	fakeECS := sim.NewECS("eu-west-1", nil)
+	fakeECS.AddScripted(sim.ShopCluster, sim.ShopScenario(start))
+	ecsAPI := httptest.NewServer(fakeECS)
+	defer ecsAPI.Close()
+	cwAPI := httptest.NewServer(sim.NewCloudWatch(nil))
+	defer cwAPI.Close()
+	fakeSQS := sim.NewSQS()
+	sqsAPI := httptest.NewServer(fakeSQS)
+	defer sqsAPI.Close()
+	queueURL := fakeSQS.CreateQueue(sqsAPI.URL, "ecs-events", 30*time.Second)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go sim.Publish(ctx, fakeSQS, "ecs-events", start, time.Second, sim.ShopEvents("eu-west-1", start))
+
+	base := config.Default()
+	base.Web.ListenAddress = "127.0.0.1" + config.DefaultListenAddress
+	base.Log.Format = "logfmt"
+	base.Sidecar.Endpoint = fargate.URL
+	base.Sidecar.Interval = config.Duration(2 * time.Second)
+	base.Sidecar.Timeout = config.Duration(time.Second)
+	base.Standalone.Enabled = true
+	base.Standalone.Endpoint = ecsAPI.URL
+	base.Standalone.Region = "eu-west-1"
+	base.Standalone.Clusters = []string{sim.ShopCluster}
+	base.Standalone.Interval = config.Duration(10 * time.Second)
+	base.Standalone.Timeout = config.Duration(8 * time.Second)
+	base.Standalone.CallTimeout = config.Duration(5 * time.Second)
+	base.Insights.Enabled = true
+	base.Insights.Endpoint = cwAPI.URL
+	base.Insights.Clusters = []string{sim.ShopCluster}
+	base.Insights.Interval = config.Duration(15 * time.Second)
+	base.Events.Enabled = true
+	base.Events.Endpoint = sqsAPI.URL
+	base.Events.Region = "eu-west-1"
+	base.Events.QueueURL = queueURL
+	base.Events.WaitTime = config.Duration(5 * time.Second)
+
+	ec2Job := daemon.WithJob(func(store *collector.Store, logger *slog.Logger) collector.Job {
+		return collector.Job{
+			Collector: taskmeta.New("taskmeta-ec2-demo", taskmeta.NewClient(ec2.URL, time.Second), store, logger),
+			Interval:  2 * time.Second,
+			Timeout:   time.Second,
+		}
+	})
+	fmt.Fprintf(stderr, "demo: simulated task metadata endpoints at %s (Fargate) and %s (EC2); the worker container is OOM-killed after %s, then every %s\n",
+		fargate.URL, ec2.URL, sim.DefaultSchedule.FirstOOM, sim.DefaultSchedule.Period)
+	fmt.Fprintf(stderr, "demo: simulated ECS API at %s with cluster %s: catalog steady, frontend rolling out, checkout stuck on insufficient memory, payments rolled back by the circuit breaker, worker tasks OOM-killed\n",
+		ecsAPI.URL, sim.ShopCluster)
+	fmt.Fprintf(stderr, "demo: simulated SQS queue %s receives the cluster's EventBridge events; simulated CloudWatch at %s serves Container Insights\n", queueURL, cwAPI.URL)
+	return serve(base, f, stderr, []daemon.Option{ec2Job, daemon.WithSimulatedAWS()})
+}
+
+// simulate serves the simulators on fixed loopback ports until interrupted,
+// so that a benchmark measures the daemon's process alone.
+func simulate(base, containers int, latency time.Duration, large bool, stderr io.Writer) int {
+	start := time.Now()
+	fakeECS := sim.NewECS("eu-west-1", nil)
+	fakeECS.AddScripted(sim.ShopCluster, sim.ShopScenario(start))
+	if large {
+		fakeECS.AddCluster(sim.LargeCluster("large", 1000, 10, start))
+	}
+	fakeSQS := sim.NewSQS()
+	addr := func(i int) string { return fmt.Sprintf("127.0.0.1:%d", base+i) }
+	fakeSQS.CreateQueue("http://"+addr(3), "ecs-events", 30*time.Second)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	go sim.Publish(ctx, fakeSQS, "ecs-events", start, time.Second, sim.ShopEvents("eu-west-1", start))
+	handlers := []http.Handler{
+		sim.NewTaskSim(sim.Fargate, nil).WithContainers(containers).WithLatency(latency).Handler(),
+		fakeECS, sim.NewCloudWatch(nil), fakeSQS,
+	}
+	for i, h := range handlers {
+		srv := &http.Server{Addr: addr(i), Handler: h, ReadHeaderTimeout: 5 * time.Second}
+		go func() {
+			if err := srv.ListenAndServe(); err != nil && err != http.ErrServerClosed {
+				fmt.Fprintf(stderr, "simulate: %v\n", err)
+				stop()
+			}
+		}()
+		defer srv.Close()
+	}
+	fmt.Fprintf(stderr, "simulate: metadata http://%s, ECS http://%s, CloudWatch http://%s, SQS http://%s (queue %s)\n",
+		addr(0), addr(1), addr(2), addr(3), sim.QueueURL("http://"+addr(3), "ecs-events"))
+	<-ctx.Done()
+	return 0
+}

@@ -1,0 +1,22 @@
+//go:build sidecar
+
+package main
+
+import (
+	"fmt"
+	"io"
+	"time"
+)
+
+// The sidecar build carries no simulator: demo and simulate are for the full
+// build.
+
+func demo(_ flags, stderr io.Writer) int {
+	fmt.Fprintln(stderr, "ecswatch: demo is not in the sidecar build; use the full build")
+	return 2
+}
+
+func simulate(_, _ int, _ time.Duration, _ bool, stderr io.Writer) int {
+	fmt.Fprintln(stderr, "ecswatch: simulate is not in the sidecar build; use the full build")
+	return 2
+}
