@@ -5,6 +5,7 @@
 package prometheus
 
 import (
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -33,6 +34,12 @@ type Exporter struct {
 	source Source
 	opts   Options
 	descs  map[*catalog.Family]*prometheus.Desc
+
+	// Snapshots are immutable, and so are const metrics: the metrics of one
+	// snapshot are built once and replayed to every scrape until the next.
+	mu        sync.Mutex
+	cachedFor *collector.Snapshot
+	cached    []prometheus.Metric
 }
 
 // New returns an Exporter reading from source.
@@ -65,8 +72,25 @@ func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect implements prometheus.Collector.
 func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
+	for _, m := range e.metrics(e.source.Snapshot()) {
+		ch <- m
+	}
+}
+
+// metrics returns the metrics of snap, built at most once per snapshot.
+func (e *Exporter) metrics(snap *collector.Snapshot) []prometheus.Metric {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if snap != e.cachedFor {
+		// A new slice: scrapes still replaying the old one must not see it change.
+		e.cached, e.cachedFor = e.build(snap, make([]prometheus.Metric, 0, len(e.cached))), snap
+	}
+	return e.cached
+}
+
+func (e *Exporter) build(snap *collector.Snapshot, out []prometheus.Metric) []prometheus.Metric {
 	var values []string
-	catalog.Walk(e.source.Snapshot(), func(f *catalog.Family, id *collector.Identity, v float64, labels []string, ts time.Time) {
+	catalog.Walk(snap, func(f *catalog.Family, id *collector.Identity, v float64, labels []string, ts time.Time) {
 		values = values[:0]
 		if e.withIdentity(f) {
 			values = append(values, f.IdentityValues(id)...)
@@ -83,8 +107,9 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 			// names it, and the rest of the scrape still goes out.
 			m = prometheus.NewInvalidMetric(e.descs[f], err)
 		}
-		ch <- m
+		out = append(out, m)
 	})
+	return out
 }
 
 func valueType(k catalog.Kind) prometheus.ValueType {

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -156,7 +157,7 @@ func TestHandler(t *testing.T) {
 		t.Fatal(err)
 	}
 	ready := false
-	h, err := NewHandler(reg, ServerConfig{Ready: func() bool { return ready }}, discardLogger())
+	h, err := NewHandler(reg, staticSource{fixture()}, ServerConfig{Ready: func() bool { return ready }}, discardLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +206,7 @@ func BenchmarkScrape(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h, err := NewHandler(reg, ServerConfig{}, discardLogger())
+	h, err := NewHandler(reg, staticSource{tenContainers()}, ServerConfig{}, discardLogger())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -253,4 +254,48 @@ func insightsFixture(now time.Time) []collector.InsightsSample {
 		out = append(out, s)
 	}
 	return out
+}
+
+type swapSource struct {
+	snap atomic.Pointer[collector.Snapshot]
+}
+
+func (s *swapSource) Snapshot() *collector.Snapshot { return s.snap.Load() }
+
+// TestCachedScrapeFollowsSnapshots: the rendered body is reused only while
+// the snapshot is the same one.
+func TestCachedScrapeFollowsSnapshots(t *testing.T) {
+	t.Parallel()
+	src := &swapSource{}
+	first := fixture()
+	src.snap.Store(first)
+	reg, err := NewRegistry(New(src, Options{IdentityLabels: true}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := NewHandler(reg, src, ServerConfig{}, discardLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	scrape := func() string {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		return rec.Body.String()
+	}
+	if !strings.Contains(scrape(), `ecs_container_cpu_usage_seconds_total{container_name="api",`) {
+		t.Fatal("first scrape lacks the api container")
+	}
+	second := fixture()
+	second.Tasks[0].Containers[0].Name = "api-v2"
+	src.snap.Store(second)
+	if body := scrape(); !strings.Contains(body, `container_name="api-v2"`) || strings.Contains(body, `container_name="api",`) {
+		t.Error("a new snapshot was not rendered")
+	}
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("GET", "/metrics", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	h.ServeHTTP(rec, req)
+	if rec.Header().Get("Content-Encoding") != "gzip" || rec.Body.Len() == 0 {
+		t.Error("no gzip body for a client that asks for it")
+	}
 }

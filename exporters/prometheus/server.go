@@ -48,19 +48,15 @@ func NewRegistry(e *Exporter) (*prometheus.Registry, error) {
 }
 
 // NewHandler returns the HTTP handler for /metrics, /healthz, /readyz and a
-// landing page at /.
-func NewHandler(reg *prometheus.Registry, cfg ServerConfig, logger *slog.Logger) (http.Handler, error) {
+// landing page at /. /metrics is rendered once per snapshot of source (see
+// cachingHandler).
+func NewHandler(reg *prometheus.Registry, source Source, cfg ServerConfig, logger *slog.Logger) (http.Handler, error) {
 	path := cfg.TelemetryPath
 	if path == "" {
 		path = "/metrics"
 	}
 	mux := http.NewServeMux()
-	metrics := promhttp.InstrumentMetricHandler(reg, promhttp.HandlerFor(reg, promhttp.HandlerOpts{
-		ErrorLog:            slog.NewLogLogger(logger.Handler(), slog.LevelError),
-		ErrorHandling:       promhttp.ContinueOnError,
-		MaxRequestsInFlight: 10,
-		Timeout:             10 * time.Second,
-	}))
+	metrics := promhttp.InstrumentMetricHandler(reg, newCachingHandler(reg, source, time.Second, logger))
 	mux.Handle(path, metrics)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -76,7 +76,7 @@ func TestTLSAndBasicAuth(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := ServerConfig{ListenAddresses: []string{"127.0.0.1:0"}, WebConfigFile: webConfig}
-	h, err := NewHandler(reg, cfg, discardLogger())
+	h, err := NewHandler(reg, staticSource{fixture()}, cfg, discardLogger())
 	if err != nil {
 		t.Fatal(err)
 	}

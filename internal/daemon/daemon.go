@@ -134,7 +134,7 @@ func New(cfg *config.Config, logger *slog.Logger, opts ...Option) (*Daemon, erro
 		TelemetryPath:   cfg.Web.TelemetryPath,
 		Ready:           scheduler.Ready,
 	}
-	handler, err := prometheus.NewHandler(reg, srvCfg, logger)
+	handler, err := prometheus.NewHandler(reg, store, srvCfg, logger)
 	if err != nil {
 		return nil, err
 	}

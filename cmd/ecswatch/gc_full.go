@@ -1,0 +1,6 @@
+//go:build !sidecar
+
+package main
+
+// defaultGCPercent: the full build leaves the Go runtime's default alone.
+const defaultGCPercent = 0
