@@ -4,37 +4,24 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
 	"github.com/ecswatch/ecswatch/collector"
 	"github.com/ecswatch/ecswatch/collector/health"
 	"github.com/ecswatch/ecswatch/internal/awsapi"
 	"github.com/ecswatch/ecswatch/internal/sim"
+	"github.com/ecswatch/ecswatch/internal/testutil"
 )
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
 
 var start = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 
 // fixture is the collector against a fake ECS endpoint, through the real SDK
 // client, with a shared fake clock.
 type fixture struct {
-	clock *clock
+	clock *testutil.Clock
 	fake  *sim.ECS
 	store *collector.Store
 	c     *Collector
@@ -42,29 +29,25 @@ type fixture struct {
 
 func newFixture(t testing.TB, clusters ...string) *fixture {
 	t.Helper()
-	clk := &clock{t: start}
-	fake := sim.NewECS("eu-west-1", clk.now)
+	clk := testutil.NewClock(start)
+	fake := sim.NewECS("eu-west-1", clk.Now)
 	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)
-	store := collector.NewStore(clk.now)
-	cfg, err := awsapi.LoadConfig(t.Context(), awsapi.Options{
-		Region: "eu-west-1", Endpoint: srv.URL,
-		StaticCredentials: new(credentials.NewStaticCredentialsProvider("AKIDSIM", "sim-secret", "")),
-		MaxAttempts:       5, MaxBackoff: 5 * time.Millisecond, AttemptTimeout: 5 * time.Second,
-	}, store)
+	store := collector.NewStore(clk.Now)
+	cfg, err := awsapi.LoadConfig(t.Context(), awsapi.Simulator(srv.URL, "eu-west-1"), store)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := New(ecs.NewFromConfig(cfg), store, slog.New(slog.DiscardHandler), Options{
 		Clusters: clusters, CallTimeout: 10 * time.Second, Health: health.DefaultOptions,
 	})
-	c.SetClock(clk.now)
+	c.SetClock(clk.Now)
 	return &fixture{clock: clk, fake: fake, store: store, c: c}
 }
 
 func (f *fixture) collectAt(t testing.TB, e time.Duration) *collector.Snapshot {
 	t.Helper()
-	f.clock.set(start.Add(e))
+	f.clock.Set(start.Add(e))
 	if err := f.c.Collect(t.Context()); err != nil {
 		t.Fatalf("Collect at %s: %v", e, err)
 	}
@@ -281,7 +264,7 @@ func TestFailingClusterDoesNotStopOthers(t *testing.T) {
 
 	f.fake.SetClusterDown(sim.ShopCluster, true)
 	f.fake.AddCluster(sim.LargeCluster("batch", 4, 2, start)) // batch grows meanwhile
-	f.clock.set(start.Add(time.Minute))
+	f.clock.Set(start.Add(time.Minute))
 	err := f.c.Collect(t.Context())
 	if err == nil || !strings.Contains(err.Error(), "cluster shop-prod") {
 		t.Fatalf("err = %v, want one naming cluster shop-prod", err)

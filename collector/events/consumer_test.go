@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/ecswatch/ecswatch/collector"
@@ -48,11 +47,7 @@ func newQueue(t testing.TB) *bench {
 func (b *bench) consumer(t testing.TB, logger *slog.Logger) (*Consumer, *collector.Store) {
 	t.Helper()
 	store := collector.NewStore(nil)
-	cfg, err := awsapi.LoadConfig(t.Context(), awsapi.Options{
-		Region: "us-west-2", Endpoint: b.base,
-		StaticCredentials: new(credentials.NewStaticCredentialsProvider("AKIDSIM", "sim-secret", "")),
-		MaxAttempts:       2, MaxBackoff: 5 * time.Millisecond, AttemptTimeout: 5 * time.Second,
-	}, store)
+	cfg, err := awsapi.LoadConfig(t.Context(), awsapi.Simulator(b.base, "us-west-2"), store)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,7 @@ func BenchmarkLargeCluster(b *testing.B) {
 	calls := 0
 	for b.Loop() {
 		f.fake.ResetCalls()
-		f.clock.set(f.clock.now().Add(time.Minute))
+		f.clock.Set(f.clock.Now().Add(time.Minute))
 		if err := f.c.Collect(b.Context()); err != nil {
 			b.Fatal(err)
 		}

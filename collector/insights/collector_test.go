@@ -4,35 +4,22 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 
 	"github.com/ecswatch/ecswatch/collector"
 	"github.com/ecswatch/ecswatch/collector/insights/cimetric"
 	"github.com/ecswatch/ecswatch/internal/awsapi"
 	"github.com/ecswatch/ecswatch/internal/sim"
+	"github.com/ecswatch/ecswatch/internal/testutil"
 )
 
 var start = time.Date(2026, 3, 2, 10, 0, 30, 0, time.UTC)
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
 type fixture struct {
-	clock *clock
+	clock *testutil.Clock
 	fake  *sim.CloudWatch
 	store *collector.Store
 	c     *Collector
@@ -42,17 +29,13 @@ type fixture struct {
 // services the standalone collector would have published.
 func newFixture(t testing.TB, enhanced bool, services ...*collector.Service) *fixture {
 	t.Helper()
-	clk := &clock{t: start}
-	fake := sim.NewCloudWatch(clk.now)
+	clk := testutil.NewClock(start)
+	fake := sim.NewCloudWatch(clk.Now)
 	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)
-	store := collector.NewStore(clk.now)
+	store := collector.NewStore(clk.Now)
 	store.SetServices("ecsapi", services)
-	cfg, err := awsapi.LoadConfig(t.Context(), awsapi.Options{
-		Region: "eu-west-1", Endpoint: srv.URL,
-		StaticCredentials: new(credentials.NewStaticCredentialsProvider("AKIDSIM", "sim", "")),
-		MaxAttempts:       5, MaxBackoff: 5 * time.Millisecond, AttemptTimeout: 10 * time.Second,
-	}, store)
+	cfg, err := awsapi.LoadConfig(t.Context(), awsapi.Simulator(srv.URL, "eu-west-1"), store)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +43,7 @@ func newFixture(t testing.TB, enhanced bool, services ...*collector.Service) *fi
 		Period: time.Minute, Delay: time.Minute, Lookback: 10 * time.Minute, StaleAfter: 15 * time.Minute,
 		Enhanced: enhanced, CallTimeout: 10 * time.Second,
 	})
-	c.SetClock(clk.now)
+	c.SetClock(clk.Now)
 	return &fixture{clock: clk, fake: fake, store: store, c: c}
 }
 
@@ -202,7 +185,7 @@ func TestLateData(t *testing.T) {
 		{time.Minute, "09:59"},
 		{3 * time.Minute, "10:01"},
 	} {
-		f.clock.set(start.Add(step.at))
+		f.clock.Set(start.Add(step.at))
 		if err := f.c.Collect(t.Context()); err != nil {
 			t.Fatal(err)
 		}
@@ -220,7 +203,7 @@ func TestLateData(t *testing.T) {
 	}
 	// The service goes away from CloudWatch: after StaleAfter, no series.
 	f.fake.Missing = func(string, map[string]string) bool { return true }
-	f.clock.set(start.Add(20 * time.Minute))
+	f.clock.Set(start.Add(20 * time.Minute))
 	if err := f.c.Collect(t.Context()); err != nil {
 		t.Fatal(err)
 	}

@@ -12,20 +12,10 @@ import (
 
 	"github.com/ecswatch/ecswatch/collector"
 	"github.com/ecswatch/ecswatch/internal/sim"
+	"github.com/ecswatch/ecswatch/internal/testutil"
 )
 
 // fakeClock is a settable clock shared by the simulator and the test.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 func worker(t *testing.T, store *collector.Store) collector.Container {
 	t.Helper()
@@ -44,8 +34,8 @@ func worker(t *testing.T, store *collector.Store) collector.Container {
 func TestOOMKillsAcrossPolls(t *testing.T) {
 	t.Parallel()
 	for _, v := range []sim.Variant{sim.Fargate, sim.EC2} {
-		clock := &fakeClock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
-		srv := httptest.NewServer(sim.NewTaskSim(v, clock.now).Handler())
+		clock := testutil.NewClock(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
+		srv := httptest.NewServer(sim.NewTaskSim(v, clock.Now).Handler())
 		defer srv.Close()
 		store := collector.NewStore(nil)
 		c := New(Name, NewClient(srv.URL, time.Second), store, slog.New(slog.DiscardHandler))
@@ -69,7 +59,7 @@ func TestOOMKillsAcrossPolls(t *testing.T) {
 				if err := c.Collect(t.Context()); err != nil {
 					t.Fatal(err)
 				}
-				clock.advance(2 * time.Second)
+				clock.Advance(2 * time.Second)
 			}
 			w := worker(t, store)
 			if w.OOMKills != cp.oomKills || w.Restarts != cp.restarts || w.State != cp.state {

@@ -127,3 +127,14 @@ func Outcome(err error) string {
 	}
 	return OutcomeClientError
 }
+
+// Simulator returns Options for the simulators in internal/sim at endpoint:
+// fixed fake credentials (real ones must never be sent there), a region, and
+// quick retries.
+func Simulator(endpoint, region string) Options {
+	return Options{
+		Region: region, Endpoint: endpoint,
+		StaticCredentials: new(credentials.NewStaticCredentialsProvider("AKIDSIMULATOR", "simulator", "")),
+		MaxAttempts:       5, MaxBackoff: 10 * time.Millisecond, AttemptTimeout: 10 * time.Second,
+	}
+}

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -70,8 +69,8 @@ func otlpExporter(cfg *config.Config, store *collector.Store, logger *slog.Logge
 // loadAWS builds the aws.Config of one collector.
 func loadAWS(opts awsapi.Options, store *collector.Store, simulated bool) (aws.Config, error) {
 	if simulated {
-		opts.StaticCredentials = new(credentials.NewStaticCredentialsProvider("AKIDSIMULATOR", "simulator", ""))
-		opts.MaxBackoff = time.Second
+		sim := awsapi.Simulator(opts.Endpoint, opts.Region)
+		opts.StaticCredentials, opts.MaxBackoff = sim.StaticCredentials, time.Second
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
 	"github.com/ecswatch/ecswatch/collector"
@@ -48,11 +47,7 @@ func New(ctx context.Context, standalone bool) (*Pipeline, error) {
 	api := httptest.NewServer(fakeECS)
 	p.servers = []*httptest.Server{meta, api}
 
-	cfg, err := awsapi.LoadConfig(ctx, awsapi.Options{
-		Region: "eu-west-1", Endpoint: api.URL,
-		StaticCredentials: new(credentials.NewStaticCredentialsProvider("AKIDSIM", "sim", "")),
-		MaxAttempts:       3, MaxBackoff: 10 * time.Millisecond, AttemptTimeout: 5 * time.Second,
-	}, p.Store)
+	cfg, err := awsapi.LoadConfig(ctx, awsapi.Simulator(api.URL, "eu-west-1"), p.Store)
 	if err != nil {
 		p.Close()
 		return nil, err
