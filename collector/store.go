@@ -30,7 +30,13 @@ type Snapshot struct {
 	Insights []InsightsSample
 	// Collectors holds one health record per registered collector, by name.
 	Collectors []CollectorHealth
+
+	tasksByID map[string]*Task
 }
+
+// Task returns the task with ID id, or nil. Exporters use it to find a
+// sample's task from its identity.
+func (s *Snapshot) Task(id string) *Task { return s.tasksByID[id] }
 
 // Store keeps the latest data of each source and publishes a merged Snapshot
 // after every change. Writers are serialised; readers never block.
@@ -135,6 +141,19 @@ func (s *Store) Subscribe(name string, buffer int) <-chan Event {
 	return ch
 }
 
+// Drain calls fn for every event already waiting on a subscription, without
+// waiting for more: a push exporter's last act before it shuts down.
+func Drain(events <-chan Event, fn func(Event)) {
+	for {
+		select {
+		case ev := <-events:
+			fn(ev)
+		default:
+			return
+		}
+	}
+}
+
 // Notify passes events to subscribers without counting them: for sources
 // that keep their own counts, as the sidecar does for OOM kills.
 func (s *Store) Notify(events ...Event) {
@@ -228,6 +247,10 @@ func (s *Store) publishLocked() {
 	snap := &Snapshot{Time: s.now(), Insights: s.insights}
 	for _, ts := range s.tasks {
 		snap.Tasks = append(snap.Tasks, ts...)
+	}
+	snap.tasksByID = make(map[string]*Task, len(snap.Tasks))
+	for _, t := range snap.Tasks {
+		snap.tasksByID[t.ID] = t
 	}
 	slices.SortFunc(snap.Tasks, func(a, b *Task) int {
 		if c := strings.Compare(a.Cluster, b.Cluster); c != 0 {

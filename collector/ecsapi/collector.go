@@ -55,11 +55,11 @@ type Collector struct {
 	opts   Options
 	now    func() time.Time
 
-	mu           sync.Mutex
-	trackers     map[string]*health.Tracker      // by cluster: clusters are read concurrently
-	lastGood     map[string][]*collector.Service // by cluster, kept while a cluster fails
-	stoppedSeen  map[string]bool                 // stopped task ARNs already described
-	failingSince map[string]bool                 // clusters whose failure was logged
+	mu          sync.Mutex
+	trackers    map[string]*health.Tracker      // by cluster: clusters are read concurrently
+	lastGood    map[string][]*collector.Service // by cluster, kept while a cluster fails
+	stoppedSeen map[string]bool                 // stopped task ARNs already described
+	failing     map[string]bool                 // clusters whose failure was logged
 }
 
 // New returns a Collector using client.
@@ -69,10 +69,10 @@ func New(client *ecs.Client, store *collector.Store, logger *slog.Logger, opts O
 	}
 	return &Collector{
 		client: client, store: store, logger: logger, opts: opts, now: time.Now,
-		trackers:     map[string]*health.Tracker{},
-		lastGood:     map[string][]*collector.Service{},
-		stoppedSeen:  map[string]bool{},
-		failingSince: map[string]bool{},
+		trackers:    map[string]*health.Tracker{},
+		lastGood:    map[string][]*collector.Service{},
+		stoppedSeen: map[string]bool{},
+		failing:     map[string]bool{},
 	}
 }
 
@@ -120,14 +120,14 @@ func (c *Collector) Collect(ctx context.Context) error {
 		r := results[i]
 		if r.err != nil {
 			errs = append(errs, fmt.Errorf("cluster %s: %w", cluster, r.err))
-			if !c.failingSince[cluster] {
+			if !c.failing[cluster] {
 				c.logger.Warn("cannot read cluster; keeping its last data", "cluster", cluster, "err", r.err)
-				c.failingSince[cluster] = true
+				c.failing[cluster] = true
 			}
 		} else {
-			if c.failingSince[cluster] {
+			if c.failing[cluster] {
 				c.logger.Info("cluster readable again", "cluster", cluster)
-				delete(c.failingSince, cluster)
+				delete(c.failing, cluster)
 			}
 			c.lastGood[cluster] = r.services
 			events = append(events, r.events...)

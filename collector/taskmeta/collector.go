@@ -132,7 +132,7 @@ func (c *Collector) track(t *collector.Task, tr *taskResponse) {
 				}
 				if wanted {
 					h.oomKills++
-					c.log().Info("container killed with exit code 137, counted as OOM kill",
+					c.logger.Info("container killed with exit code 137, counted as OOM kill",
 						"task_arn", t.ARN, "container_name", cr.Name, "oom_kills", h.oomKills)
 					// Counted here, per task container; the Store only passes
 					// the event on to push exporters.
@@ -140,7 +140,7 @@ func (c *Collector) track(t *collector.Task, tr *taskResponse) {
 					if cr.FinishedAt != nil {
 						at = *cr.FinishedAt
 					}
-					c.notify(collector.Event{
+					c.store.Notify(collector.Event{
 						Kind: collector.EventOOMKill, ID: t.ARN + "/" + cr.Name + "/" + stop, Time: at,
 						Identity: t.Identity(), Container: cr.Name, TaskARN: t.ARN,
 						Message: "exit code 137 while ECS wanted the container running",
@@ -183,18 +183,4 @@ func stopIdentity(cr *containerResponse) string {
 		return "started " + cr.StartedAt.Format(time.RFC3339Nano)
 	}
 	return "docker " + cr.DockerID
-}
-
-// notify passes an event on to push exporters, when there is a Store.
-func (c *Collector) notify(ev collector.Event) {
-	if c.store != nil {
-		c.store.Notify(ev)
-	}
-}
-
-func (c *Collector) log() *slog.Logger {
-	if c.logger == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return c.logger
 }

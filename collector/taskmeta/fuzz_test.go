@@ -2,9 +2,12 @@ package taskmeta
 
 import (
 	"encoding/json"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/ecswatch/ecswatch/collector"
 )
 
 func seeds(f *testing.F, name string) {
@@ -29,8 +32,7 @@ func FuzzTask(f *testing.F) {
 		if len(task.Containers) > len(tr.Containers) {
 			t.Fatalf("%d containers from %d", len(task.Containers), len(tr.Containers))
 		}
-		c := New(Name, nil, nil, nil)
-		c.track(task, &tr)
+		New(Name, nil, collector.NewStore(nil), slog.New(slog.DiscardHandler)).track(task, &tr)
 	})
 }
 

@@ -90,15 +90,7 @@ func (e *Exporter) Run(ctx context.Context) {
 
 // Shutdown sends what is pending, pushes once more and flushes the client.
 func (e *Exporter) Shutdown(context.Context) error {
-	for {
-		select {
-		case ev := <-e.events:
-			e.sendEvent(ev)
-			continue
-		default:
-		}
-		break
-	}
+	collector.Drain(e.events, e.sendEvent)
 	e.Push()
 	return e.client.Close()
 }
@@ -106,17 +98,13 @@ func (e *Exporter) Shutdown(context.Context) error {
 // Push sends one snapshot: metrics and service checks.
 func (e *Exporter) Push() {
 	snap := e.source.Snapshot()
-	tasks := make(map[string]*collector.Task, len(snap.Tasks))
-	for _, t := range snap.Tasks {
-		tasks[t.ID] = t
-	}
 	seen := make(map[string]bool, len(e.last))
 	catalog.Walk(snap, func(f *catalog.Family, id *collector.Identity, v float64, labels []string, _ time.Time) {
 		m, ok := Mappings[f.Name]
 		if !ok || m.Type == Tags {
 			return
 		}
-		tags := e.tags(f, id, labels, tasks)
+		tags := e.tags(f, id, labels, snap)
 		if m.Type == Gauge {
 			_ = e.client.Gauge(m.Name, v, tags, 1)
 			return
@@ -164,10 +152,10 @@ func (e *Exporter) countDrops() {
 
 // tags are the Datadog Agent's ECS tags for a sample, then the family's own
 // labels as tags.
-func (e *Exporter) tags(f *catalog.Family, id *collector.Identity, labels []string, tasks map[string]*collector.Task) []string {
+func (e *Exporter) tags(f *catalog.Family, id *collector.Identity, labels []string, snap *collector.Snapshot) []string {
 	var tags []string
 	if id != nil {
-		if t := tasks[id.TaskID]; id.TaskID != "" && t != nil {
+		if t := snap.Task(id.TaskID); id.TaskID != "" && t != nil {
 			tags = taskTags(t)
 			if len(f.Labels) > 0 && f.Labels[0] == "container_name" && labels[0] != "" {
 				if c := t.Container(labels[0]); c != nil {

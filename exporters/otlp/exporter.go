@@ -56,12 +56,9 @@ type Exporter struct {
 	mp       *sdkmetric.MeterProvider
 	lp       *sdklog.LoggerProvider
 	eventLog log.Logger
-	res      resourceIdentity
-}
-
-// resourceIdentity is what the resource already says, so points need not.
-type resourceIdentity struct {
-	taskID string
+	// resourceTaskID is the task the resource describes (a sidecar's), so
+	// that its points need not repeat its identity; empty otherwise.
+	resourceTaskID string
 }
 
 // New returns an Exporter. Nothing is sent until Run (or Shutdown) starts
@@ -111,14 +108,7 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 	if err := e.start(ctx); err != nil {
 		return err
 	}
-	for done := false; !done; {
-		select {
-		case ev := <-e.events:
-			e.emit(ctx, ev)
-		default:
-			done = true
-		}
-	}
+	collector.Drain(e.events, func(ev collector.Event) { e.emit(ctx, ev) })
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return errors.Join(e.mp.Shutdown(ctx), e.lp.Shutdown(ctx))
@@ -141,7 +131,7 @@ func (e *Exporter) start(ctx context.Context) error {
 	if e.mp != nil {
 		return nil
 	}
-	res, rid, err := e.resource()
+	res, taskID, err := e.resource()
 	if err != nil {
 		return fmt.Errorf("otlp resource: %w", err)
 	}
@@ -165,7 +155,7 @@ func (e *Exporter) start(ctx context.Context) error {
 	if err := e.register(mp.Meter(ScopeName, metric.WithInstrumentationVersion(e.version))); err != nil {
 		return errors.Join(err, mp.Shutdown(ctx), lp.Shutdown(ctx))
 	}
-	e.mp, e.lp, e.res = mp, lp, rid
+	e.mp, e.lp, e.resourceTaskID = mp, lp, taskID
 	e.eventLog = lp.Logger(ScopeName, log.WithInstrumentationVersion(e.version))
 	return nil
 }
@@ -174,13 +164,12 @@ func (e *Exporter) start(ctx context.Context) error {
 // its own task, which becomes the resource; a standalone ecswatch is
 // described by its account and region only, and its points say which
 // cluster, service or task they are about.
-func (e *Exporter) resource() (*resource.Resource, resourceIdentity, error) {
+func (e *Exporter) resource() (res *resource.Resource, taskID string, err error) {
 	attrs := []attribute.KeyValue{
 		semconv.ServiceName("ecswatch"), semconv.ServiceVersion(e.version),
 		semconv.CloudProviderAWS, semconv.CloudPlatformAWSECS,
 	}
 	snap := e.source.Snapshot()
-	var rid resourceIdentity
 	switch {
 	case len(snap.Tasks) == 1 && len(snap.Services) == 0:
 		t := snap.Tasks[0]
@@ -195,13 +184,13 @@ func (e *Exporter) resource() (*resource.Resource, resourceIdentity, error) {
 			semconv.AWSECSTaskFamily(t.Family), semconv.AWSECSTaskRevision(t.Revision),
 			semconv.AWSECSTaskID(t.ID), semconv.AWSECSLaunchtypeKey.String(strings.ToLower(t.LaunchType)),
 		)
-		rid.taskID = t.ID
+		taskID = t.ID
 	case len(snap.Services) > 0:
 		region, account := arnRegionAccount(snap.Services[0].ARN)
 		attrs = append(attrs, semconv.CloudRegion(region), semconv.CloudAccountID(account))
 	}
-	res, err := resource.Merge(resource.Default(), resource.NewWithAttributes(semconv.SchemaURL, attrs...))
-	return res, rid, err
+	res, err = resource.Merge(resource.Default(), resource.NewWithAttributes(semconv.SchemaURL, attrs...))
+	return res, taskID, err
 }
 
 // arnRegionAccount splits arn:aws:ecs:REGION:ACCOUNT:...
@@ -250,17 +239,13 @@ func (e *Exporter) register(meter metric.Meter) error {
 
 func (e *Exporter) observe(o metric.Observer, instruments map[string]metric.Float64Observable) {
 	snap := e.source.Snapshot()
-	tasks := make(map[string]*collector.Task, len(snap.Tasks))
-	for _, t := range snap.Tasks {
-		tasks[t.ID] = t
-	}
 	var attrs []attribute.KeyValue
 	catalog.Walk(snap, func(f *catalog.Family, id *collector.Identity, v float64, labels []string, _ time.Time) {
 		m, ok := Mappings[f.Name]
 		if !ok || m.Instrument == Attributes {
 			return
 		}
-		attrs = e.pointAttributes(attrs[:0], f, m, id, labels, tasks)
+		attrs = e.pointAttributes(attrs[:0], f, m, id, labels, snap)
 		o.ObserveFloat64(instruments[m.Name], v, metric.WithAttributes(attrs...))
 	})
 }
@@ -268,8 +253,8 @@ func (e *Exporter) observe(o metric.Observer, instruments map[string]metric.Floa
 // pointAttributes are what the resource does not already say: the identity
 // of the task or service, the container's semconv attributes, the family's
 // own labels and the mapping's fixed attributes.
-func (e *Exporter) pointAttributes(attrs []attribute.KeyValue, f *catalog.Family, m Mapping, id *collector.Identity, labels []string, tasks map[string]*collector.Task) []attribute.KeyValue {
-	if id != nil && (id.TaskID == "" || id.TaskID != e.res.taskID) {
+func (e *Exporter) pointAttributes(attrs []attribute.KeyValue, f *catalog.Family, m Mapping, id *collector.Identity, labels []string, snap *collector.Snapshot) []attribute.KeyValue {
+	if id != nil && (id.TaskID == "" || id.TaskID != e.resourceTaskID) {
 		attrs = appendIdentity(attrs, *id)
 	}
 	for i, l := range f.Labels {
@@ -277,7 +262,7 @@ func (e *Exporter) pointAttributes(attrs []attribute.KeyValue, f *catalog.Family
 			continue
 		}
 		if l == "container_name" && id != nil {
-			if t := tasks[id.TaskID]; t != nil {
+			if t := snap.Task(id.TaskID); t != nil {
 				if c := t.Container(labels[i]); c != nil {
 					attrs = append(attrs, semconv.ContainerID(c.DockerID), semconv.ContainerImageName(imageName(c.Image)))
 				}

@@ -67,7 +67,7 @@ func WithEnv(lookup func(string) (string, bool)) Option {
 // New builds a Daemon and opens its listeners, so that a port in use fails
 // here rather than after collection has started.
 func New(cfg *config.Config, logger *slog.Logger, opts ...Option) (*Daemon, error) {
-	o := options{lookup: lookupEnv}
+	o := options{lookup: os.LookupEnv}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -205,5 +205,3 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.logger.Info("stopped")
 	return err
 }
-
-func lookupEnv(key string) (string, bool) { return os.LookupEnv(key) }
