@@ -15,11 +15,17 @@ import (
 	"github.com/ecswatch/ecswatch/collector"
 )
 
-// cachingHandler serves /metrics from a body encoded (and gzipped) once per
-// snapshot, rather than once per scrape. The data only changes when a
-// collector publishes; the Go runtime and process metrics beside it are
-// refreshed at most every maxAge. Many scrapers then cost next to nothing,
-// and a burst of them is served in microseconds each.
+// cachingHandler serves /metrics from a body encoded (and gzipped) once and
+// shared by every scrape, rather than encoded per scrape. The data only
+// changes when a collector publishes a snapshot, and the Go runtime and
+// process metrics beside it need not be fresher than maxAge, so many
+// scrapers cost next to nothing.
+//
+// A scrape never waits for a render while the body is younger than maxAge:
+// when the body's snapshot has been replaced, or the body is past half its
+// age, it is served as it is while a new one renders in the background. So a
+// scrape sees data at most maxAge old, and only a scrape that finds no body
+// that young (the first, or the first after a quiet spell) waits for one.
 type cachingHandler struct {
 	gatherer prometheus.Gatherer
 	source   Source
@@ -27,14 +33,20 @@ type cachingHandler struct {
 	logger   *slog.Logger
 	now      func() time.Time
 
-	render sync.Mutex // one render at a time; the first scrape waits on it
-
 	mu        sync.Mutex
+	cur       *body
+	rendering chan struct{} // non-nil while a render runs; closed when it ends
+
+	// Owned by the render under way: at most one runs at a time.
+	zw      *gzip.Writer
+	sizeFor int // the last body's size, to allocate the next one once
+}
+
+// body is one encoding of the registry.
+type body struct {
 	snap      *collector.Snapshot
-	at        time.Time
-	plain     []byte
-	gz        []byte
-	rendering bool
+	at        time.Time // when gathering began
+	plain, gz []byte
 }
 
 var textFormat = expfmt.NewFormat(expfmt.TypeTextPlain)
@@ -44,47 +56,77 @@ func newCachingHandler(g prometheus.Gatherer, source Source, maxAge time.Duratio
 }
 
 func (h *cachingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	plain, gz := h.body()
+	b := h.body()
+	if b == nil {
+		http.Error(w, "metrics could not be rendered, see the daemon's log", http.StatusInternalServerError)
+		return
+	}
 	w.Header().Set("Content-Type", string(textFormat))
 	if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
 		w.Header().Set("Content-Encoding", "gzip")
-		_, _ = w.Write(gz)
+		_, _ = w.Write(b.gz)
 		return
 	}
-	_, _ = w.Write(plain)
+	_, _ = w.Write(b.plain)
 }
 
-// body returns the encoded exposition. When a new snapshot was published or
-// the body is older than maxAge, one scrape renders it again while the others
-// are served the previous body: a scrape never waits for a render, but for
-// the very first.
-func (h *cachingHandler) body() (plain, gz []byte) {
+// body returns the body to serve, rendering a new one in the background or,
+// when there is none young enough, in this scrape.
+func (h *cachingHandler) body() *body {
 	snap := h.source.Snapshot()
+	now := h.now()
 	h.mu.Lock()
-	fresh := snap == h.snap && h.now().Sub(h.at) < h.maxAge
-	if fresh || (h.rendering && h.plain != nil) {
-		plain, gz = h.plain, h.gz
+	b := h.cur
+	if b != nil && now.Sub(b.at) < h.maxAge {
+		if (b.snap != snap || now.Sub(b.at) >= h.maxAge/2) && h.rendering == nil {
+			done := make(chan struct{})
+			h.rendering = done
+			go h.renderInBackground(done)
+		}
 		h.mu.Unlock()
-		return plain, gz
+		return b
 	}
-	h.rendering = true
-	h.mu.Unlock()
+	done := h.rendering
+	if done != nil {
+		// Another scrape is rendering; its body is as fresh as this one's would be.
+		h.mu.Unlock()
+		<-done
+	} else {
+		done = make(chan struct{})
+		h.rendering = done
+		h.mu.Unlock()
+		h.render(done)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.cur
+}
 
-	h.render.Lock()
-	defer h.render.Unlock()
-	h.mu.Lock()
-	if h.snap == snap && h.now().Sub(h.at) < h.maxAge {
-		// Rendered by the scrape this one queued behind.
-		plain, gz = h.plain, h.gz
+func (h *cachingHandler) renderInBackground(done chan struct{}) {
+	defer func() {
+		// As net/http does for a scrape that renders: log, keep serving.
+		if r := recover(); r != nil {
+			h.logger.Error("rendering metrics panicked", "panic", r)
+		}
+	}()
+	h.render(done)
+}
+
+// render encodes a new body and ends the render that done stands for, even
+// if encoding panics.
+func (h *cachingHandler) render(done chan struct{}) {
+	var b *body
+	defer func() {
+		h.mu.Lock()
+		if b != nil {
+			h.cur = b
+		}
+		h.rendering = nil
 		h.mu.Unlock()
-		return plain, gz
-	}
-	h.mu.Unlock()
-	plain, gz = h.encode()
-	h.mu.Lock()
-	h.snap, h.at, h.plain, h.gz, h.rendering = snap, h.now(), plain, gz, false
-	h.mu.Unlock()
-	return plain, gz
+		close(done)
+	}()
+	b = &body{snap: h.source.Snapshot(), at: h.now()}
+	b.plain, b.gz = h.encode()
 }
 
 // encode gathers and encodes the registry, plain and gzipped.
@@ -94,16 +136,23 @@ func (h *cachingHandler) encode() (plain, gz []byte) {
 		// As promhttp's ContinueOnError: serve what was gathered.
 		h.logger.Error("gathering metrics", "err", err)
 	}
-	var buf bytes.Buffer
-	enc := expfmt.NewEncoder(&buf, textFormat)
+	buf := bytes.NewBuffer(make([]byte, 0, h.sizeFor+h.sizeFor/8))
+	enc := expfmt.NewEncoder(buf, textFormat)
 	for _, mf := range mfs {
 		if err := enc.Encode(mf); err != nil {
 			h.logger.Error("encoding metrics", "family", mf.GetName(), "err", err)
 		}
 	}
-	var zbuf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&zbuf, gzip.BestSpeed)
-	_, _ = zw.Write(buf.Bytes())
-	_ = zw.Close()
+	h.sizeFor = buf.Len()
+
+	// The text format compresses about tenfold.
+	zbuf := bytes.NewBuffer(make([]byte, 0, buf.Len()/8))
+	if h.zw == nil {
+		h.zw, _ = gzip.NewWriterLevel(zbuf, gzip.BestSpeed)
+	} else {
+		h.zw.Reset(zbuf)
+	}
+	_, _ = h.zw.Write(buf.Bytes())
+	_ = h.zw.Close()
 	return buf.Bytes(), zbuf.Bytes()
 }

@@ -2,9 +2,12 @@ package prometheus
 
 import (
 	"bytes"
+	"compress/gzip"
+	"io"
 	"log/slog"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -221,6 +224,21 @@ func BenchmarkScrape(b *testing.B) {
 	}
 }
 
+// BenchmarkRender measures one encoding of the whole registry, plain and
+// gzipped: what a scrape costs when it finds no body young enough.
+func BenchmarkRender(b *testing.B) {
+	reg, err := NewRegistry(New(staticSource{tenContainers()}, Options{IdentityLabels: true}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := newCachingHandler(reg, staticSource{tenContainers()}, time.Second, discardLogger())
+	b.ReportAllocs()
+	for b.Loop() {
+		plain, _ := h.encode()
+		b.SetBytes(int64(len(plain)))
+	}
+}
+
 // BenchmarkCollect measures the exporter alone: snapshot to const metrics.
 func BenchmarkCollect(b *testing.B) {
 	e := New(staticSource{tenContainers()}, Options{IdentityLabels: true})
@@ -262,40 +280,109 @@ type swapSource struct {
 
 func (s *swapSource) Snapshot() *collector.Snapshot { return s.snap.Load() }
 
-// TestCachedScrapeFollowsSnapshots: the rendered body is reused only while
-// the snapshot is the same one.
+// TestCachedScrapeFollowsSnapshots pins when a scrape is served the cached
+// body, when it waits for a render and when one runs in the background.
 func TestCachedScrapeFollowsSnapshots(t *testing.T) {
 	t.Parallel()
 	src := &swapSource{}
-	first := fixture()
-	src.snap.Store(first)
+	src.snap.Store(fixture())
 	reg, err := NewRegistry(New(src, Options{IdentityLabels: true}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := NewHandler(reg, src, ServerConfig{}, discardLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
+	clk := testutil.NewClock(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
+	h := newCachingHandler(reg, src, time.Second, discardLogger())
+	h.now = clk.Now
 	scrape := func() string {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 		return rec.Body.String()
 	}
-	if !strings.Contains(scrape(), `ecs_container_cpu_usage_seconds_total{container_name="api",`) {
-		t.Fatal("first scrape lacks the api container")
+	// background waits for the render a scrape may have started.
+	background := func() {
+		h.mu.Lock()
+		done := h.rendering
+		h.mu.Unlock()
+		if done != nil {
+			<-done
+		}
 	}
-	second := fixture()
-	second.Tasks[0].Containers[0].Name = "api-v2"
-	src.snap.Store(second)
-	if body := scrape(); !strings.Contains(body, `container_name="api-v2"`) || strings.Contains(body, `container_name="api",`) {
-		t.Error("a new snapshot was not rendered")
+	renamed := func(name string) {
+		snap := fixture()
+		snap.Tasks[0].Containers[0].Name = name
+		src.snap.Store(snap)
 	}
+	has := func(body, name string) bool {
+		return strings.Contains(body, `ecs_container_cpu_usage_seconds_total{container_name="`+name+`",`)
+	}
+
+	if !has(scrape(), "api") {
+		t.Fatal("the first scrape was not rendered for it")
+	}
+	renamed("api-v2")
+	if !has(scrape(), "api") {
+		t.Error("a body younger than maxAge was not served while the new snapshot renders")
+	}
+	background()
+	if !has(scrape(), "api-v2") {
+		t.Error("a new snapshot was not rendered in the background")
+	}
+
+	clk.Advance(600 * time.Millisecond)
+	scrape() // past half its age: refreshed in the background
+	background()
+	h.mu.Lock()
+	at := h.cur.at
+	h.mu.Unlock()
+	if !at.Equal(clk.Now()) {
+		t.Errorf("body rendered at %v, want a background refresh at %v", at, clk.Now())
+	}
+
+	renamed("api-v3")
+	clk.Advance(time.Second)
+	if !has(scrape(), "api-v3") {
+		t.Error("a body older than maxAge was served")
+	}
+
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest("GET", "/metrics", nil)
 	req.Header.Set("Accept-Encoding", "gzip")
 	h.ServeHTTP(rec, req)
-	if rec.Header().Get("Content-Encoding") != "gzip" || rec.Body.Len() == 0 {
-		t.Error("no gzip body for a client that asks for it")
+	zr, err := gzip.NewReader(rec.Body)
+	if err != nil || rec.Header().Get("Content-Encoding") != "gzip" {
+		t.Fatalf("no gzip body for a client that asks for it: %v", err)
 	}
+	if plain, err := io.ReadAll(zr); err != nil || !has(string(plain), "api-v3") {
+		t.Errorf("gzip body does not decode to the metrics: %v", err)
+	}
+}
+
+// TestConcurrentScrapesShareRenders: many scrapes at once all get a body,
+// while snapshots keep changing (run with -race).
+func TestConcurrentScrapesShareRenders(t *testing.T) {
+	t.Parallel()
+	src := &swapSource{}
+	src.snap.Store(fixture())
+	reg, err := NewRegistry(New(src, Options{IdentityLabels: true}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newCachingHandler(reg, src, time.Millisecond, discardLogger())
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 50 {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+				if rec.Code != 200 || !strings.Contains(rec.Body.String(), "ecs_container_cpu_usage_seconds_total") {
+					t.Errorf("scrape got %d, %d bytes", rec.Code, rec.Body.Len())
+					return
+				}
+			}
+		})
+	}
+	for range 50 {
+		src.snap.Store(fixture())
+	}
+	wg.Wait()
 }

@@ -48,8 +48,8 @@ func NewRegistry(e *Exporter) (*prometheus.Registry, error) {
 }
 
 // NewHandler returns the HTTP handler for /metrics, /healthz, /readyz and a
-// landing page at /. /metrics is rendered once per snapshot of source (see
-// cachingHandler).
+// landing page at /. /metrics is encoded once and shared by the scrapes that
+// come within a second, never older than that (see cachingHandler).
 func NewHandler(reg *prometheus.Registry, source Source, cfg ServerConfig, logger *slog.Logger) (http.Handler, error) {
 	path := cfg.TelemetryPath
 	if path == "" {
