@@ -8,7 +8,8 @@
 # daemon is measured, and writes docs/benchmarks.md. Exits 1, loudly, when a
 # figure crosses its budget:
 #   sidecar RSS <= 15 MiB and CPU <= 0.5% of a core, at a 10s interval,
-#   scrape p99 <= 5 ms with a slow (200 ms) metadata endpoint,
+#   scrape p99 <= 5 ms with a slow (200 ms) metadata endpoint, and no scrape
+#   as long as the endpoint takes (scrapes never wait for it),
 #   standalone peak RSS <= 150 MiB for 1,000 services / 10,000 tasks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,46 +27,98 @@ failed=0
 row() { rows+=("| $1 | $2 | $3 |"); echo "    $1: $2 (budget: $3)"; }
 over() { awk -v v="$1" -v b="$2" 'BEGIN { exit !(v > b) }'; }
 
-# Sidecar footprint: a 10-container task, at 1s and 10s intervals.
-for interval in 1 10; do
-  echo "--- sidecar footprint, 10 containers, ${interval}s interval, ${DURATION}s"
+# Sidecar footprint: a 10-container task, at 1s and 10s intervals, then at
+# 10s while a Prometheus scrapes it every 15s (reported, not budgeted: the
+# issue's budget is for the collecting sidecar).
+footprint() { # footprint INTERVAL SCRAPE_EVERY (0: no scrapes)
+  local interval=$1 every=$2 scraper=
   start_sim --sim.containers 10
   start_daemon dist/ecswatch-sidecar ECS_CONTAINER_METADATA_URI_V4="http://127.0.0.1:$SIM_PORT" ECSWATCH_SIDECAR_INTERVAL=${interval}s
+  if [ "$every" != 0 ]; then
+    (while sleep "$every"; do curl -s -H "Accept-Encoding: gzip" -o /dev/null "http://127.0.0.1:$DAEMON_PORT/metrics"; done) &
+    scraper=$!
+  fi
   sleep 5 # settle: first collection
+  local cpu0 cpu1
   cpu0=$(cpu_ticks "$DAEMON_PID")
-  sleep "$DURATION"
+  # RSS is sampled every second; the median is the figure, so that one
+  # sample taken in a GC cycle's peak does not decide it. The peak is shown.
+  local samples=()
+  for _ in $(seq "$DURATION"); do
+    sleep 1
+    samples+=("$(rss_mib "$DAEMON_PID")")
+  done
   cpu1=$(cpu_ticks "$DAEMON_PID")
-  rss=$(rss_mib "$DAEMON_PID")
+  RSS=$(printf '%s\n' "${samples[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+  RSS_PEAK=$(hwm_mib "$DAEMON_PID")
+  ANON=$(anon_mib "$DAEMON_PID")
+  [ -n "$scraper" ] && kill "$scraper"
   stop_all
-  cpu_s_per_min=$(awk -v a="$cpu0" -v b="$cpu1" -v d="$DURATION" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.3f", (b-a)/hz*60/d }')
-  cpu_pct=$(awk -v c="$cpu_s_per_min" 'BEGIN { printf "%.3f", c/60*100 }')
-  # The budget applies at the 10s interval, as CPU's does; 1s is for comparison.
-  row "sidecar RSS, ${interval}s interval" "${rss} MiB" "$([ "$interval" = 10 ] && echo "15 MiB" || echo "—")"
-  [ "$interval" = 10 ] && over "$rss" 15 && failed=1
-  row "sidecar CPU, ${interval}s interval" "${cpu_s_per_min} s/min (${cpu_pct}% of a core)" "$([ "$interval" = 10 ] && echo "0.5%" || echo "—")"
-  [ "$interval" = 10 ] && over "$cpu_pct" 0.5 && failed=1
+  CPU_S_PER_MIN=$(awk -v a="$cpu0" -v b="$cpu1" -v d="$DURATION" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.3f", (b-a)/hz*60/d }')
+  CPU_PCT=$(awk -v c="$CPU_S_PER_MIN" 'BEGIN { printf "%.3f", c/60*100 }')
+}
+rss_figure() { echo "${RSS} MiB (median; peak ${RSS_PEAK}, anonymous ${ANON}, the rest the binary's pages)"; }
+for interval in 1 10; do
+  echo "--- sidecar footprint, 10 containers, ${interval}s interval, ${DURATION}s"
+  footprint "$interval" 0
+  # The budgets apply at the 10s interval, as the issue words them; 1s is for comparison.
+  if [ "$interval" = 10 ]; then rss_budget="15 MiB" cpu_budget="0.5%"; else rss_budget="—" cpu_budget="—"; fi
+  row "sidecar RSS, ${interval}s interval" "$(rss_figure)" "$rss_budget"
+  [ "$interval" = 10 ] && over "$RSS" 15 && failed=1
+  row "sidecar CPU, ${interval}s interval" "${CPU_S_PER_MIN} s/min (${CPU_PCT}% of a core)" "$cpu_budget"
+  [ "$interval" = 10 ] && over "$CPU_PCT" 0.5 && failed=1
 done
+echo "--- sidecar footprint, 10s interval, scraped every 15s, ${DURATION}s"
+footprint 10 15
+row "sidecar RSS, 10s interval, scraped every 15s" "$(rss_figure)" "—"
+row "sidecar CPU, 10s interval, scraped every 15s" "${CPU_S_PER_MIN} s/min (${CPU_PCT}% of a core)" "—"
 
-# Scrape latency: 50 concurrent scrapers, each scraping every 500 ms (far
-# more than Prometheus's usual 15s), while the metadata endpoint takes 200 ms
-# to answer and the sidecar polls it every second. wrk (one thread, C) with a
-# pause per connection keeps the load generator's own cost out of the figure;
-# a closed loop with no pause would measure how it saturates the cores.
-echo "--- scrape latency, 50 scrapers every 500 ms, metadata endpoint answering in 200 ms"
-start_sim --sim.containers 10 --sim.metadata-latency 200ms
-start_daemon dist/ecswatch-sidecar ECS_CONTAINER_METADATA_URI_V4="http://127.0.0.1:$SIM_PORT" ECSWATCH_SIDECAR_INTERVAL=1s
-sleep 3
-wrk_out=$(wrk -t1 -c50 -d20s --latency -s scripts/scrape-every-500ms.lua -H "Accept-Encoding: gzip" "http://127.0.0.1:$DAEMON_PORT/metrics")
-stop_all
-ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) sub(/ms$/, "", v); else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 }; printf "%.2f", v }'; }
-p50=$(ms "$(echo "$wrk_out" | awk '$1 == "50%" { print $2 }')")
-p99=$(ms "$(echo "$wrk_out" | awk '$1 == "99%" { print $2 }')")
-reqs=$(echo "$wrk_out" | awk '/Requests\/sec/ { print $2 }')
-errors=$(echo "$wrk_out" | awk '/Non-2xx|Socket errors/ { print }')
-row "scrape latency p50 (50 scrapers every 500 ms, endpoint 200 ms)" "${p50} ms" "—"
-row "scrape latency p99 (50 scrapers every 500 ms, endpoint 200 ms)" "${p99} ms (${reqs} scrapes/s${errors:+, $errors})" "5 ms"
-over "$p99" 5 && failed=1
-[ -n "$errors" ] && failed=1
+# Scrape latency: 50 scrapers, each scraping every 500 ms (thirty times
+# Prometheus's usual 15s), while the metadata endpoint takes 200 ms to answer
+# and the sidecar polls it every second. Scrapes must not wait for it: the
+# longest must stay far below 200 ms. wrk (one thread, C) paces each
+# connection with scripts/scrapers.lua, so the load generator's own cost stays
+# out of the figure. "spread" starts the scrapers at random points of the
+# period, as independent Prometheus servers are (budgeted); "lockstep" fires
+# all 50 at the same instant, which on two cores mostly measures how 50
+# requests queue behind each other (reported).
+field() { echo "$out" | tr ' ' '\n' | awk -F= -v k="$1" '$1 == k { print $2 }'; } # from scrapers.lua's line
+ms() { awk -v us="$(field "$1")" 'BEGIN { printf "%.2f", us/1000 }'; }
+# scrape_run MODE sets out (scrapers.lua's line) and steal (% of the machine
+# the hypervisor took during the run).
+scrape_run() {
+  start_sim --sim.containers 10 --sim.metadata-latency 200ms
+  start_daemon dist/ecswatch-sidecar ECS_CONTAINER_METADATA_URI_V4="http://127.0.0.1:$SIM_PORT" ECSWATCH_SIDECAR_INTERVAL=1s
+  sleep 3
+  local s0 s1
+  s0=$(steal_ticks)
+  out=$(wrk -t1 -c50 -d20s -s scripts/scrapers.lua -H "Accept-Encoding: gzip" "http://127.0.0.1:$DAEMON_PORT/metrics" -- "$1" 50 | grep '^scrapes=')
+  s1=$(steal_ticks)
+  stop_all
+  steal=$(awk -v t="$((s1 - s0))" -v hz="$(getconf CLK_TCK)" -v n="$(nproc)" 'BEGIN { printf "%.1f", t/hz/20/n*100 }')
+}
+for mode in spread lockstep; do
+  # A run during which the hypervisor took more than 1% of the machine is
+  # taken again (up to three runs); the quietest one is reported, with its
+  # steal, so the figure describes the daemon rather than its neighbours.
+  best=
+  for attempt in 1 2 3; do
+    echo "--- scrape latency, 50 scrapers every 500 ms ($mode), metadata endpoint answering in 200 ms, run $attempt"
+    scrape_run "$mode"
+    echo "    steal ${steal}%: $out"
+    if [ -z "$best" ] || over "$best_steal" "$steal"; then best=$out best_steal=$steal best_attempt=$attempt; fi
+    over "$steal" 1 || break
+  done
+  out=$best
+  what="50 scrapers every 500 ms, $mode, endpoint 200 ms"
+  errors=$(( $(field errors) + $(field non2xx) ))
+  row "scrape latency p50 / p99 / p99.9 ($what)" "$(ms p50_us) / $(ms p99_us) / $(ms p999_us) ms ($(field scrapes) scrapes, $errors failed; steal ${best_steal}%, run $best_attempt)" \
+    "$([ "$mode" = spread ] && echo "p99 5 ms" || echo "—")"
+  row "longest scrape ($what)" "$(ms max_us) ms" "under 200 ms (never waits for the endpoint)"
+  [ "$mode" = spread ] && over "$(ms p99_us)" 5 && failed=1
+  over "$(ms max_us)" 200 && failed=1
+  [ "$errors" != 0 ] && failed=1
+done
 
 # Standalone: 1,000 services / 10,000 tasks.
 echo "--- standalone cycle, 1,000 services / 10,000 tasks"
@@ -102,6 +155,10 @@ machine="$(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2/1048576 }' /p
   echo "Written by \`scripts/bench.sh\` on $(date -u +%Y-%m-%d). Machine: ${machine}."
   echo "The simulators run in their own process; only the daemon is measured."
   echo "Sidecar cases use the sidecar build (\`-tags sidecar\`), standalone the full one."
+  echo "Sidecar RSS is the median of one sample a second; \"the binary's pages\" are the"
+  echo "executable's file pages the kernel maps on first use (and can drop and share)."
+  echo "Scrape latency comes from wrk with \`scripts/scrapers.lua\`; \"steal\" is the share of"
+  echo "the machine its hypervisor gave to other guests during the run."
   echo
   echo "| Case | Figure | Budget |"
   echo "|---|---|---|"

@@ -51,6 +51,14 @@ trap stop_all EXIT
 # rss_mib PID: resident memory now; hwm_mib PID: its peak so far.
 rss_mib() { awk '/^VmRSS/ { printf "%.1f", $2/1024 }' "/proc/$1/status"; }
 hwm_mib() { awk '/^VmHWM/ { printf "%.1f", $2/1024 }' "/proc/$1/status"; }
+# anon_mib PID: the anonymous part of its RSS (heap, stacks); the rest is the
+# binary's pages, which the kernel can drop and share between copies.
+anon_mib() { awk '/^Anonymous/ { printf "%.1f", $2/1024 }' "/proc/$1/smaps_rollup"; }
+
+# steal_ticks: clock ticks the hypervisor has given other guests instead of
+# this machine, summed over its CPUs. Latency figures taken while it grows
+# measure the neighbours, not the daemon.
+steal_ticks() { awk '$1 == "cpu" { print $9 }' /proc/stat; }
 
 # cpu_ticks PID: user + system clock ticks so far.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
