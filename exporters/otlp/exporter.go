@@ -135,6 +135,8 @@ func (e *Exporter) start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("otlp resource: %w", err)
 	}
+	// Set before the reader's goroutine exists: its callbacks read it.
+	e.resourceTaskID = taskID
 	mexp, lexp, err := newExporters(ctx, e.opts)
 	if err != nil {
 		return err
@@ -155,7 +157,7 @@ func (e *Exporter) start(ctx context.Context) error {
 	if err := e.register(mp.Meter(ScopeName, metric.WithInstrumentationVersion(e.version))); err != nil {
 		return errors.Join(err, mp.Shutdown(ctx), lp.Shutdown(ctx))
 	}
-	e.mp, e.lp, e.resourceTaskID = mp, lp, taskID
+	e.mp, e.lp = mp, lp
 	e.eventLog = lp.Logger(ScopeName, log.WithInstrumentationVersion(e.version))
 	return nil
 }
