@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -69,14 +70,21 @@ func (r *running) scrape(t *testing.T) string {
 
 func (r *running) waitFor(t *testing.T, what, substr string) string {
 	t.Helper()
+	return r.waitUntil(t, fmt.Sprintf("%s (%q)", what, substr), func(body string) bool { return strings.Contains(body, substr) })
+}
+
+// waitUntil scrapes until ok accepts the body. A scrape may be served a body
+// up to a second old, so tests poll rather than sleep and compare.
+func (r *running) waitUntil(t *testing.T, what string, ok func(body string) bool) string {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		body := r.scrape(t)
-		if strings.Contains(body, substr) {
+		if ok(body) {
 			return body
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s (%q)", what, substr)
+			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
