@@ -26,12 +26,25 @@ type Snapshot struct {
 	APICalls []APICallCount
 	// Counts holds ecswatch's other counters, by name and label.
 	Counts []DaemonCount
-	// Insights holds the latest Container Insights datapoints.
+	// Insights holds the latest Container Insights datapoints, ordered by
+	// metric (see InsightsFor).
 	Insights []InsightsSample
 	// Collectors holds one health record per registered collector, by name.
 	Collectors []CollectorHealth
 
 	tasksByID map[string]*Task
+}
+
+// InsightsFor returns the Container Insights samples of one CloudWatch
+// metric: exporters walk them family by family, and a large cluster has tens
+// of thousands of samples.
+func (s *Snapshot) InsightsFor(metric string) []InsightsSample {
+	first, _ := slices.BinarySearchFunc(s.Insights, metric, func(in InsightsSample, m string) int { return strings.Compare(in.Metric, m) })
+	last := first
+	for last < len(s.Insights) && s.Insights[last].Metric == metric {
+		last++
+	}
+	return s.Insights[first:last]
 }
 
 // Task returns the task with ID id, or nil. Exporters use it to find a
@@ -107,8 +120,12 @@ func (s *Store) SetServices(source string, services []*Service) {
 }
 
 // SetInsights replaces the Container Insights samples. The Store takes
-// ownership of samples.
+// ownership of samples, and orders them by metric if they are not already.
 func (s *Store) SetInsights(samples []InsightsSample) {
+	byMetric := func(a, b InsightsSample) int { return strings.Compare(a.Metric, b.Metric) }
+	if !slices.IsSortedFunc(samples, byMetric) {
+		slices.SortStableFunc(samples, byMetric)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.insights = samples

@@ -6,6 +6,7 @@
 package insights
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -162,8 +163,9 @@ func (c *Collector) collect(ctx context.Context, qs []query) error {
 		out = append(out, s)
 	}
 	slices.SortFunc(out, func(a, b collector.InsightsSample) int {
-		return strings.Compare(a.Metric+"\x00"+a.Identity.Cluster+"\x00"+a.Identity.Service+"\x00"+a.Identity.Family+"\x00"+a.Container,
-			b.Metric+"\x00"+b.Identity.Cluster+"\x00"+b.Identity.Service+"\x00"+b.Identity.Family+"\x00"+b.Container)
+		return cmp.Or(strings.Compare(a.Metric, b.Metric), strings.Compare(a.Identity.Cluster, b.Identity.Cluster),
+			strings.Compare(a.Identity.Service, b.Identity.Service), strings.Compare(a.Identity.Family, b.Identity.Family),
+			strings.Compare(a.Container, b.Container))
 	})
 	c.store.SetInsights(out)
 	return nil

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -255,7 +256,8 @@ func BenchmarkCollect(b *testing.B) {
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // insightsFixture has one datapoint of every Container Insights metric,
-// two minutes old, at the first level it is published at.
+// two minutes old, at the first level it is published at, ordered by metric
+// as the Store orders them.
 func insightsFixture(now time.Time) []collector.InsightsSample {
 	var out []collector.InsightsSample
 	for i, m := range cimetric.Metrics {
@@ -271,6 +273,7 @@ func insightsFixture(now time.Time) []collector.InsightsSample {
 		}
 		out = append(out, s)
 	}
+	slices.SortFunc(out, func(a, b collector.InsightsSample) int { return strings.Compare(a.Metric, b.Metric) })
 	return out
 }
 

@@ -142,13 +142,13 @@ func Walk(s *collector.Snapshot, sink Sink) {
 	for _, f := range families {
 		switch {
 		case f.insights != "":
-			for i := range s.Insights {
-				if in := &s.Insights[i]; in.Metric == f.insights {
-					if len(f.Labels) > 0 {
-						sink(f, &in.Identity, in.Value, []string{in.Container}, in.Time)
-					} else {
-						sink(f, &in.Identity, in.Value, nil, in.Time)
-					}
+			samples := s.InsightsFor(f.insights)
+			for i := range samples {
+				in := &samples[i]
+				if len(f.Labels) > 0 {
+					sink(f, &in.Identity, in.Value, []string{in.Container}, in.Time)
+				} else {
+					sink(f, &in.Identity, in.Value, nil, in.Time)
 				}
 			}
 		case f.snapshot != nil:
