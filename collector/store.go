@@ -244,6 +244,20 @@ func (s *Store) Count(name, label string, n uint64) {
 	s.publishLocked()
 }
 
+// CountByLabel adds to several labels of one of ecswatch's own counters and
+// publishes once, for a source that counts a batch at a time.
+func (s *Store) CountByLabel(name string, byLabel map[string]uint64) {
+	if len(byLabel) == 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for label, n := range byLabel {
+		s.daemon[DaemonCount{Name: name, Label: label}] += n
+	}
+	s.publishLocked()
+}
+
 // CountAPICall counts one AWS API call. Calls are counted often and read
 // rarely, so the snapshot picks them up at the next publish.
 func (s *Store) CountAPICall(service, operation, outcome string) {

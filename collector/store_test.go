@@ -44,3 +44,26 @@ func TestInsightsFor(t *testing.T) {
 		t.Error("an empty snapshot has samples")
 	}
 }
+
+// TestCountByLabel: a batch of counts is added in one publish, and an empty
+// batch publishes nothing.
+func TestCountByLabel(t *testing.T) {
+	t.Parallel()
+	s := NewStore(nil)
+	s.Count("ecswatch_events_received_total", "a", 1)
+	before := s.Snapshot()
+	s.CountByLabel("ecswatch_events_received_total", map[string]uint64{"a": 2, "b": 3})
+	got := s.Snapshot().Counts
+	want := []DaemonCount{{Name: "ecswatch_events_received_total", Label: "a", Count: 3}, {Name: "ecswatch_events_received_total", Label: "b", Count: 3}}
+	if !slices.Equal(got, want) {
+		t.Errorf("counts = %+v, want %+v", got, want)
+	}
+	after := s.Snapshot()
+	if after == before {
+		t.Error("nothing published")
+	}
+	s.CountByLabel("ecswatch_events_received_total", nil)
+	if s.Snapshot() != after {
+		t.Error("an empty batch published a snapshot")
+	}
+}

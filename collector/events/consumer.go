@@ -83,11 +83,25 @@ func (c *Consumer) Collect(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("receive from %s: %w", c.opts.QueueURL, err)
 	}
-	var done []types.DeleteMessageBatchRequestEntry
+	// The batch is parsed first and recorded in one go: each Store change
+	// publishes a whole snapshot, which per message would cost more than the
+	// message itself at high event rates.
+	var (
+		done     []types.DeleteMessageBatchRequestEntry
+		received = map[string]uint64{}
+		events   []collector.Event
+	)
 	for i, m := range out.Messages {
-		if c.apply(m) {
+		detailType, evs, ok := c.parse(m)
+		received[detailType]++
+		if ok {
+			events = append(events, evs...)
 			done = append(done, types.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: m.ReceiptHandle})
 		}
+	}
+	c.store.CountByLabel(ReceivedMetric, received)
+	for _, ev := range c.store.Record(events...) {
+		collector.LogEvent(c.logger, ev)
 	}
 	if len(done) == 0 || c.skipDelete {
 		return nil
@@ -105,13 +119,13 @@ func (c *Consumer) Collect(ctx context.Context) error {
 	return nil
 }
 
-// apply parses one message and records its events; it reports whether the
-// message may be deleted.
-func (c *Consumer) apply(m types.Message) bool {
+// parse parses one message into its events. It returns the detail type to
+// count it under (Invalid for a message that does not parse) and whether it
+// may be deleted once its events are recorded.
+func (c *Consumer) parse(m types.Message) (detailType string, evs []collector.Event, ok bool) {
 	id := aws.ToString(m.MessageId)
 	env, evs, err := Parse([]byte(aws.ToString(m.Body)))
 	if err != nil {
-		c.store.Count(ReceivedMetric, Invalid, 1)
 		// Left undeleted: the queue's redrive policy moves it to the DLQ
 		// after maxReceiveCount receives. Logged once, without the body.
 		c.mu.Lock()
@@ -124,12 +138,8 @@ func (c *Consumer) apply(m types.Message) bool {
 		if first {
 			c.logger.Warn("invalid message left for the dead-letter queue", "message_id", id, "err", err)
 		}
-		return false
+		return Invalid, nil, false
 	}
-	c.store.Count(ReceivedMetric, env.DetailType, 1)
-	for _, ev := range c.store.Record(evs...) {
-		collector.LogEvent(c.logger, ev)
-	}
-	c.logger.Debug("message applied", "message_id", id, "event_id", env.ID, "detail_type", env.DetailType, "events", len(evs))
-	return true
+	c.logger.Debug("message parsed", "message_id", id, "event_id", env.ID, "detail_type", env.DetailType, "events", len(evs))
+	return env.DetailType, evs, true
 }
