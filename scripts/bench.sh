@@ -22,9 +22,10 @@ echo "--- building"
 CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o dist/ecswatch ./cmd/ecswatch
 CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -tags sidecar -o dist/ecswatch-sidecar ./cmd/ecswatch
 
+machine="$(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2/1048576 }' /proc/meminfo), $(go version | awk '{print $3}'), $(uname -m)"
 rows=()
 failed=0
-row() { rows+=("| $1 | $2 | $3 |"); echo "    $1: $2 (budget: $3)"; }
+row() { rows+=("| $1 | $2 | $3 | $machine |"); echo "    $1: $2 (budget: $3)"; }
 over() { awk -v v="$1" -v b="$2" 'BEGIN { exit !(v > b) }'; }
 
 # Sidecar footprint: a 10-container task, at 1s and 10s intervals, then at
@@ -148,11 +149,10 @@ ev50=$(echo "$ev" | awk '/BenchmarkEventLatency/ { for (i=1;i<=NF;i++) if ($(i+1
 ev99=$(echo "$ev" | awk '/BenchmarkEventLatency/ { for (i=1;i<=NF;i++) if ($(i+1)=="p99-ms") print $i }')
 row "event latency p50 / p99 (SQS visible to counter)" "${ev50} ms / ${ev99} ms" "—"
 
-machine="$(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2/1048576 }' /proc/meminfo), $(go version | awk '{print $3}'), $(uname -m)"
 {
   echo "# Benchmarks"
   echo
-  echo "Written by \`scripts/bench.sh\` on $(date -u +%Y-%m-%d). Machine: ${machine}."
+  echo "Written by \`scripts/bench.sh\` on $(date -u +%Y-%m-%d)."
   echo "The simulators run in their own process; only the daemon is measured."
   echo "Sidecar cases use the sidecar build (\`-tags sidecar\`), standalone the full one."
   echo "Sidecar RSS is the median of one sample a second; \"the binary's pages\" are the"
@@ -160,8 +160,8 @@ machine="$(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2/1048576 }' /p
   echo "Scrape latency comes from wrk with \`scripts/scrapers.lua\`; \"steal\" is the share of"
   echo "the machine its hypervisor gave to other guests during the run."
   echo
-  echo "| Case | Figure | Budget |"
-  echo "|---|---|---|"
+  echo "| Case | Figure | Budget | Machine |"
+  echo "|---|---|---|---|"
   printf '%s\n' "${rows[@]}"
 } > docs/benchmarks.md
 echo "--- wrote docs/benchmarks.md"
