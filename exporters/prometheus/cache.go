@@ -115,18 +115,19 @@ func (h *cachingHandler) renderInBackground(done chan struct{}) {
 // render encodes a new body and ends the render that done stands for, even
 // if encoding panics.
 func (h *cachingHandler) render(done chan struct{}) {
-	var b *body
+	var fresh *body // set only once encoding has finished
 	defer func() {
 		h.mu.Lock()
-		if b != nil {
-			h.cur = b
+		if fresh != nil {
+			h.cur = fresh
 		}
 		h.rendering = nil
 		h.mu.Unlock()
 		close(done)
 	}()
-	b = &body{snap: h.source.Snapshot(), at: h.now()}
+	b := &body{snap: h.source.Snapshot(), at: h.now()}
 	b.plain, b.gz = h.encode()
+	fresh = b
 }
 
 // encode gathers and encodes the registry, plain and gzipped.

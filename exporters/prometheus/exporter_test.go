@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/ecswatch/ecswatch/collector"
@@ -388,4 +389,45 @@ func TestConcurrentScrapesShareRenders(t *testing.T) {
 		src.snap.Store(fixture())
 	}
 	wg.Wait()
+}
+
+// panicky is a Gatherer that panics while panics is set.
+type panicky struct {
+	prometheus.Gatherer
+	panics atomic.Bool
+}
+
+func (p *panicky) Gather() ([]*dto.MetricFamily, error) {
+	if p.panics.Load() {
+		panic("gatherer bug")
+	}
+	return p.Gatherer.Gather()
+}
+
+// TestRenderPanicDoesNotWedge: a render that panics (net/http recovers a
+// scrape's panic) leaves no render marked as running and no half body, so
+// the next scrape renders again.
+func TestRenderPanicDoesNotWedge(t *testing.T) {
+	t.Parallel()
+	src := staticSource{fixture()}
+	reg, err := NewRegistry(New(src, Options{IdentityLabels: true}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &panicky{Gatherer: reg}
+	g.panics.Store(true)
+	h := newCachingHandler(g, src, time.Second, discardLogger())
+	func() {
+		defer func() { _ = recover() }()
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/metrics", nil))
+	}()
+	if h.cur != nil || h.rendering != nil {
+		t.Fatalf("after a panic: body %v, rendering %v", h.cur, h.rendering)
+	}
+	g.panics.Store(false)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "ecs_container_cpu_usage_seconds_total") {
+		t.Errorf("scrape after the panic: %d, %d bytes", rec.Code, rec.Body.Len())
+	}
 }
