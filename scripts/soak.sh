@@ -17,6 +17,11 @@ start_daemon dist/ecswatch ECS_CONTAINER_METADATA_URI_V4="http://127.0.0.1:$SIM_
   ECSWATCH_STANDALONE_ENDPOINT="http://127.0.0.1:$((SIM_PORT + 1))" ECSWATCH_STANDALONE_INTERVAL=1s \
   AWS_ACCESS_KEY_ID=AKIDSOAK AWS_SECRET_ACCESS_KEY=soak AWS_EC2_METADATA_DISABLED=true
 
+# A scraper twice a second keeps the background re-rendering of /metrics
+# busy all along, beside the sampling scrape.
+(while sleep 0.5; do curl -s -H "Accept-Encoding: gzip" -o /dev/null "http://127.0.0.1:$DAEMON_PORT/metrics"; done) &
+PIDS+=("$!")
+
 echo "seconds,rss_mib,goroutines" | tee dist/soak.csv
 for ((t = 10; t <= DURATION; t += 10)); do
   sleep 10
