@@ -238,10 +238,7 @@ func (s *Store) Record(events ...Event) []Event {
 
 // Count adds n to one of ecswatch's own counters and publishes.
 func (s *Store) Count(name, label string, n uint64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.daemon[DaemonCount{Name: name, Label: label}] += n
-	s.publishLocked()
+	s.CountByLabel(name, map[string]uint64{label: n})
 }
 
 // CountByLabel adds to several labels of one of ecswatch's own counters and

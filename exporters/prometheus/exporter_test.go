@@ -229,11 +229,7 @@ func BenchmarkScrape(b *testing.B) {
 // BenchmarkRender measures one encoding of the whole registry, plain and
 // gzipped: what a scrape costs when it finds no body young enough.
 func BenchmarkRender(b *testing.B) {
-	reg, err := NewRegistry(New(staticSource{tenContainers()}, Options{IdentityLabels: true}))
-	if err != nil {
-		b.Fatal(err)
-	}
-	h := newCachingHandler(reg, staticSource{tenContainers()}, time.Second, discardLogger())
+	h := cachingFor(b, staticSource{tenContainers()}, time.Second)
 	b.ReportAllocs()
 	for b.Loop() {
 		plain, _ := h.encode()
@@ -284,18 +280,25 @@ type swapSource struct {
 
 func (s *swapSource) Snapshot() *collector.Snapshot { return s.snap.Load() }
 
+// cachingFor returns a caching handler over the registry of an exporter that
+// reads src, as NewHandler builds it.
+func cachingFor(tb testing.TB, src Source, maxAge time.Duration) *cachingHandler {
+	tb.Helper()
+	reg, err := NewRegistry(New(src, Options{IdentityLabels: true}))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return newCachingHandler(reg, src, maxAge, discardLogger())
+}
+
 // TestCachedScrapeFollowsSnapshots pins when a scrape is served the cached
 // body, when it waits for a render and when one runs in the background.
 func TestCachedScrapeFollowsSnapshots(t *testing.T) {
 	t.Parallel()
 	src := &swapSource{}
 	src.snap.Store(fixture())
-	reg, err := NewRegistry(New(src, Options{IdentityLabels: true}))
-	if err != nil {
-		t.Fatal(err)
-	}
 	clk := testutil.NewClock(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
-	h := newCachingHandler(reg, src, time.Second, discardLogger())
+	h := cachingFor(t, src, time.Second)
 	h.now = clk.Now
 	scrape := func() string {
 		rec := httptest.NewRecorder()
@@ -367,11 +370,7 @@ func TestConcurrentScrapesShareRenders(t *testing.T) {
 	t.Parallel()
 	src := &swapSource{}
 	src.snap.Store(fixture())
-	reg, err := NewRegistry(New(src, Options{IdentityLabels: true}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := newCachingHandler(reg, src, time.Millisecond, discardLogger())
+	h := cachingFor(t, src, time.Millisecond)
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
@@ -409,14 +408,10 @@ func (p *panicky) Gather() ([]*dto.MetricFamily, error) {
 // the next scrape renders again.
 func TestRenderPanicDoesNotWedge(t *testing.T) {
 	t.Parallel()
-	src := staticSource{fixture()}
-	reg, err := NewRegistry(New(src, Options{IdentityLabels: true}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := &panicky{Gatherer: reg}
+	h := cachingFor(t, staticSource{fixture()}, time.Second)
+	g := &panicky{Gatherer: h.gatherer}
+	h.gatherer = g
 	g.panics.Store(true)
-	h := newCachingHandler(g, src, time.Second, discardLogger())
 	func() {
 		defer func() { _ = recover() }()
 		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/metrics", nil))
