@@ -9,6 +9,7 @@ package collector
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"time"
 )
 
@@ -204,14 +205,35 @@ type Service struct {
 	// deployment, as its running tasks report it; zero when unknown.
 	TaskCPUUnits  int
 	TaskMemoryMiB int
-	// Containers names the containers its running tasks have.
-	Containers []string
+	// TaskContainers are the containers its running tasks have, by task
+	// family, sorted. Their OOM kill counters exist (at 0) from the moment
+	// they are listed here, so that the first kill is an increase.
+	TaskContainers []TaskContainer
 
 	Health ServiceHealth
 }
 
 // Identity returns the service's identity.
 func (s *Service) Identity() Identity { return Identity{Cluster: s.Cluster, Service: s.Name} }
+
+// TaskContainer is one container name of one task family.
+type TaskContainer struct {
+	Family string
+	Name   string
+}
+
+// ContainerNames returns the distinct container names of the service's
+// tasks, sorted.
+func (s *Service) ContainerNames() []string {
+	var names []string
+	for _, tc := range s.TaskContainers {
+		if !slices.Contains(names, tc.Name) {
+			names = append(names, tc.Name)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
 
 // Primary returns the PRIMARY deployment, or nil.
 func (s *Service) Primary() *Deployment {
@@ -290,6 +312,10 @@ const (
 	EventDeploymentStuck  EventKind = "deployment_stuck"
 	EventPlacementFailure EventKind = "placement_failure"
 )
+
+// DeploymentFailedLabel is the Label of every EventDeploymentFailed: the
+// failures counter has no reason label, so all failures share one series.
+const DeploymentFailedLabel = "circuit_breaker"
 
 // Event is something that happened once: an OOM kill, a stopped task, a
 // failed or stuck deployment, a placement failure. Events increment counters

@@ -64,7 +64,7 @@ type Store struct {
 	counts    map[countKey]uint64
 	calls     map[APICallCount]uint64 // keyed with Count zero
 	daemon    map[DaemonCount]uint64  // likewise
-	seen      map[string]time.Time    // event IDs already counted, and when
+	seen      map[string]*seenEvent   // by kind and event ID
 	subs      []subscriber
 	lastPrune time.Time
 
@@ -78,7 +78,7 @@ func NewStore(now func() time.Time) *Store {
 	}
 	s := &Store{
 		now: now, tasks: map[string][]*Task{}, services: map[string][]*Service{}, health: map[string]CollectorHealth{},
-		counts: map[countKey]uint64{}, calls: map[APICallCount]uint64{}, daemon: map[DaemonCount]uint64{}, seen: map[string]time.Time{},
+		counts: map[countKey]uint64{}, calls: map[APICallCount]uint64{}, daemon: map[DaemonCount]uint64{}, seen: map[string]*seenEvent{},
 	}
 	s.current.Store(&Snapshot{Time: now()})
 	return s
@@ -172,13 +172,51 @@ func Drain(events <-chan Event, fn func(Event)) {
 }
 
 // Notify passes events to subscribers without counting them: for sources
-// that keep their own counts, as the sidecar does for OOM kills.
+// that keep their own counts, as the sidecar does for OOM kills. An event
+// whose ID was already passed on, by Notify or Record, is not passed on
+// again: a kill that the sidecar and the standalone collector of one
+// process both see reaches each push exporter once.
 func (s *Store) Notify(events ...Event) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.fanOutLocked(events) {
+	var fresh []Event
+	for _, ev := range events {
+		if se := s.seenLocked(ev); !se.notified {
+			se.notified = true
+			fresh = append(fresh, ev)
+		}
+	}
+	if s.fanOutLocked(fresh) {
 		s.publishLocked()
 	}
+}
+
+// seenEvent is what the Store did with one event ID.
+type seenEvent struct {
+	at       time.Time
+	counted  bool
+	notified bool
+}
+
+// seenLocked returns the record of ev's ID, creating it, and forgets IDs
+// older than DedupWindow once an hour.
+func (s *Store) seenLocked(ev Event) *seenEvent {
+	now := s.now()
+	if now.Sub(s.lastPrune) > time.Hour {
+		for id, se := range s.seen {
+			if now.Sub(se.at) > DedupWindow {
+				delete(s.seen, id)
+			}
+		}
+		s.lastPrune = now
+	}
+	key := string(ev.Kind) + "\x00" + ev.ID
+	se := s.seen[key]
+	if se == nil {
+		se = &seenEvent{at: now}
+		s.seen[key] = se
+	}
+	return se
 }
 
 // fanOutLocked offers events to every subscriber and reports whether any
@@ -206,31 +244,27 @@ type countKey struct {
 }
 
 // Record counts events not counted before and returns those that were new,
-// in order. An event whose ID was seen within DedupWindow changes nothing.
+// in order. An event whose ID was counted within DedupWindow changes nothing;
+// one only notified before is counted but not passed on again.
 func (s *Store) Record(events ...Event) []Event {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.now()
-	if now.Sub(s.lastPrune) > time.Hour {
-		for id, at := range s.seen {
-			if now.Sub(at) > DedupWindow {
-				delete(s.seen, id)
-			}
-		}
-		s.lastPrune = now
-	}
-	var fresh []Event
+	var fresh, notify []Event
 	for _, ev := range events {
-		key := string(ev.Kind) + "\x00" + ev.ID
-		if _, dup := s.seen[key]; dup {
+		se := s.seenLocked(ev)
+		if se.counted {
 			continue
 		}
-		s.seen[key] = now
+		se.counted = true
 		s.counts[countKey{ev.Kind, ev.Identity, ev.Container, ev.Label}]++
 		fresh = append(fresh, ev)
+		if !se.notified {
+			se.notified = true
+			notify = append(notify, ev)
+		}
 	}
 	if len(fresh) > 0 {
-		s.fanOutLocked(fresh)
+		s.fanOutLocked(notify)
 		s.publishLocked()
 	}
 	return fresh
@@ -301,10 +335,7 @@ func (s *Store) publishLocked() {
 	for k, n := range s.counts {
 		snap.Events = append(snap.Events, EventCount{Kind: k.kind, Identity: k.identity, Container: k.container, Label: k.label, Count: n})
 	}
-	slices.SortFunc(snap.Events, func(a, b EventCount) int {
-		return cmp.Or(strings.Compare(string(a.Kind), string(b.Kind)), compareIdentity(a.Identity, b.Identity),
-			strings.Compare(a.Container, b.Container), strings.Compare(a.Label, b.Label))
-	})
+	snap.Events = s.appendBornLocked(snap.Events, snap.Services)
 	for k, n := range s.calls {
 		k.Count = n
 		snap.APICalls = append(snap.APICalls, k)
@@ -324,6 +355,44 @@ func (s *Store) publishLocked() {
 	}
 	slices.SortFunc(snap.Collectors, func(a, b CollectorHealth) int { return strings.Compare(a.Name, b.Name) })
 	s.current.Store(snap)
+}
+
+// appendBornLocked adds a zero count for every counter whose subject is
+// known but which has counted nothing yet: a service's deployment failures
+// and the OOM kills of its tasks' containers. A counter that is first
+// exported at 1 shows Prometheus no increase, and an alert on increase()
+// would miss exactly the first event.
+//
+// Counters with a reason label (placement failures, stopped tasks) are not
+// born this way: one series per service and possible reason would multiply
+// the series for nothing. README says how their alerts and panels see the
+// first event.
+func (s *Store) appendBornLocked(events []EventCount, services []*Service) []EventCount {
+	born := func(k countKey) {
+		if _, ok := s.counts[k]; !ok {
+			events = append(events, EventCount{Kind: k.kind, Identity: k.identity, Container: k.container, Label: k.label})
+		}
+	}
+	for _, svc := range services {
+		id := svc.Identity()
+		born(countKey{kind: EventDeploymentFailed, identity: id, label: DeploymentFailedLabel})
+		for _, tc := range svc.TaskContainers {
+			born(countKey{kind: EventOOMKill, identity: Identity{Cluster: svc.Cluster, Service: svc.Name, Family: tc.Family}, container: tc.Name})
+		}
+	}
+	// Two services cannot share a subject, but a subject listed by a
+	// service can repeat if its tasks list a container twice.
+	return slices.CompactFunc(sortedEvents(events), func(a, b EventCount) bool {
+		return a.Kind == b.Kind && a.Identity == b.Identity && a.Container == b.Container && a.Label == b.Label
+	})
+}
+
+func sortedEvents(events []EventCount) []EventCount {
+	slices.SortFunc(events, func(a, b EventCount) int {
+		return cmp.Or(strings.Compare(string(a.Kind), string(b.Kind)), compareIdentity(a.Identity, b.Identity),
+			strings.Compare(a.Container, b.Container), strings.Compare(a.Label, b.Label))
+	})
+	return events
 }
 
 func compareIdentity(a, b Identity) int {

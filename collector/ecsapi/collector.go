@@ -5,6 +5,7 @@
 package ecsapi
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -190,16 +191,28 @@ func (c *Collector) collectCluster(ctx context.Context, cluster string) ([]*coll
 	}
 	now := c.now()
 
-	// Task size per task definition, from the running tasks that report it.
+	c.mu.Lock()
+	tracker := c.trackers[cluster]
+	if tracker == nil {
+		tracker = health.NewTracker(c.opts.Health)
+		c.trackers[cluster] = tracker
+	}
+	c.mu.Unlock()
+
+	// Task size per task definition, and the containers of each service's
+	// task families, from the running tasks that report them.
 	type size struct{ cpu, mem int }
 	sizes := map[string]size{}
+	containers := map[string][]collector.TaskContainer{} // by service
 	var events []collector.Event
 	for _, t := range tasks {
 		if aws.ToString(t.LastStatus) == "STOPPED" || aws.ToString(t.DesiredStatus) == "STOPPED" {
 			if t.StoppedAt == nil && aws.ToString(t.LastStatus) != "STOPPED" {
 				continue // still stopping: its stop reason is not final yet
 			}
-			events = append(events, health.StoppedTask(stoppedInfo(cluster, t))...)
+			if !tracker.Learning() {
+				events = append(events, health.StoppedTask(stoppedInfo(cluster, t))...)
+			}
 			continue
 		}
 		td := shortTaskDefinition(aws.ToString(t.TaskDefinitionArn))
@@ -207,6 +220,15 @@ func (c *Collector) collectCluster(ctx context.Context, cluster string) ([]*coll
 		mem, _ := strconv.Atoi(aws.ToString(t.Memory))
 		if cpu > 0 || mem > 0 {
 			sizes[td] = size{cpu, mem}
+		}
+		if svc := health.ServiceFromGroup(aws.ToString(t.Group)); svc != "" {
+			family := taskFamily(td)
+			for _, ct := range t.Containers {
+				tc := collector.TaskContainer{Family: family, Name: aws.ToString(ct.Name)}
+				if !slices.Contains(containers[svc], tc) {
+					containers[svc] = append(containers[svc], tc)
+				}
+			}
 		}
 	}
 	var free []health.Instance
@@ -220,18 +242,14 @@ func (c *Collector) collectCluster(ctx context.Context, cluster string) ([]*coll
 		})
 	}
 
-	c.mu.Lock()
-	tracker := c.trackers[cluster]
-	if tracker == nil {
-		tracker = health.NewTracker(c.opts.Health)
-		c.trackers[cluster] = tracker
-	}
-	c.mu.Unlock()
-
 	out := make([]*collector.Service, 0, len(services))
 	keep := map[string]bool{}
 	for _, s := range services {
 		svc := translateService(cluster, s)
+		svc.TaskContainers = containers[svc.Name]
+		slices.SortFunc(svc.TaskContainers, func(a, b collector.TaskContainer) int {
+			return cmp.Or(strings.Compare(a.Family, b.Family), strings.Compare(a.Name, b.Name))
+		})
 		if p := svc.Primary(); p != nil {
 			sz := sizes[p.TaskDefinition]
 			svc.TaskCPUUnits, svc.TaskMemoryMiB = sz.cpu, sz.mem
@@ -241,7 +259,7 @@ func (c *Collector) collectCluster(ctx context.Context, cluster string) ([]*coll
 		keep[svc.Name] = true
 		out = append(out, svc)
 	}
-	tracker.Forget(keep)
+	tracker.EndCycle(keep)
 	return out, events, nil
 }
 
@@ -409,7 +427,7 @@ func translateService(cluster string, s types.Service) *collector.Service {
 func stoppedInfo(cluster string, t types.Task) health.StoppedTaskInfo {
 	info := health.StoppedTaskInfo{
 		ARN: aws.ToString(t.TaskArn), Cluster: cluster, Service: health.ServiceFromGroup(aws.ToString(t.Group)),
-		Family:   strings.SplitN(shortTaskDefinition(aws.ToString(t.TaskDefinitionArn)), ":", 2)[0],
+		Family:   taskFamily(shortTaskDefinition(aws.ToString(t.TaskDefinitionArn))),
 		StopCode: string(t.StopCode), StoppedReason: aws.ToString(t.StoppedReason), StoppedAt: aws.ToTime(t.StoppedAt),
 	}
 	for _, ct := range t.Containers {
@@ -439,6 +457,12 @@ func shortTaskDefinition(arn string) string {
 		return arn[i+len("task-definition/"):]
 	}
 	return arn
+}
+
+// taskFamily is the family of a family:revision.
+func taskFamily(td string) string {
+	family, _, _ := strings.Cut(td, ":")
+	return family
 }
 
 func lastSegment(arn string) string {

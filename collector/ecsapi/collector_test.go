@@ -3,6 +3,7 @@ package ecsapi
 import (
 	"log/slog"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -77,11 +78,12 @@ func count(s *collector.Snapshot, kind collector.EventKind, svc, container, labe
 	return n
 }
 
-// events lists the counters for one service, to show that nothing else fired.
+// events lists the counters for one service that counted something, to
+// show that nothing else fired.
 func events(s *collector.Snapshot, svc string) []collector.EventCount {
 	var out []collector.EventCount
 	for _, e := range s.Events {
-		if e.Identity.Service == svc {
+		if e.Identity.Service == svc && e.Count > 0 {
 			out = append(out, e)
 		}
 	}
@@ -189,8 +191,9 @@ func TestCircuitBreakerRollback(t *testing.T) {
 	if n := count(s, collector.EventDeploymentFailed, "payments", "", ""); n != 0 {
 		t.Fatalf("failed before the breaker tripped: %d", n)
 	}
-	if n := count(s, collector.EventTaskStopped, "payments", "", "TaskFailedToStart"); n != 10 {
-		t.Errorf("stopped tasks at start = %d, want 10", n)
+	// The ten tasks that failed before ecswatch started are history.
+	if n := count(s, collector.EventTaskStopped, "payments", "", "TaskFailedToStart"); n != 0 {
+		t.Errorf("stopped tasks at start = %d, want 0", n)
 	}
 	for _, e := range []time.Duration{sim.CircuitBreakerTrips, sim.CircuitBreakerTrips + 10*time.Second, sim.RollbackDone} {
 		s = f.collectAt(t, e)
@@ -198,8 +201,8 @@ func TestCircuitBreakerRollback(t *testing.T) {
 	if n := count(s, collector.EventDeploymentFailed, "payments", "", ""); n != 1 {
 		t.Errorf("deployment failures = %d, want 1", n)
 	}
-	if n := count(s, collector.EventTaskStopped, "payments", "", "TaskFailedToStart"); n != 10 {
-		t.Errorf("stopped tasks = %d, want still 10", n)
+	if n := count(s, collector.EventTaskStopped, "payments", "", "TaskFailedToStart"); n != 0 {
+		t.Errorf("stopped tasks = %d, want still 0", n)
 	}
 	pay := service(t, s, "payments")
 	if pay.Health.Stuck != "" || pay.Health.HasHeadroom || len(pay.Deployments) != 1 || pay.Deployments[0].RolloutState != "COMPLETED" {
@@ -226,9 +229,74 @@ func TestOOMKilledTasks(t *testing.T) {
 		}
 	}
 	for _, e := range f.store.Snapshot().Events {
-		if e.Kind == collector.EventOOMKill && (e.Identity != collector.Identity{Cluster: sim.ShopCluster, Service: "worker", Family: "worker"}) {
+		if e.Kind == collector.EventOOMKill && e.Count > 0 && (e.Identity != collector.Identity{Cluster: sim.ShopCluster, Service: "worker", Family: "worker"}) {
 			t.Errorf("OOM identity = %+v", e.Identity)
 		}
+	}
+}
+
+// TestCountersAreBornAtZero: a service's failure counter and its
+// containers' OOM counters exist at 0 from the first cycle, so that the
+// first failure and the first kill are increases an alert can see.
+func TestCountersAreBornAtZero(t *testing.T) {
+	t.Parallel()
+	f := shopFixture(t)
+	s := f.collectAt(t, 0)
+	born := map[collector.EventKind]int{}
+	for _, e := range s.Events {
+		if e.Count == 0 {
+			born[e.Kind]++
+		}
+	}
+	// Five services; each runs tasks of one family with one container.
+	if born[collector.EventDeploymentFailed] != 5 || born[collector.EventOOMKill] != 5 {
+		t.Errorf("counters born at 0 = %v, want 5 failure and 5 OOM counters", born)
+	}
+	want := collector.EventCount{Kind: collector.EventOOMKill, Identity: collector.Identity{Cluster: sim.ShopCluster, Service: "worker", Family: "worker"}, Container: "worker"}
+	for _, at := range []time.Duration{0, sim.FirstTaskOOM} {
+		s = f.collectAt(t, at)
+		got := events(s, "worker")
+		if at > 0 {
+			want.Count = 1
+		}
+		if !slices.ContainsFunc(s.Events, func(e collector.EventCount) bool { return e == want }) {
+			t.Errorf("at %s: worker's OOM counter is not %+v: %+v", at, want, got)
+		}
+	}
+}
+
+// TestRestartDoesNotRecount: an ecswatch restarted over a cluster with an
+// hour of stopped tasks, a failed deployment and old service events counts
+// none of them again, and counts what happens after it started.
+func TestRestartDoesNotRecount(t *testing.T) {
+	t.Parallel()
+	f := shopFixture(t)
+	for _, e := range []time.Duration{0, sim.FirstTaskOOM, sim.CircuitBreakerTrips, 3 * time.Minute} {
+		f.collectAt(t, e)
+	}
+	before := f.store.Snapshot()
+	if count(before, collector.EventOOMKill, "worker", "worker", "") != 3 || count(before, collector.EventDeploymentFailed, "payments", "", "") != 1 {
+		t.Fatalf("first process did not count the scenario: %+v", before.Events)
+	}
+
+	// The restarted process: a new Store and collector, the same cluster.
+	restarted := newFixture(t, sim.ShopCluster)
+	restarted.fake.AddScripted(sim.ShopCluster, sim.ShopScenario(start))
+	s := restarted.collectAt(t, 3*time.Minute+10*time.Second)
+	for _, e := range s.Events {
+		// A stuck deployment is a state, exported as a gauge; it is news
+		// to a push exporter again after a restart.
+		if e.Count != 0 && e.Kind != collector.EventDeploymentStuck {
+			t.Errorf("restart counted history again: %+v", e)
+		}
+	}
+	// The next kill after the restart counts once.
+	s = restarted.collectAt(t, sim.FirstTaskOOM+3*sim.TaskOOMEvery)
+	if n := count(s, collector.EventOOMKill, "worker", "worker", ""); n != 1 {
+		t.Errorf("OOM kills after the restart = %d, want 1", n)
+	}
+	if n := count(s, collector.EventDeploymentFailed, "payments", "", ""); n != 0 {
+		t.Errorf("the failed deployment was counted again: %d", n)
 	}
 }
 

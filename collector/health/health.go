@@ -35,9 +35,17 @@ var DefaultOptions = Options{StuckAfter: 30 * time.Minute, ProgressWindow: 10 * 
 // Tracker remembers, per service of one cluster, what the rules need from
 // earlier cycles. It is not safe for concurrent use: one goroutine reads a
 // cluster at a time.
+//
+// Its first cycle learns what ECS already lists without counting it: failed
+// deployments, service events and stopped tasks that happened before
+// ecswatch started. A restarted ecswatch would otherwise count an hour of
+// history again, and Prometheus, seeing its counters reset, would add it all
+// a second time. Services that appear in later cycles are new and counted in
+// full.
 type Tracker struct {
 	opts     Options
 	services map[string]*serviceState
+	primed   bool // a first cycle has completed
 }
 
 type serviceState struct {
@@ -46,6 +54,9 @@ type serviceState struct {
 	lastProgress time.Time
 	mixedSince   time.Time
 	watermark    time.Time // newest service event already counted
+	// learnedFailed holds the FAILED deployments listed at the first
+	// cycle, which are history rather than news.
+	learnedFailed map[string]bool
 }
 
 // NewTracker returns a Tracker with opts.
@@ -58,33 +69,40 @@ func NewTracker(opts Options) *Tracker {
 // repeat across cycles; the Store counts each ID once.
 func (t *Tracker) Service(now time.Time, svc *collector.Service) []collector.Event {
 	st := t.services[svc.Name]
-	first := st == nil
-	if first {
+	if st == nil {
 		st = &serviceState{}
 		t.services[svc.Name] = st
 	}
+	learning := !t.primed
 	var events []collector.Event
 	id := svc.Identity()
 
 	// Failed rollouts: the circuit breaker marks the deployment FAILED.
 	for _, d := range svc.Deployments {
-		if d.RolloutState == "FAILED" {
-			events = append(events, collector.Event{
-				Kind: collector.EventDeploymentFailed, ID: d.ID, Time: d.UpdatedAt, Identity: id,
-				Deployment: d.ID, Label: "circuit_breaker", Message: d.RolloutStateReason,
-			})
+		if d.RolloutState != "FAILED" || st.learnedFailed[d.ID] {
+			continue
 		}
+		if learning {
+			if st.learnedFailed == nil {
+				st.learnedFailed = map[string]bool{}
+			}
+			st.learnedFailed[d.ID] = true
+			continue
+		}
+		events = append(events, collector.Event{
+			Kind: collector.EventDeploymentFailed, ID: d.ID, Time: d.UpdatedAt, Identity: id,
+			Deployment: d.ID, Label: collector.DeploymentFailedLabel, Message: d.RolloutStateReason,
+		})
 	}
 
 	// Placement failures: count each event once, and only events newer
-	// than what was already there when ecswatch first saw the service, so
-	// that a restart does not count an hour of history again.
+	// than the watermark.
 	newest := st.watermark
 	for _, e := range svc.Events {
 		if e.CreatedAt.After(newest) {
 			newest = e.CreatedAt
 		}
-		if first || t.opts.PlacementFromEvents || !e.CreatedAt.After(st.watermark) {
+		if learning || t.opts.PlacementFromEvents || !e.CreatedAt.After(st.watermark) {
 			continue
 		}
 		if reason, ok := PlacementFailure(e.Message); ok {
@@ -166,14 +184,20 @@ func stuckMessage(svc *collector.Service, p *collector.Deployment, reason collec
 	return b.String()
 }
 
-// Forget drops the memory of services not seen in the latest cycle, so
-// that deleted services do not accumulate.
-func (t *Tracker) Forget(keep map[string]bool) {
+// Learning reports whether the Tracker is in its first cycle, in which what
+// ECS lists is history to learn rather than news to count.
+func (t *Tracker) Learning() bool { return !t.primed }
+
+// EndCycle ends a cycle that read the whole cluster: it drops the memory of
+// services not seen in it, so that deleted services do not accumulate, and
+// ends the first cycle's learning.
+func (t *Tracker) EndCycle(keep map[string]bool) {
 	for name := range t.services {
 		if !keep[name] {
 			delete(t.services, name)
 		}
 	}
+	t.primed = true
 }
 
 // placementReasons maps phrases of ECS service event messages to a bounded

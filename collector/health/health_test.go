@@ -183,3 +183,54 @@ func TestReadmeDocumentsRules(t *testing.T) {
 		}
 	}
 }
+
+// TestOOMTruthTableStandalone scores the standalone mode (DescribeTasks, and
+// ECS Task State Change events, which share StoppedTask) against the truth
+// table that collector/taskmeta TestOOMTruthTable scores the sidecar on.
+// The shapes are DescribeTasks' for each case.
+func TestOOMTruthTableStandalone(t *testing.T) {
+	t.Parallel()
+	code := func(c int) *int { return &c }
+	const oomReason = "OutOfMemoryError: Container killed due to memory usage"
+	tests := []struct {
+		name         string
+		task         StoppedTaskInfo
+		truth, want  uint64
+		invisibility string // why the mode cannot see it, where want != truth
+	}{
+		{name: "essential container OOM-killed, task stopped", truth: 1, want: 1, task: StoppedTaskInfo{
+			StopCode: "EssentialContainerExited", StoppedReason: "Essential container in task exited",
+			Containers: []StoppedContainer{{Name: "app", ExitCode: code(137), Reason: oomReason}, {Name: "ecswatch", ExitCode: code(0)}}}},
+		{name: "deployment stops the task, the app ignores SIGTERM and is SIGKILLed after stopTimeout", truth: 0, want: 0, task: StoppedTaskInfo{
+			StopCode: "ServiceSchedulerInitiated", StoppedReason: "Scaling activity initiated by (deployment ecs-svc/1234567890123456789)",
+			Containers: []StoppedContainer{{Name: "app", ExitCode: code(137)}, {Name: "ecswatch", ExitCode: code(0)}}}},
+		{name: "a worker process OOM-killed, the container's main process exits 1", truth: 1, want: 1, task: StoppedTaskInfo{
+			StopCode: "EssentialContainerExited", StoppedReason: "Essential container in task exited",
+			Containers: []StoppedContainer{{Name: "app", ExitCode: code(1), Reason: oomReason}}}},
+		{name: "container restarted in place by a restart policy after an OOM kill", truth: 1, want: 0,
+			invisibility: "the task never stops and DescribeTasks has no restart count"},
+		{name: "a manual kill -9 or a JVM -XX:OnOutOfMemoryError=\"kill -9 %p\"", truth: 0, want: 0, task: StoppedTaskInfo{
+			StopCode: "EssentialContainerExited", StoppedReason: "Essential container in task exited",
+			Containers: []StoppedContainer{{Name: "app", ExitCode: code(137)}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.task.ARN, tt.task.Cluster, tt.task.Service, tt.task.Family = "arn:aws:ecs:eu-west-1:1:task/c/t1", "c", "api", "api"
+			var got uint64
+			if tt.task.StopCode != "" {
+				for _, ev := range StoppedTask(tt.task) {
+					if ev.Kind == collector.EventOOMKill {
+						got++
+					}
+				}
+			}
+			if got != tt.want {
+				t.Errorf("standalone counts %d OOM kills, want %d (truth %d)", got, tt.want, tt.truth)
+			}
+			if (got != tt.truth) != (tt.invisibility != "") {
+				t.Errorf("a case the mode gets wrong must say why, and only such a case: %q", tt.invisibility)
+			}
+		})
+	}
+}

@@ -130,7 +130,7 @@ func (c *Collector) Queries(s *collector.Snapshot) []query {
 				add(cimetric.Family, collector.Identity{Cluster: svc.Cluster, Family: family}, "", "ClusterName", svc.Cluster, "TaskDefinitionFamily", family)
 			}
 		}
-		for _, name := range svc.Containers {
+		for _, name := range svc.ContainerNames() {
 			add(cimetric.Container, collector.Identity{Cluster: svc.Cluster, Service: svc.Name}, name,
 				"ClusterName", svc.Cluster, "ServiceName", svc.Name, "ContainerName", name)
 		}

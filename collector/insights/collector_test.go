@@ -48,7 +48,11 @@ func newFixture(t testing.TB, enhanced bool, services ...*collector.Service) *fi
 }
 
 func svc(cluster, name, family string, containers ...string) *collector.Service {
-	return &collector.Service{Cluster: cluster, Name: name, Containers: containers,
+	var tcs []collector.TaskContainer
+	for _, c := range containers {
+		tcs = append(tcs, collector.TaskContainer{Family: family, Name: c})
+	}
+	return &collector.Service{Cluster: cluster, Name: name, TaskContainers: tcs,
 		Deployments: []collector.Deployment{{ID: "d-" + name, Status: "PRIMARY", TaskDefinition: family + ":3"}}}
 }
 

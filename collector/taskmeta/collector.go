@@ -27,6 +27,7 @@ type Collector struct {
 	logger *slog.Logger
 
 	history map[string]*containerHistory // by task ARN + container name
+	primed  bool                         // a poll has been tracked
 }
 
 // containerHistory is what one container looked like in earlier polls.
@@ -83,22 +84,14 @@ func (c *Collector) Collect(ctx context.Context) error {
 }
 
 // track carries restarts and OOM kills across polls and writes the running
-// totals into t.
-//
-// OOM kills. The metadata endpoint has no stop reason, only the exit code,
-// and exit code 137 means SIGKILL from anyone: the kernel's OOM killer, but
-// also ECS itself after stopTimeout when a container ignores SIGTERM, or a
-// `kill -9` by hand. ECS only sends that SIGKILL while stopping the task,
-// so a 137 counts as an OOM kill when, at the last poll that saw the container
-// running, ECS still wanted both the task and the container to run (or, with
-// no such poll, wants so now). What still counts wrongly: a manual `kill -9`,
-// or a supervisor in the container that SIGKILLs its child and exits 137.
-// What is missed: a stop and restart that both fall between two polls, and a
-// kernel OOM kill of a child process that leaves the container running.
-// The standalone collector, which reads the real stop reason, is exact.
+// totals into t. The first poll learns the exits that already happened
+// without counting them: a restarted sidecar must not count its task's past
+// kills again (README, "OOM kills: what each mode can tell").
 func (c *Collector) track(t *collector.Task, tr *taskResponse) {
 	seen := make(map[string]bool, len(tr.Containers))
 	taskWantsRun := t.DesiredStatus != "STOPPED"
+	learning := !c.primed
+	c.primed = true
 	for i := range tr.Containers {
 		cr := &tr.Containers[i]
 		if !cr.normal() {
@@ -126,25 +119,9 @@ func (c *Collector) track(t *collector.Task, tr *taskResponse) {
 		if cr.ExitCode != nil && *cr.ExitCode == oomExitCode {
 			if stop := stopIdentity(cr); stop != h.handledStop {
 				h.handledStop = stop
-				wanted := taskWantsRun && cr.DesiredStatus != "STOPPED"
-				if h.seenRunning {
-					wanted = h.taskWantedRunning
-				}
-				if wanted {
+				if !learning && oomKilled(tr, cr, h) {
 					h.oomKills++
-					c.logger.Info("container killed with exit code 137, counted as OOM kill",
-						"task_arn", t.ARN, "container_name", cr.Name, "oom_kills", h.oomKills)
-					// Counted here, per task container; the Store only passes
-					// the event on to push exporters.
-					at := time.Now()
-					if cr.FinishedAt != nil {
-						at = *cr.FinishedAt
-					}
-					c.store.Notify(collector.Event{
-						Kind: collector.EventOOMKill, ID: t.ARN + "/" + cr.Name + "/" + stop, Time: at,
-						Identity: t.Identity(), Container: cr.Name, TaskARN: t.ARN,
-						Message: "exit code 137 while ECS wanted the container running",
-					})
+					c.notifyOOM(t, cr, stop)
 				}
 			}
 		}
@@ -171,6 +148,73 @@ func (c *Collector) track(t *collector.Task, tr *taskResponse) {
 			ct.Restarts = h.restarts
 		}
 	}
+}
+
+// maxStopTimeout is the longest stopTimeout ECS allows: a container that
+// ignores SIGTERM is SIGKILLed at most this long after the task began to stop.
+const maxStopTimeout = 120 * time.Second
+
+// oomKilled judges a container's exit with code 137. The metadata endpoint
+// has no stop reason, and 137 is SIGKILL from anyone: the kernel's OOM
+// killer, ECS after stopTimeout when a container ignores SIGTERM, or a
+// `kill -9`. ECS sends its SIGKILL only while stopping the task, so the exit
+// is an OOM kill unless
+//
+//   - a poll saw the container still running after ECS had decided to stop
+//     it or its task (it was then SIGKILLed after stopTimeout), or
+//   - ECS is stopping the task and another container of it finished shortly
+//     before this one: this one was a casualty of the stop, SIGKILLed after
+//     ignoring SIGTERM, not its cause. The container whose death stops the
+//     task is the first to finish.
+//
+// A kill -9 from inside the container, or a supervisor that SIGKILLs its
+// child and exits 137, still counts; a child process OOM-killed while the
+// container's main process lives or exits with another code is invisible
+// here. README's truth table says which mode gets which case right.
+func oomKilled(tr *taskResponse, cr *containerResponse, h *containerHistory) bool {
+	if h.seenRunning && !h.taskWantedRunning {
+		return false
+	}
+	if tr.DesiredStatus != "STOPPED" && cr.DesiredStatus != "STOPPED" {
+		return true // nobody is stopping the task: the kill came from inside
+	}
+	if cr.FinishedAt == nil {
+		return true
+	}
+	for i := range tr.Containers {
+		o := &tr.Containers[i]
+		if o == cr || !o.normal() || o.FinishedAt == nil {
+			continue
+		}
+		if before := cr.FinishedAt.Sub(*o.FinishedAt); before > 0 && before <= maxStopTimeout {
+			return false
+		}
+	}
+	return true
+}
+
+// notifyOOM passes a counted kill on to the push exporters. The sidecar
+// counts kills itself, per task container; the Store only passes the event
+// on. A kill that stops the task is the one the standalone collector and the
+// event stream report too, under the ID they use (task ARN and container),
+// so that one process that runs both sends it once; a kill followed by a
+// restart in place carries its stop in the ID, one event per kill.
+func (c *Collector) notifyOOM(t *collector.Task, cr *containerResponse, stop string) {
+	c.logger.Info("container killed with exit code 137, counted as OOM kill",
+		"task_arn", t.ARN, "container_name", cr.Name)
+	id := t.ARN + "/" + cr.Name
+	if t.DesiredStatus != "STOPPED" {
+		id += "/" + stop
+	}
+	at := time.Now()
+	if cr.FinishedAt != nil {
+		at = *cr.FinishedAt
+	}
+	c.store.Notify(collector.Event{
+		Kind: collector.EventOOMKill, ID: id, Time: at,
+		Identity: t.Identity(), Container: cr.Name, TaskARN: t.ARN,
+		Message: "exit code 137 while ECS wanted the container running",
+	})
 }
 
 // stopIdentity tells one stop of a container from the next: a restarted

@@ -12,8 +12,10 @@ package datadog
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -265,6 +267,10 @@ func (e *Exporter) sendEvent(ev collector.Event) {
 	switch ev.Kind {
 	case collector.EventOOMKill:
 		de.Title, de.AlertType = "OOM kill: container "+ev.Container+" in "+where, statsd.Error
+		// A sidecar and a standalone ecswatch each send the kill of an
+		// essential container, under the same ID; the Datadog event stream
+		// rolls events of one aggregation key into one.
+		de.AggregationKey = aggregationKey(ev)
 		de.Tags = append(de.Tags, "container_name:"+tagValue(ev.Container))
 		text = append(text, "Container: "+ev.Container)
 	case collector.EventDeploymentFailed:
@@ -288,4 +294,12 @@ func (e *Exporter) sendEvent(ev collector.Event) {
 	if err := e.client.Event(de); err != nil {
 		e.logger.Debug("datadog event not sent", "err", err)
 	}
+}
+
+// aggregationKey is an OOM kill's event ID, hashed: Datadog keeps aggregation
+// keys short and a task ARN and container name can exceed its limit.
+func aggregationKey(ev collector.Event) string {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(ev.ID))
+	return "ecswatch-oom-" + strconv.FormatUint(h.Sum64(), 16)
 }

@@ -212,7 +212,7 @@ func TestDemoScenario(t *testing.T) {
 		}
 	}
 	for _, e := range events {
-		if strings.Contains(e, "OOM kill") && (!strings.Contains(e, "|t:error") || !strings.Contains(e, "|k:shop-prod/") || !strings.Contains(e, "container_name:worker")) {
+		if strings.Contains(e, "OOM kill") && (!strings.Contains(e, "|t:error") || !strings.Contains(e, "|k:ecswatch-oom-") || !strings.Contains(e, "container_name:worker")) {
 			t.Errorf("OOM event lacks alert type, aggregation key or tags: %s", e)
 		}
 	}

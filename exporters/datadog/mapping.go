@@ -117,4 +117,6 @@ var tagNames = map[string]string{
 	"service":   "aws_service",
 	"operation": "aws_operation",
 	"type":      "event_type",
+	// source is reserved in Datadog (the integration a log or event came from).
+	"source": "ecswatch_source",
 }

@@ -120,4 +120,5 @@ var attrNames = map[string]string{
 	"service":        "cloud.service",
 	"operation":      "rpc.method",
 	"outcome":        "ecswatch.outcome",
+	"source":         "ecswatch.source",
 }

@@ -59,6 +59,13 @@ const (
 // commonly add labels of those names.
 var IdentityLabels = []string{"ecs_cluster", "ecs_service", "task_family", "task_revision", "task_id"}
 
+// The values of the source label of ecs_container_oom_kills_total: which
+// mode counted the kill.
+const (
+	SourceSidecar    = "sidecar"
+	SourceStandalone = "standalone"
+)
+
 // ServiceLabels say which service a series belongs to.
 var ServiceLabels = []string{"ecs_cluster", "ecs_service"}
 
@@ -362,21 +369,23 @@ var baseFamilies = []*Family{
 	containerMetric(Counter, "ecs_container_restarts_total", "Restarts of the container within its task (ECS restart policy).", "",
 		func(c *collector.Container) (float64, bool) { return float64(c.Restarts), true }),
 	{
-		// One family for both modes: the sidecar counts per task container
-		// (with task_revision and task_id), the standalone collector per
-		// service and container name (without them).
-		Name: "ecs_container_oom_kills_total", Kind: Counter, Scope: ScopeContainer, Labels: []string{"container_name"},
-		Help: "Times the container was killed for exceeding its memory limit. Sidecar: exit code 137 while ECS wanted it running; standalone: stop reason OutOfMemoryError.",
+		// One family for both modes, told apart by source: the sidecar counts
+		// per task container (with task_revision and task_id), the standalone
+		// collector per service, task family and container name (without
+		// them). Both may see the same kill; README gives the aggregation
+		// that counts it once, and the shipped alert uses it.
+		Name: "ecs_container_oom_kills_total", Kind: Counter, Scope: ScopeContainer, Labels: []string{"container_name", "source"},
+		Help: "Times the container was killed for exceeding its memory limit. source=\"sidecar\": exit code 137 judged from the task metadata endpoint; source=\"standalone\": ECS's stop reason OutOfMemoryError.",
 		snapshot: func(s *collector.Snapshot, emit IdentifiedEmit) {
 			for _, t := range s.Tasks {
 				id := t.Identity()
 				for i := range t.Containers {
-					emit(&id, float64(t.Containers[i].OOMKills), t.Containers[i].Name)
+					emit(&id, float64(t.Containers[i].OOMKills), t.Containers[i].Name, SourceSidecar)
 				}
 			}
 			for i := range s.Events {
 				if e := &s.Events[i]; e.Kind == collector.EventOOMKill {
-					emit(&e.Identity, float64(e.Count), e.Container)
+					emit(&e.Identity, float64(e.Count), e.Container, SourceStandalone)
 				}
 			}
 		},
