@@ -2,10 +2,15 @@ package main
 
 import (
 	"bufio"
+	"io"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,63 +27,157 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// mainProcess is this binary's main running in its own process.
+type mainProcess struct {
+	cmd   *exec.Cmd
+	lines chan string
+	log   strings.Builder
+}
+
+// startMain runs main with args and extra environment, logging in logfmt.
+func startMain(t *testing.T, env []string, args ...string) *mainProcess {
+	t.Helper()
+	p := &mainProcess{cmd: exec.Command(os.Args[0], args...), lines: make(chan string, 100)}
+	p.cmd.Env = append(append(os.Environ(), "ECSWATCH_TEST_MAIN=1"), env...)
+	stderr, err := p.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.cmd.Process.Kill() })
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			p.lines <- sc.Text()
+		}
+		close(p.lines)
+	}()
+	return p
+}
+
+// wait reads the log until a line contains substr.
+func (p *mainProcess) wait(t *testing.T, substr string) {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case l, ok := <-p.lines:
+			if !ok {
+				t.Fatalf("process ended before %q:\n%s", substr, p.log.String())
+			}
+			p.log.WriteString(l + "\n")
+			if strings.Contains(l, substr) {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("no %q in:\n%s", substr, p.log.String())
+		}
+	}
+}
+
+// sidecarWithKillBeforeSIGTERM starts the daemon as a sidecar that polls
+// hourly over a task whose worker is OOM-killed half a second in: only the
+// last collection, on SIGTERM, can see the kill.
+func sidecarWithKillBeforeSIGTERM(t *testing.T, listen string) *mainProcess {
+	ts := sim.NewTaskSim(sim.Fargate, nil).WithSchedule(sim.Schedule{FirstOOM: 500 * time.Millisecond, Period: time.Hour, RestartDelay: time.Hour})
+	meta := httptest.NewServer(ts.Handler())
+	t.Cleanup(meta.Close)
+	p := startMain(t, []string{"ECS_CONTAINER_METADATA_URI_V4=" + meta.URL, "ECSWATCH_SIDECAR_INTERVAL=1h", "ECSWATCH_SHUTDOWN_TIMEOUT=5s"},
+		"run", "--web.listen-address="+listen, "--log.format=logfmt")
+	p.wait(t, `msg="collector up"`)
+	time.Sleep(time.Second) // the worker is OOM-killed; the hourly poll has not seen it
+	return p
+}
+
 // TestSIGTERM runs the daemon as a sidecar in its own process, lets ECS's
 // SIGTERM arrive after the worker container's OOM kill, and checks that the
 // last collection records it and the process exits 0 within its budget.
 func TestSIGTERM(t *testing.T) {
-	ts := sim.NewTaskSim(sim.Fargate, nil).WithSchedule(sim.Schedule{FirstOOM: 500 * time.Millisecond, Period: time.Hour, RestartDelay: time.Hour})
-	meta := httptest.NewServer(ts.Handler())
-	defer meta.Close()
-
-	cmd := exec.Command(os.Args[0], "run", "--web.listen-address=127.0.0.1:0", "--log.format=logfmt")
-	cmd.Env = append(os.Environ(), "ECSWATCH_TEST_MAIN=1", "ECS_CONTAINER_METADATA_URI_V4="+meta.URL,
-		"ECSWATCH_SIDECAR_INTERVAL=1h", "ECSWATCH_SHUTDOWN_TIMEOUT=5s")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	lines := make(chan string, 100)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	var log strings.Builder
-	wait := func(substr string) {
-		t.Helper()
-		timeout := time.After(10 * time.Second)
-		for {
-			select {
-			case l, ok := <-lines:
-				if !ok {
-					t.Fatalf("process ended before %q:\n%s", substr, log.String())
-				}
-				log.WriteString(l + "\n")
-				if strings.Contains(l, substr) {
-					return
-				}
-			case <-timeout:
-				t.Fatalf("no %q in:\n%s", substr, log.String())
-			}
-		}
-	}
-	wait(`msg="collector up"`)
-	time.Sleep(time.Second) // the worker is OOM-killed; the hourly poll has not seen it
+	t.Parallel()
+	p := sidecarWithKillBeforeSIGTERM(t, "127.0.0.1:0")
 	sent := time.Now()
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	wait("counted as OOM kill")
-	wait(`msg=stopped`)
-	if err := cmd.Wait(); err != nil {
+	p.wait(t, "counted as OOM kill")
+	p.wait(t, `msg=stopped`)
+	if err := p.cmd.Wait(); err != nil {
 		t.Errorf("exit: %v", err)
 	}
 	if took := time.Since(sent); took > 5*time.Second {
 		t.Errorf("took %s to exit, budget 5s", took)
 	}
+}
+
+// TestSIGTERMFinalCollectionIsScraped: the most common OOM kill, an
+// essential container's, stops the task, and only the sidecar's last
+// collection sees it. A scraper polling every second must get that
+// collection before the process exits.
+func TestSIGTERMFinalCollectionIsScraped(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	p := sidecarWithKillBeforeSIGTERM(t, addr)
+
+	var (
+		mu     sync.Mutex
+		bodies []string
+	)
+	stop := make(chan struct{})
+	scraperDone := make(chan struct{})
+	go func() {
+		defer close(scraperDone)
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			if resp, err := http.Get("http://" + addr + "/metrics"); err == nil {
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				mu.Lock()
+				bodies = append(bodies, string(b))
+				mu.Unlock()
+			}
+			select {
+			case <-tick.C:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	// Let the scraper get a first body, so that the daemon knows it is scraped.
+	for {
+		mu.Lock()
+		n := len(bodies)
+		mu.Unlock()
+		if n > 0 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	p.wait(t, "final collection scraped")
+	p.wait(t, `msg=stopped`)
+	if err := p.cmd.Wait(); err != nil {
+		t.Errorf("exit: %v", err)
+	}
+	close(stop)
+	<-scraperDone
+
+	re := regexp.MustCompile(`(?m)^ecs_container_oom_kills_total\{container_name="worker",[^}]*source="sidecar"[^}]*\} 1$`)
+	mu.Lock()
+	defer mu.Unlock()
+	for _, b := range bodies {
+		if re.MatchString(b) {
+			return
+		}
+	}
+	t.Errorf("none of %d scrapes saw the kill counted by the final collection", len(bodies))
 }

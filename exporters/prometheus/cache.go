@@ -32,6 +32,7 @@ type cachingHandler struct {
 	maxAge   time.Duration
 	logger   *slog.Logger
 	now      func() time.Time
+	served   *Served // may be nil
 
 	mu        sync.Mutex
 	cur       *body
@@ -51,8 +52,8 @@ type body struct {
 
 var textFormat = expfmt.NewFormat(expfmt.TypeTextPlain)
 
-func newCachingHandler(g prometheus.Gatherer, source Source, maxAge time.Duration, logger *slog.Logger) *cachingHandler {
-	return &cachingHandler{gatherer: g, source: source, maxAge: maxAge, logger: logger, now: time.Now}
+func newCachingHandler(g prometheus.Gatherer, source Source, maxAge time.Duration, logger *slog.Logger, served *Served) *cachingHandler {
+	return &cachingHandler{gatherer: g, source: source, maxAge: maxAge, logger: logger, now: time.Now, served: served}
 }
 
 func (h *cachingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -62,12 +63,16 @@ func (h *cachingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", string(textFormat))
+	var err error
 	if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
 		w.Header().Set("Content-Encoding", "gzip")
-		_, _ = w.Write(b.gz)
-		return
+		_, err = w.Write(b.gz)
+	} else {
+		_, err = w.Write(b.plain)
 	}
-	_, _ = w.Write(b.plain)
+	if err == nil && h.served != nil {
+		h.served.record(b.snap)
+	}
 }
 
 // body returns the body to serve, rendering a new one in the background or,

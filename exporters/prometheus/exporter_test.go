@@ -288,7 +288,7 @@ func cachingFor(tb testing.TB, src Source, maxAge time.Duration) *cachingHandler
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return newCachingHandler(reg, src, maxAge, discardLogger())
+	return newCachingHandler(reg, src, maxAge, discardLogger(), nil)
 }
 
 // TestCachedScrapeFollowsSnapshots pins when a scrape is served the cached

@@ -28,6 +28,8 @@ type ServerConfig struct {
 	TelemetryPath string
 	// Ready reports whether the daemon has data to serve, for /readyz.
 	Ready func() bool
+	// Served, when set, records what scrapes were served.
+	Served *Served
 }
 
 // NewRegistry returns a registry with the exporter, ecswatch_build_info and
@@ -56,7 +58,7 @@ func NewHandler(reg *prometheus.Registry, source Source, cfg ServerConfig, logge
 		path = "/metrics"
 	}
 	mux := http.NewServeMux()
-	metrics := promhttp.InstrumentMetricHandler(reg, newCachingHandler(reg, source, time.Second, logger))
+	metrics := promhttp.InstrumentMetricHandler(reg, newCachingHandler(reg, source, time.Second, logger, cfg.Served))
 	mux.Handle(path, metrics)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -38,6 +38,9 @@ type Config struct {
 	// ShutdownTimeout bounds the last collection and flush on SIGTERM; it
 	// must stay below the container's stopTimeout (ECS default 30s).
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
+	// ShutdownLinger is how long, within ShutdownTimeout, /metrics keeps
+	// being served after the last collection until a scrape has seen it.
+	ShutdownLinger Duration `yaml:"shutdown_linger"`
 
 	origins map[string]string
 }
@@ -195,6 +198,7 @@ func Default() *Config {
 			OTLP:       OTLP{Headers: map[string]string{}},
 		},
 		ShutdownTimeout: Duration(10 * time.Second),
+		ShutdownLinger:  Duration(5 * time.Second),
 		origins:         map[string]string{},
 	}
 }
@@ -422,6 +426,9 @@ func (c *Config) fitDefaults() {
 	if c.origin("sidecar.timeout") == "default" && c.Sidecar.Timeout > c.Sidecar.Interval {
 		c.Sidecar.Timeout = c.Sidecar.Interval
 	}
+	if c.origin("shutdown_linger") == "default" && c.ShutdownLinger > c.ShutdownTimeout/2 {
+		c.ShutdownLinger = c.ShutdownTimeout / 2
+	}
 	st := &c.Standalone
 	if c.origin("standalone.timeout") == "default" && st.Timeout > st.Interval {
 		st.Timeout = st.Interval
@@ -499,6 +506,7 @@ func (c *Config) Validate() error {
 	// their labels, two services' series would collide.
 	check(!(st.Enabled || ev.Enabled || in.Enabled) || c.Exporters.Prometheus.IdentityLabels, "exporters.prometheus.identity_labels", "must be true when standalone, events or insights is enabled")
 	check(c.ShutdownTimeout > 0 && time.Duration(c.ShutdownTimeout) < 30*time.Second, "shutdown_timeout", "must be positive and below ECS's default stopTimeout of 30s, got %s", c.ShutdownTimeout)
+	check(c.ShutdownLinger >= 0 && c.ShutdownLinger < c.ShutdownTimeout, "shutdown_linger", "must not be negative and must leave part of shutdown_timeout (%s) for the final push, got %s", c.ShutdownTimeout, c.ShutdownLinger)
 	return errors.Join(errs...)
 }
 

@@ -57,6 +57,7 @@ func TestInvalid(t *testing.T) {
 		{"listen address", "web:\n  listen_address: localhost\n", `web.listen_address (c.yaml line 2): want host:port, got "localhost"`},
 		{"telemetry path", "web:\n  telemetry_path: metrics\n", `web.telemetry_path (c.yaml line 2): must start with /, got "metrics"`},
 		{"endpoint scheme", "sidecar:\n  endpoint: 169.254.170.2/v4\n", `sidecar.endpoint (c.yaml line 2): want an http:// or https:// URL, got "169.254.170.2/v4"`},
+		{"linger past the shutdown budget", "shutdown_linger: 10s\n", "shutdown_linger (c.yaml line 1): must not be negative and must leave part of shutdown_timeout (10s) for the final push, got 10s"},
 		{"shutdown too long", "shutdown_timeout: 45s\n", "shutdown_timeout (c.yaml line 1): must be positive and below ECS's default stopTimeout of 30s, got 45s"},
 		{"syntax", "web: [\n", "c.yaml: yaml: line 1: did not find expected node content"},
 		{"call timeout above timeout", "standalone:\n  timeout: 5s\n  call_timeout: 6s\n", "standalone.call_timeout (c.yaml line 3): must be positive and at most standalone.timeout (5s), got 6s"},

@@ -28,6 +28,7 @@ type Daemon struct {
 	store     *collector.Store
 	scheduler *collector.Scheduler
 	server    *prometheus.Server
+	served    *prometheus.Served
 	listeners []net.Listener
 }
 
@@ -133,6 +134,7 @@ func New(cfg *config.Config, logger *slog.Logger, opts ...Option) (*Daemon, erro
 		WebConfigFile:   cfg.Web.ConfigFile,
 		TelemetryPath:   cfg.Web.TelemetryPath,
 		Ready:           scheduler.Ready,
+		Served:          prometheus.NewServed(),
 	}
 	handler, err := prometheus.NewHandler(reg, store, srvCfg, logger)
 	if err != nil {
@@ -143,7 +145,7 @@ func New(cfg *config.Config, logger *slog.Logger, opts ...Option) (*Daemon, erro
 	if err != nil {
 		return nil, err
 	}
-	return &Daemon{cfg: cfg, logger: logger, store: store, scheduler: scheduler, server: server, listeners: listeners, pushers: pushers}, nil
+	return &Daemon{cfg: cfg, logger: logger, store: store, scheduler: scheduler, server: server, served: srvCfg.Served, listeners: listeners, pushers: pushers}, nil
 }
 
 // Addrs are the addresses the daemon serves on, resolved (useful with :0).
@@ -160,8 +162,10 @@ func (d *Daemon) Store() *collector.Store { return d.store }
 
 // Run collects, serves and pushes until ctx is cancelled, then shuts down
 // within shutdown_timeout: one last collection (so that a sidecar records the
-// exit code of the container whose end is stopping the task), a last push of
-// every push exporter, then the HTTP server drains.
+// exit code of the container whose end is stopping the task), then, if
+// /metrics is being scraped, serving until a scrape has seen that collection
+// (at most shutdown_linger), a last push of every push exporter, and the HTTP
+// server drains.
 func (d *Daemon) Run(ctx context.Context) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- d.server.Serve(d.listeners) }()
@@ -194,6 +198,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer cancel()
 	d.logger.Info("shutting down", "budget", budget)
 	d.scheduler.RunOnce(shutdownCtx)
+	d.linger(shutdownCtx)
 	for _, p := range d.pushers {
 		if perr := p.Shutdown(shutdownCtx); perr != nil {
 			err = errors.Join(err, perr)
@@ -204,4 +209,21 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	d.logger.Info("stopped")
 	return err
+}
+
+// linger waits, at most shutdown_linger, for a scrape to see the final
+// collection. A scraper polling every second sees it within about two
+// scrapes: the first may get the body rendered before it.
+func (d *Daemon) linger(ctx context.Context) {
+	if d.cfg.ShutdownLinger <= 0 || !d.served.Scraped() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(d.cfg.ShutdownLinger))
+	defer cancel()
+	final := d.store.Snapshot()
+	if d.served.Wait(ctx, final) {
+		d.logger.Info("final collection scraped")
+	} else {
+		d.logger.Warn("no scrape saw the final collection within shutdown_linger", "shutdown_linger", d.cfg.ShutdownLinger)
+	}
 }

@@ -1,0 +1,61 @@
+package prometheus
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/ecswatch/ecswatch/collector"
+)
+
+// Served records the newest snapshot a scrape of /metrics has been served,
+// so that a daemon stopping on SIGTERM can keep serving until its final
+// collection has been scraped: the kill that stops a task is seen by that
+// collection and by nobody else.
+type Served struct {
+	mu      sync.Mutex
+	newest  time.Time // the newest served snapshot's time
+	scraped bool
+	wake    chan struct{} // closed and replaced at every scrape
+}
+
+// NewServed returns a Served that has seen no scrape.
+func NewServed() *Served { return &Served{wake: make(chan struct{})} }
+
+// record notes that a scrape was served snap.
+func (s *Served) record(snap *collector.Snapshot) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.scraped = true
+	if snap.Time.After(s.newest) {
+		s.newest = snap.Time
+	}
+	close(s.wake)
+	s.wake = make(chan struct{})
+}
+
+// Scraped reports whether /metrics has been scraped at all. A daemon nobody
+// scrapes need not wait for a scrape.
+func (s *Served) Scraped() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.scraped
+}
+
+// Wait returns true once a scrape has been served snap or a later snapshot,
+// or false when ctx ends first.
+func (s *Served) Wait(ctx context.Context, snap *collector.Snapshot) bool {
+	for {
+		s.mu.Lock()
+		done, wake := !s.newest.Before(snap.Time), s.wake
+		s.mu.Unlock()
+		if done {
+			return true
+		}
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
