@@ -26,7 +26,7 @@ func TestRealPrometheus(t *testing.T) {
 		c.Standalone.Clusters = []string{sim.ShopCluster}
 		c.Standalone.Interval, c.Standalone.Timeout, c.Standalone.CallTimeout = config.Duration(time.Second), config.Duration(time.Second), config.Duration(time.Second)
 	})
-	prom := promtest.StartServer(t, strings.TrimPrefix(r.url, "http://"))
+	prom := promtest.StartServer(t, strings.TrimPrefix(r.url, "http://"), "../../deploy/prometheus/alerts.yml")
 
 	nonEmpty := func(s []promtest.Sample) bool { return len(s) > 0 }
 	cpu := prom.Eventually(t, `ecs_container_cpu_usage_seconds_total{container_name="app"}`, 30*time.Second, nonEmpty)
@@ -76,5 +76,19 @@ func TestRealPrometheus(t *testing.T) {
 		`ecswatch_aws_api_calls_total{service="ECS",operation="DescribeServices",outcome="success"} > 0`,
 	} {
 		prom.Eventually(t, q, 60*time.Second, nonEmpty)
+	}
+
+	// The shipped alerts, evaluated by the real server on the series as
+	// ecswatch exports them: each fires once for the first kill and the
+	// first failed deployment, and nothing fires for the steady service.
+	firing := func(name, filter string) string {
+		return `ALERTS{alertname="` + name + `",alertstate="firing"` + filter + `}`
+	}
+	one := func(s []promtest.Sample) bool { return len(s) == 1 }
+	prom.Eventually(t, firing("EcsContainerOOMKilled", `,ecs_service="worker",container_name="worker",task_family="worker"`), 60*time.Second, one)
+	prom.Eventually(t, firing("EcsContainerOOMKilled", `,task_family="checkout",container_name="worker"`), 10*time.Second, one)
+	prom.Eventually(t, firing("EcsDeploymentFailed", `,ecs_service="payments"`), 60*time.Second, one)
+	if res := prom.Query(t, `ALERTS{ecs_service="catalog"}`); len(res) != 0 {
+		t.Errorf("alerts for the steady service: %+v", res)
 	}
 }

@@ -49,13 +49,24 @@ type Server struct {
 	URL string
 }
 
-// StartServer runs prometheus scraping target (host:port) every second, with
-// its storage in a temporary directory, until the test ends.
-func StartServer(t testing.TB, target string) *Server {
+// StartServer runs prometheus scraping target (host:port) every second and
+// evaluating ruleFiles every second, with its storage in a temporary
+// directory, until the test ends.
+func StartServer(t testing.TB, target string, ruleFiles ...string) *Server {
 	t.Helper()
 	bin := Binary(t, "prometheus")
 	dir := t.TempDir()
 	cfg := fmt.Sprintf("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: ecswatch\n    static_configs:\n      - targets: [%q]\n", target)
+	if len(ruleFiles) > 0 {
+		cfg += "rule_files:\n"
+		for _, f := range ruleFiles {
+			abs, err := filepath.Abs(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg += fmt.Sprintf("  - %q\n", abs)
+		}
+	}
 	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
