@@ -123,7 +123,11 @@ func (e *Exporter) Push() {
 			delta = total - prev
 		case known: // reset: the counter started again from zero
 			delta = total
-		case e.pushed: // a series born since the last push started at zero
+		case e.pushed || f.SinceStart:
+			// A series born since the last push started at zero, and so
+			// did one that counts only what this process saw: a kill
+			// counted before the first push (a short task's sidecar, whose
+			// first push is its last) is still sent.
 			delta = total
 		}
 		if delta > 0 {

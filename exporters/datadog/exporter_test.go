@@ -298,3 +298,33 @@ func TestReadmeTable(t *testing.T) {
 	}
 	testutil.ReadmeSection(t, readmePath, tableBegin, tableEnd, b.String())
 }
+
+// TestKillBeforeFirstPushIsSent: a short task's sidecar may count a kill
+// before its first push, which is also its last. Counters that count only
+// what this process saw are sent whole on the first push; counters that
+// began before ecswatch (CPU, bytes) only set their baseline.
+func TestKillBeforeFirstPushIsSent(t *testing.T) {
+	ag, addr := listen(t, "udp", "127.0.0.1:0")
+	p, exp := newPipeline(t, addr)
+	for _, at := range []time.Duration{0, 25 * time.Second} {
+		if err := p.At(t.Context(), at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exp.Push()
+	ms, _, _ := parse(ag.take())
+	for _, tags := range [][]string{
+		{"task_family:checkout", "container_name:worker", "ecswatch_source:sidecar"},
+		{"ecs_service:worker", "container_name:worker", "ecswatch_source:standalone"},
+	} {
+		if got := find(ms, "ecswatch.container.oom_kills", tags...); len(got) != 1 || got[0].typ != "c" || got[0].value != "1" {
+			t.Errorf("OOM kill %v on the first push: %+v", tags, got)
+		}
+	}
+	if got := find(ms, "ecswatch.deployment.failures", "ecs_service:payments"); len(got) != 1 || got[0].value != "1" {
+		t.Errorf("deployment failure on the first push: %+v", got)
+	}
+	if got := find(ms, "ecswatch.container.cpu.usage"); len(got) != 0 {
+		t.Errorf("CPU seconds sent whole on the first push: %+v", got)
+	}
+}

@@ -106,6 +106,10 @@ type Family struct {
 	// NoIdentity keeps a family's labels exactly as listed, for drop-in
 	// compatibility with another exporter's series.
 	NoIdentity bool
+	// SinceStart marks a counter that counts only what this process saw
+	// (events, OOM kills), so that its whole first value is an increase;
+	// other counters (CPU seconds, bytes) began before ecswatch did.
+	SinceStart bool
 
 	// Exactly one of these produces the family's samples.
 	task      func(t *collector.Task, emit Emit)
@@ -277,7 +281,7 @@ func deploymentGauge(name, help, unit string, value func(d *collector.Deployment
 // family's own labels after the identity: container_name for OOM kills, then
 // the event's Label under the name given.
 func eventCounter(kind collector.EventKind, scope Scope, name, help string, labels ...string) *Family {
-	return &Family{Name: name, Help: help, Kind: Counter, Scope: scope, Labels: labels,
+	return &Family{Name: name, Help: help, Kind: Counter, Scope: scope, Labels: labels, SinceStart: true,
 		snapshot: func(s *collector.Snapshot, emit IdentifiedEmit) {
 			for i := range s.Events {
 				e := &s.Events[i]
@@ -374,7 +378,7 @@ var baseFamilies = []*Family{
 		// collector per service, task family and container name (without
 		// them). Both may see the same kill; README gives the aggregation
 		// that counts it once, and the shipped alert uses it.
-		Name: "ecs_container_oom_kills_total", Kind: Counter, Scope: ScopeContainer, Labels: []string{"container_name", "source"},
+		Name: "ecs_container_oom_kills_total", Kind: Counter, Scope: ScopeContainer, Labels: []string{"container_name", "source"}, SinceStart: true,
 		Help: "Times the container was killed for exceeding its memory limit. source=\"sidecar\": exit code 137 judged from the task metadata endpoint; source=\"standalone\": ECS's stop reason OutOfMemoryError.",
 		snapshot: func(s *collector.Snapshot, emit IdentifiedEmit) {
 			for _, t := range s.Tasks {
