@@ -107,19 +107,27 @@ type Container struct {
 }
 
 // ContainerStats is one reading of a container's cgroup and network counters.
+// A value the platform does not report is absent (its Has field false), never
+// 0: Windows has no CPU throttling or page cache, and a runtime that lists
+// no block devices reports no block I/O.
 type ContainerStats struct {
 	Read time.Time // when the runtime took the reading
 
 	CPUUsageSeconds     float64
+	HasCPUThrottled     bool
 	CPUThrottledSeconds float64
 
+	HasMemoryUsage        bool
 	MemoryUsageBytes      float64
+	HasMemoryWorkingSet   bool
 	MemoryWorkingSetBytes float64
+	HasMemoryCache        bool
 	MemoryCacheBytes      float64
-	// MemoryLimitBytes is the effective limit: the cgroup's, else the
-	// container's task-definition memory, else the task's; zero if none.
+	// MemoryLimitBytes is the effective limit: the smallest of the cgroup's,
+	// the container's task-definition memory and the task's; zero if none.
 	MemoryLimitBytes float64
 
+	HasBlockIO      bool
 	BlockReadBytes  float64
 	BlockWriteBytes float64
 

@@ -211,3 +211,71 @@ func TestCollectErrors(t *testing.T) {
 		}
 	})
 }
+
+// TestPlatformShapes pins, apart from the golden files, the rule each
+// platform shape exists for (README, "How values are derived").
+func TestPlatformShapes(t *testing.T) {
+	t.Parallel()
+	const mb = 1 << 20
+	tests := []struct {
+		fixture, container string
+		check              func(t *testing.T, task *collector.Task, c *collector.Container)
+	}{
+		{"fargate_pause_networks", "app", func(t *testing.T, task *collector.Task, c *collector.Container) {
+			// Only the pause container reports the task's interface.
+			if len(task.Networks) != 1 || task.Networks[0].Interface != "eth1" || task.Networks[0].RxBytes != 5000000 {
+				t.Errorf("task networks = %+v, want the pause container's eth1", task.Networks)
+			}
+			if len(task.Containers) != 1 {
+				t.Errorf("the pause container is reported as a container: %+v", task.Containers)
+			}
+			if c.CPULimitVCPUs != 0 {
+				t.Errorf("Limits.CPU 2 (none set) read as %v vCPUs", c.CPULimitVCPUs)
+			}
+			if c.Stats.HasBlockIO {
+				t.Error("no block devices listed, yet block I/O reported")
+			}
+		}},
+		{"ec2_awsvpc_pause_networks", "worker", func(t *testing.T, task *collector.Task, c *collector.Container) {
+			if len(task.Networks) != 1 || task.Networks[0].RxBytes != 9000000 {
+				t.Errorf("task networks = %+v", task.Networks)
+			}
+		}},
+		{"ec2_bridge_service_connect", "web", func(t *testing.T, task *collector.Task, c *collector.Container) {
+			if len(task.Networks) != 1 || task.Networks[0].RxBytes != 7000000 || c.Stats.Networks != nil {
+				t.Errorf("Service Connect bridge task: task networks %+v, web's %+v", task.Networks, c.Stats.Networks)
+			}
+		}},
+		{"windows", "iis", func(t *testing.T, _ *collector.Task, c *collector.Container) {
+			s := c.Stats
+			if s.CPUUsageSeconds != 12.3456789 || s.MemoryWorkingSetBytes != 144*mb || s.MemoryUsageBytes != 256*mb ||
+				s.BlockReadBytes != 7*mb || s.BlockWriteBytes != mb || s.MemoryLimitBytes != 2048*mb {
+				t.Errorf("windows stats = %+v", s)
+			}
+			if s.HasCPUThrottled || s.HasMemoryCache || s.HasPIDs {
+				t.Errorf("a field Windows lacks is reported: %+v", s)
+			}
+		}},
+		{"fargate_vm_memory", "api", func(t *testing.T, _ *collector.Task, c *collector.Container) {
+			if c.Stats.MemoryLimitBytes != 1024*mb {
+				t.Errorf("limit = %v, want the task's 1 GiB, not the micro-VM's 4 GiB", c.Stats.MemoryLimitBytes)
+			}
+		}},
+		{"ec2_device_mapper", "etl", func(t *testing.T, _ *collector.Task, c *collector.Container) {
+			if c.Stats.BlockReadBytes != 40960000 || c.Stats.BlockWriteBytes != 20480000 {
+				t.Errorf("block I/O = %v/%v, want the backing device's once", c.Stats.BlockReadBytes, c.Stats.BlockWriteBytes)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.fixture, func(t *testing.T) {
+			t.Parallel()
+			task := collectOnce(t, serveFixture(t, "testdata/"+tt.fixture).URL)
+			c := task.Container(tt.container)
+			if c == nil || c.Stats == nil {
+				t.Fatalf("no stats for %s", tt.container)
+			}
+			tt.check(t, task, c)
+		})
+	}
+}

@@ -11,6 +11,12 @@ const (
 	mib = 1 << 20
 	// cpuUnitsPerVCPU converts container-level CPU units to vCPUs.
 	cpuUnitsPerVCPU = 1024
+	// minCPUShares is Linux's minimum cpu.shares, which the ECS agent gives
+	// a container with no cpu of its own.
+	minCPUShares = 2
+	// deviceMapperMajor is the block major number Linux gives device-mapper
+	// devices (LVM, dm-crypt, thin pools) on the distributions ECS runs on.
+	deviceMapperMajor = 253
 	// unlimitedMemory: cgroup v1 reports 2^63 rounded down to a page for "no
 	// limit", and no real container has 4 EiB, so anything at or above 2^62
 	// means unlimited.
@@ -55,13 +61,18 @@ func translate(tr *taskResponse, stats map[string]*statsResponse) *collector.Tas
 	t.NetworkMode = networkMode(tr.Containers)
 	shared := sharesNetwork(t.NetworkMode, t.LaunchType)
 
+	var plumbing []collector.NetworkStats // interfaces seen only by the pause container
 	for i := range tr.Containers {
 		cr := &tr.Containers[i]
+		st := stats[cr.DockerID]
 		if !cr.normal() {
+			if plumbing == nil && !st.empty() {
+				plumbing = translateNetworks(st.Networks)
+			}
 			continue
 		}
 		c := translateContainer(cr)
-		if st := stats[cr.DockerID]; !st.empty() {
+		if !st.empty() {
 			c.Stats = translateStats(st, cr, t.MemoryLimitBytes)
 			nets := translateNetworks(st.Networks)
 			if shared {
@@ -76,8 +87,20 @@ func translate(tr *taskResponse, stats map[string]*statsResponse) *collector.Tas
 		}
 		t.Containers = append(t.Containers, c)
 	}
+	// On some platforms (older Fargate platform versions, awsvpc tasks on
+	// EC2, bridge tasks with Service Connect) only the pause container's
+	// stats carry the task's interfaces: its network namespace is the one
+	// the task's containers join. It is plumbing, not a container, but its
+	// counters are then the task's.
+	if plumbing != nil && t.Networks == nil && !anyContainerNetworks(t.Containers) {
+		t.Networks = plumbing
+	}
 	slices.SortFunc(t.Containers, func(a, b collector.Container) int { return strings.Compare(a.Name, b.Name) })
 	return t
+}
+
+func anyContainerNetworks(cs []collector.Container) bool {
+	return slices.ContainsFunc(cs, func(c collector.Container) bool { return c.Stats != nil && len(c.Stats.Networks) > 0 })
 }
 
 func translateContainer(cr *containerResponse) collector.Container {
@@ -95,7 +118,12 @@ func translateContainer(cr *containerResponse) collector.Container {
 		c.ExitCode = *cr.ExitCode
 	}
 	if cr.Limits != nil {
-		c.CPULimitVCPUs = deref(cr.Limits.CPU) / cpuUnitsPerVCPU
+		// The agent reports the kernel's minimum CPU shares, 2, for a
+		// container whose task definition sets no cpu (or 0); a share of 2
+		// units means nothing else, so it reads as none set.
+		if units := deref(cr.Limits.CPU); units > minCPUShares {
+			c.CPULimitVCPUs = units / cpuUnitsPerVCPU
+		}
 		c.MemoryReservationBytes = deref(cr.Limits.Memory) * mib
 	}
 	if cr.RestartCount != nil {
@@ -105,40 +133,39 @@ func translateContainer(cr *containerResponse) collector.Container {
 }
 
 func translateStats(st *statsResponse, cr *containerResponse, taskMemory float64) *collector.ContainerStats {
+	if st.windows() {
+		return translateWindowsStats(st, cr, taskMemory)
+	}
 	s := &collector.ContainerStats{
 		Read:                st.Read,
 		CPUUsageSeconds:     float64(st.CPU.Usage.TotalUsage) / 1e9,
+		HasCPUThrottled:     true,
 		CPUThrottledSeconds: float64(st.CPU.Throttling.ThrottledTime) / 1e9,
-		MemoryUsageBytes:    float64(st.Memory.Usage),
 	}
-	// The working set is what the kernel cannot reclaim without swapping:
-	// usage minus inactive page cache. cgroup v1 names the hierarchical
-	// figure total_inactive_file; cgroup v2 has only inactive_file.
-	inactive, ok := st.Memory.Stats["total_inactive_file"]
-	if !ok {
-		inactive = st.Memory.Stats["inactive_file"]
-	}
-	if inactive < st.Memory.Usage {
-		s.MemoryWorkingSetBytes = float64(st.Memory.Usage - inactive)
+	if st.Memory.Usage != nil {
+		usage := *st.Memory.Usage
+		s.HasMemoryUsage, s.MemoryUsageBytes = true, float64(usage)
+		// The working set is what the kernel cannot reclaim without
+		// swapping: usage minus inactive page cache. cgroup v1 names the
+		// hierarchical figure total_inactive_file; cgroup v2 has only
+		// inactive_file.
+		inactive, ok := st.Memory.Stats["total_inactive_file"]
+		if !ok {
+			inactive = st.Memory.Stats["inactive_file"]
+		}
+		s.HasMemoryWorkingSet = true
+		if inactive < usage {
+			s.MemoryWorkingSetBytes = float64(usage - inactive)
+		}
 	}
 	// Page cache: v1 reports it as cache, v2 as file.
 	if cache, ok := st.Memory.Stats["cache"]; ok {
-		s.MemoryCacheBytes = float64(cache)
-	} else {
-		s.MemoryCacheBytes = float64(st.Memory.Stats["file"])
+		s.HasMemoryCache, s.MemoryCacheBytes = true, float64(cache)
+	} else if file, ok := st.Memory.Stats["file"]; ok {
+		s.HasMemoryCache, s.MemoryCacheBytes = true, float64(file)
 	}
 	s.MemoryLimitBytes = effectiveMemoryLimit(st.Memory.Limit, cr.Limits, taskMemory)
-
-	for _, e := range st.Blkio.ServiceBytes {
-		// cgroup v1 spells the ops "Read"/"Write" and adds Sync, Async,
-		// Discard and Total rows; cgroup v2 has only "read"/"write".
-		switch strings.ToLower(e.Op) {
-		case "read":
-			s.BlockReadBytes += float64(e.Value)
-		case "write":
-			s.BlockWriteBytes += float64(e.Value)
-		}
-	}
+	s.HasBlockIO, s.BlockReadBytes, s.BlockWriteBytes = blockIO(st.Blkio.ServiceBytes)
 	if st.PIDs.Current != nil {
 		s.HasPIDs = true
 		s.PIDs = float64(*st.PIDs.Current)
@@ -146,17 +173,75 @@ func translateStats(st *statsResponse, cr *containerResponse, taskMemory float64
 	return s
 }
 
+// translateWindowsStats maps a Windows container's stats. Docker on Windows
+// reports CPU time in 100 ns units, memory as commit and private working
+// set (no cgroup usage, cache or limit), block I/O in storage_stats, and no
+// throttling or PIDs: those series are absent.
+func translateWindowsStats(st *statsResponse, cr *containerResponse, taskMemory float64) *collector.ContainerStats {
+	s := &collector.ContainerStats{
+		Read:             st.Read,
+		CPUUsageSeconds:  float64(st.CPU.Usage.TotalUsage) / 1e7,
+		MemoryLimitBytes: effectiveMemoryLimit(0, cr.Limits, taskMemory),
+	}
+	if st.Memory.Commit != nil {
+		s.HasMemoryUsage, s.MemoryUsageBytes = true, float64(*st.Memory.Commit)
+	}
+	if st.Memory.PrivateWorkingSet != nil {
+		s.HasMemoryWorkingSet, s.MemoryWorkingSetBytes = true, float64(*st.Memory.PrivateWorkingSet)
+	}
+	if st.Storage.ReadSizeBytes != nil || st.Storage.WriteSizeBytes != nil {
+		s.HasBlockIO = true
+		s.BlockReadBytes = float64(derefUint(st.Storage.ReadSizeBytes))
+		s.BlockWriteBytes = float64(derefUint(st.Storage.WriteSizeBytes))
+	}
+	return s
+}
+
+// blockIO sums bytes read and written over the container's block devices.
+// A device-mapper device (LVM, an encrypted or thin-provisioned volume) sits
+// on top of another listed device, so the same bytes appear on both: where
+// any other device is listed, device-mapper devices are left out. cgroup v1
+// spells the ops "Read"/"Write" and adds Sync, Async, Discard and Total
+// rows; cgroup v2 has only "read"/"write". No entries at all (null or [], as
+// Fargate reports) is no reading, not zero bytes.
+func blockIO(entries []blkioEntry) (ok bool, read, write float64) {
+	if len(entries) == 0 {
+		return false, 0, 0
+	}
+	skipDM := slices.ContainsFunc(entries, func(e blkioEntry) bool { return e.Major != deviceMapperMajor })
+	for _, e := range entries {
+		if skipDM && e.Major == deviceMapperMajor {
+			continue
+		}
+		switch strings.ToLower(e.Op) {
+		case "read":
+			read += float64(e.Value)
+		case "write":
+			write += float64(e.Value)
+		}
+	}
+	return true, read, write
+}
+
 // effectiveMemoryLimit is the limit the container is really held to: the
-// cgroup's, unless it is unlimited, in which case the container's hard limit
-// or, failing that, the task's applies.
+// smallest of its cgroup's (unless unlimited), its own hard limit and the
+// task's. A container cannot outgrow its task, and on Fargate the cgroup can
+// report the micro-VM's memory, larger than the task's.
 func effectiveMemoryLimit(cgroup uint64, container *limits, taskMemory float64) float64 {
-	if cgroup > 0 && cgroup < unlimitedMemory {
-		return float64(cgroup)
+	limit := 0.0
+	lower := func(v float64) {
+		if v > 0 && (limit == 0 || v < limit) {
+			limit = v
+		}
 	}
-	if container != nil && deref(container.Memory) > 0 {
-		return *container.Memory * mib
+	if cgroup < unlimitedMemory {
+		lower(float64(cgroup))
 	}
-	return taskMemory
+	if container != nil {
+		lower(deref(container.Memory) * mib)
+	}
+	lower(taskMemory)
+	return limit
 }
 
 func translateNetworks(in map[string]networkCounters) []collector.NetworkStats {
@@ -219,6 +304,13 @@ func lastSegment(arn string) string {
 }
 
 func deref(p *float64) float64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+func derefUint(p *uint64) uint64 {
 	if p == nil {
 		return 0
 	}

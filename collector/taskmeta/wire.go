@@ -65,8 +65,16 @@ type statsResponse struct {
 	CPU      cpuStats                   `json:"cpu_stats"`
 	Memory   memoryStats                `json:"memory_stats"`
 	Blkio    blkioStats                 `json:"blkio_stats"`
+	Storage  storageStats               `json:"storage_stats"` // Windows
 	PIDs     pidsStats                  `json:"pids_stats"`
 	Networks map[string]networkCounters `json:"networks"`
+}
+
+// windows reports whether the stats are a Windows container's: Docker on
+// Windows fills the private working set, commit figures and storage_stats
+// in place of the cgroup fields (Linux stats carry storage_stats as {}).
+func (s *statsResponse) windows() bool {
+	return s.Memory.PrivateWorkingSet != nil || s.Memory.Commit != nil || s.Storage.ReadSizeBytes != nil || s.Storage.WriteSizeBytes != nil
 }
 
 type cpuStats struct {
@@ -79,9 +87,18 @@ type cpuStats struct {
 }
 
 type memoryStats struct {
-	Usage uint64            `json:"usage"`
+	Usage *uint64           `json:"usage"` // Linux only
 	Limit uint64            `json:"limit"`
 	Stats map[string]uint64 `json:"stats"`
+	// Windows only.
+	Commit            *uint64 `json:"commitbytes"`
+	PrivateWorkingSet *uint64 `json:"privateworkingset"`
+}
+
+// storageStats is Windows's block I/O.
+type storageStats struct {
+	ReadSizeBytes  *uint64 `json:"read_size_bytes"`
+	WriteSizeBytes *uint64 `json:"write_size_bytes"`
 }
 
 type blkioStats struct {
@@ -89,6 +106,7 @@ type blkioStats struct {
 }
 
 type blkioEntry struct {
+	Major uint64 `json:"major"`
 	Op    string `json:"op"`
 	Value uint64 `json:"value"`
 }
@@ -110,7 +128,7 @@ type networkCounters struct {
 
 // empty reports whether s carries no reading: the `{}` of a stopped container.
 func (s *statsResponse) empty() bool {
-	return s == nil || (s.Read.IsZero() && s.ID == "" && s.Memory.Usage == 0 && s.CPU.Usage.TotalUsage == 0)
+	return s == nil || (s.Read.IsZero() && s.ID == "" && s.Memory.Usage == nil && s.Memory.PrivateWorkingSet == nil && s.CPU.Usage.TotalUsage == 0)
 }
 
 // normal reports whether the container is one of the task definition's. The

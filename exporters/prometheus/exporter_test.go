@@ -48,8 +48,9 @@ func fixture() *collector.Snapshot {
 				Networks: net("eth1", 7),
 				Containers: []collector.Container{
 					{Name: "api", DockerID: "0a1b2c-1", Image: "payments-api:2.3.1", State: collector.StateRunning, CPULimitVCPUs: 0.25,
-						Stats: &collector.ContainerStats{CPUUsageSeconds: 12.5, CPUThrottledSeconds: 0.25, MemoryUsageBytes: 3e8, MemoryWorkingSetBytes: 2e8,
-							MemoryCacheBytes: 1e8, MemoryLimitBytes: 1 << 30, BlockReadBytes: 4096, BlockWriteBytes: 8192}},
+						Stats: &collector.ContainerStats{CPUUsageSeconds: 12.5, HasCPUThrottled: true, CPUThrottledSeconds: 0.25,
+							HasMemoryUsage: true, MemoryUsageBytes: 3e8, HasMemoryWorkingSet: true, MemoryWorkingSetBytes: 2e8,
+							HasMemoryCache: true, MemoryCacheBytes: 1e8, MemoryLimitBytes: 1 << 30, HasBlockIO: true, BlockReadBytes: 4096, BlockWriteBytes: 8192}},
 					{Name: "migrate", DockerID: "0a1b2c-2", Image: "payments-api:2.3.1", State: collector.StateStopped, HasExitCode: true},
 				},
 			},
@@ -59,7 +60,8 @@ func fixture() *collector.Snapshot {
 				LaunchType: "EC2", NetworkMode: "bridge", AvailabilityZone: "eu-central-1a",
 				Containers: []collector.Container{
 					{Name: "app", DockerID: "01cf", Image: "orders:9.1.0", State: collector.StateRunning, CPULimitVCPUs: 1, MemoryReservationBytes: 1 << 30, Restarts: 2, OOMKills: 1,
-						Stats: &collector.ContainerStats{CPUUsageSeconds: 2.5, MemoryUsageBytes: 265249280, MemoryWorkingSetBytes: 247607808, MemoryLimitBytes: 1 << 30,
+						Stats: &collector.ContainerStats{CPUUsageSeconds: 2.5, HasCPUThrottled: true, HasMemoryUsage: true, MemoryUsageBytes: 265249280,
+							HasMemoryWorkingSet: true, MemoryWorkingSetBytes: 247607808, MemoryLimitBytes: 1 << 30,
 							HasPIDs: true, PIDs: 33, Networks: net("eth0", 3)}},
 					{Name: "warmup", DockerID: "213e", Image: "alpine:3.20", State: collector.StatePending},
 				},

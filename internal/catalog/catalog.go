@@ -205,13 +205,13 @@ func containerMetric(kind Kind, name, help, unit string, value func(c *collector
 }
 
 // statsMetric is a container metric read from the latest stats, absent when
-// the container has none.
-func statsMetric(kind Kind, name, help, unit string, value func(s *collector.ContainerStats) float64) *Family {
+// the container has none or they lack the value (see ContainerStats).
+func statsMetric(kind Kind, name, help, unit string, value func(s *collector.ContainerStats) (float64, bool)) *Family {
 	return containerMetric(kind, name, help, unit, func(c *collector.Container) (float64, bool) {
 		if c.Stats == nil {
 			return 0, false
 		}
-		return value(c.Stats), true
+		return value(c.Stats)
 	})
 }
 
@@ -318,24 +318,24 @@ func unixSeconds(t time.Time) float64 {
 	return float64(t.UnixNano()) / 1e9
 }
 
-func timestamp(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339Nano)
-}
-
 var families = slices.Concat(baseFamilies, insightsFamilies())
 
 var baseFamilies = []*Family{
 	// Per task.
 	{
+		// prometheus-community/ecs_exporter's series, label for label:
+		// cluster as the endpoint gives it (an ARN on Fargate, a name on
+		// EC2), and no image-pull timestamps (labels that changed with every
+		// task would make a series per start).
 		Name: "ecs_task_metadata_info", Kind: Info, Scope: ScopeTask, NoIdentity: true,
 		Help:   "ECS task metadata, sourced from the task metadata endpoint version 4.",
-		Labels: []string{"cluster", "task_arn", "family", "revision", "desired_status", "known_status", "pull_started_at", "pull_stopped_at", "availability_zone", "launch_type"},
+		Labels: []string{"cluster", "task_arn", "family", "revision", "desired_status", "known_status", "availability_zone", "launch_type"},
 		task: func(t *collector.Task, emit Emit) {
-			emit(1, t.Cluster, t.ARN, t.Family, t.Revision, t.DesiredStatus, t.KnownStatus,
-				timestamp(t.PullStartedAt), timestamp(t.PullStoppedAt), t.AvailabilityZone, t.LaunchType)
+			cluster := t.ClusterARN
+			if cluster == "" {
+				cluster = t.Cluster
+			}
+			emit(1, cluster, t.ARN, t.Family, t.Revision, t.DesiredStatus, t.KnownStatus, t.AvailabilityZone, t.LaunchType)
 		},
 	},
 	taskGauge("ecs_task_cpu_limit_vcpus", "Configured task CPU limit in vCPUs (1 vCPU = 1024 CPU units); absent when the task sets none.", "vcpus",
@@ -401,15 +401,17 @@ var baseFamilies = []*Family{
 
 	// Per container: resource usage from the latest stats.
 	statsMetric(Counter, "ecs_container_cpu_usage_seconds_total", "Cumulative CPU time consumed by the container.", "seconds",
-		func(s *collector.ContainerStats) float64 { return s.CPUUsageSeconds }),
+		func(s *collector.ContainerStats) (float64, bool) { return s.CPUUsageSeconds, true }),
 	statsMetric(Counter, "ecs_container_cpu_throttled_seconds_total", "Cumulative time the container was throttled by its CPU quota.", "seconds",
-		func(s *collector.ContainerStats) float64 { return s.CPUThrottledSeconds }),
+		func(s *collector.ContainerStats) (float64, bool) { return s.CPUThrottledSeconds, s.HasCPUThrottled }),
 	statsMetric(Gauge, "ecs_container_memory_usage_bytes", "Memory usage of the container, page cache included.", "bytes",
-		func(s *collector.ContainerStats) float64 { return s.MemoryUsageBytes }),
+		func(s *collector.ContainerStats) (float64, bool) { return s.MemoryUsageBytes, s.HasMemoryUsage }),
 	statsMetric(Gauge, "ecs_container_memory_working_set_bytes", "Memory the container cannot give back under pressure: usage minus inactive page cache. The OOM killer acts on this.", "bytes",
-		func(s *collector.ContainerStats) float64 { return s.MemoryWorkingSetBytes }),
+		func(s *collector.ContainerStats) (float64, bool) {
+			return s.MemoryWorkingSetBytes, s.HasMemoryWorkingSet
+		}),
 	statsMetric(Gauge, "ecs_container_memory_page_cache_size_bytes", "Page cache held by the container.", "bytes",
-		func(s *collector.ContainerStats) float64 { return s.MemoryCacheBytes }),
+		func(s *collector.ContainerStats) (float64, bool) { return s.MemoryCacheBytes, s.HasMemoryCache }),
 	containerMetric(Gauge, "ecs_container_memory_limit_bytes", "Effective memory limit of the container: its cgroup limit, else its own, else the task's.", "bytes",
 		func(c *collector.Container) (float64, bool) {
 			if c.Stats == nil {
@@ -418,9 +420,9 @@ var baseFamilies = []*Family{
 			return positive(c.Stats.MemoryLimitBytes)
 		}),
 	statsMetric(Counter, "ecs_container_blkio_read_bytes_total", "Bytes read from block devices by the container.", "bytes",
-		func(s *collector.ContainerStats) float64 { return s.BlockReadBytes }),
+		func(s *collector.ContainerStats) (float64, bool) { return s.BlockReadBytes, s.HasBlockIO }),
 	statsMetric(Counter, "ecs_container_blkio_write_bytes_total", "Bytes written to block devices by the container.", "bytes",
-		func(s *collector.ContainerStats) float64 { return s.BlockWriteBytes }),
+		func(s *collector.ContainerStats) (float64, bool) { return s.BlockWriteBytes, s.HasBlockIO }),
 	containerMetric(Gauge, "ecs_container_pids", "Processes and threads in the container.", "",
 		func(c *collector.Container) (float64, bool) {
 			if c.Stats == nil {
