@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -14,6 +15,21 @@ import (
 type Collector interface {
 	Name() string
 	Collect(ctx context.Context) error
+}
+
+// FinalCollector is a Collector whose last collection, on shutdown, differs
+// from the others: the SQS consumer must not take new messages from the
+// queue once the process is stopping, since it could not export them.
+type FinalCollector interface {
+	Collector
+	CollectFinal(ctx context.Context) error
+}
+
+// Flusher is a Collector with work left once the exporters have delivered
+// the final state, such as deleting the queue messages they delivered.
+type Flusher interface {
+	Collector
+	Flush(ctx context.Context) error
 }
 
 // Job is a Collector with its schedule.
@@ -82,13 +98,28 @@ func (s *Scheduler) Run(ctx context.Context) {
 }
 
 // RunOnce runs every job once, concurrently, and waits for all of them. It is
-// used for the last collection before shutdown, so it takes its own context.
+// used for the last collection before shutdown, so it takes its own context,
+// and a FinalCollector runs its CollectFinal.
 func (s *Scheduler) RunOnce(ctx context.Context) {
 	var wg sync.WaitGroup
 	for _, j := range s.jobs {
-		wg.Go(func() { s.runJob(ctx, j) })
+		wg.Go(func() { s.runJob(ctx, j, true) })
 	}
 	wg.Wait()
+}
+
+// Flush calls every Flusher's Flush, once the exporters have delivered the
+// final state, and returns their errors joined.
+func (s *Scheduler) Flush(ctx context.Context) error {
+	var errs []error
+	for _, j := range s.jobs {
+		if f, ok := j.Collector.(Flusher); ok {
+			if err := f.Flush(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", f.Name(), err))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Ready reports whether every collector has succeeded at least once.
@@ -112,7 +143,7 @@ func (s *Scheduler) loop(ctx context.Context, j Job) {
 			return
 		case <-timer.C:
 		}
-		failures := s.runJob(ctx, j)
+		failures := s.runJob(ctx, j, false)
 		timer.Reset(nextDelay(j.Interval, j.MaxBackoff, failures))
 	}
 }
@@ -132,7 +163,7 @@ func nextDelay(interval, maxBackoff time.Duration, failures int) time.Duration {
 
 // runJob runs one collection and records its outcome; it returns the number
 // of consecutive failures so far.
-func (s *Scheduler) runJob(ctx context.Context, j Job) int {
+func (s *Scheduler) runJob(ctx context.Context, j Job, final bool) int {
 	name := j.Collector.Name()
 	runMu := s.runMu[name]
 	runMu.Lock()
@@ -144,8 +175,12 @@ func (s *Scheduler) runJob(ctx context.Context, j Job) int {
 		runCtx, cancel = context.WithTimeout(ctx, j.Timeout)
 		defer cancel()
 	}
+	collect := j.Collector.Collect
+	if fc, ok := j.Collector.(FinalCollector); ok && final {
+		collect = fc.CollectFinal
+	}
 	start := s.now()
-	err := j.Collector.Collect(runCtx)
+	err := collect(runCtx)
 	took := s.now().Sub(start)
 	if err != nil && errors.Is(err, context.Canceled) && ctx.Err() != nil {
 		// Shutting down: not a failure of the source.

@@ -67,6 +67,7 @@ type Store struct {
 	seen      map[string]*seenEvent   // by kind and event ID
 	subs      []subscriber
 	lastPrune time.Time
+	exported  map[string]time.Time // by exporter: the newest snapshot it delivered
 
 	current atomic.Pointer[Snapshot]
 }
@@ -79,6 +80,7 @@ func NewStore(now func() time.Time) *Store {
 	s := &Store{
 		now: now, tasks: map[string][]*Task{}, services: map[string][]*Service{}, health: map[string]CollectorHealth{},
 		counts: map[countKey]uint64{}, calls: map[APICallCount]uint64{}, daemon: map[DaemonCount]uint64{}, seen: map[string]*seenEvent{},
+		exported: map[string]time.Time{},
 	}
 	s.current.Store(&Snapshot{Time: now()})
 	return s
@@ -398,4 +400,32 @@ func sortedEvents(events []EventCount) []EventCount {
 func compareIdentity(a, b Identity) int {
 	return cmp.Or(strings.Compare(a.Cluster, b.Cluster), strings.Compare(a.Service, b.Service),
 		strings.Compare(a.Family, b.Family), strings.Compare(a.Revision, b.Revision), strings.Compare(a.TaskID, b.TaskID))
+}
+
+// Exported records that exporter name delivered the snapshot published at t:
+// a scrape was served it, or a push sent it. Sources whose input must not be
+// lost (an SQS message is deleted only once its effect has left the process)
+// ask ExportedThrough.
+func (s *Store) Exported(name string, t time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t.After(s.exported[name]) {
+		s.exported[name] = t
+	}
+}
+
+// ExportedThrough returns the time of the newest snapshot that every
+// exporter which has delivered anything has delivered, or zero when none
+// has. An exporter that never delivers (a /metrics nobody scrapes) does not
+// hold the others back.
+func (s *Store) ExportedThrough() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var through time.Time
+	for _, t := range s.exported {
+		if through.IsZero() || t.Before(through) {
+			through = t
+		}
+	}
+	return through
 }

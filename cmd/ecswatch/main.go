@@ -99,11 +99,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, version.Print("ecswatch"))
 		return 0
 	case checkCmd.FullCommand():
-		data, err := os.ReadFile(*checkFile)
-		if err == nil {
-			_, err = config.Parse(data, *checkFile)
-		}
-		if err != nil {
+		// The file as run would read it: with the environment applied.
+		if _, err := loadConfig(nil, *checkFile, nil); err != nil {
 			fmt.Fprintf(stderr, "%v\n", err)
 			return 1
 		}
@@ -121,10 +118,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 2
 }
 
-// serve loads the configuration over base and runs the daemon until SIGINT or
-// SIGTERM.
+// serve loads the configuration over base and runs the daemon until SIGINT,
+// SIGTERM or SIGHUP.
 func serve(base *config.Config, f flags, stderr io.Writer, opts []daemon.Option) int {
-	cfg, err := config.Load(base, f.configFile, os.LookupEnv, f.overrides()...)
+	cfg, err := loadConfig(base, f.configFile, f.overrides())
 	if err != nil {
 		fmt.Fprintf(stderr, "ecswatch: invalid configuration:\n%v\n", err)
 		return 1
@@ -140,13 +137,29 @@ func serve(base *config.Config, f flags, stderr io.Writer, opts []daemon.Option)
 	for _, a := range d.Addrs() {
 		logger.Info("serving metrics", "url", "http://"+a.String()+cfg.Web.TelemetryPath)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	// SIGHUP stops as gracefully as SIGTERM: ecswatch has nothing to reload
+	// that a restart would not reload, and dying at once (Go's default)
+	// would skip the final collection and flush.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	if err := d.Run(ctx); err != nil {
 		logger.Error("stopped with error", "err", err)
 		return 1
 	}
 	return 0
+}
+
+// loadConfig loads the configuration over base from path, the environment
+// and overrides, and refuses an environment that cannot work.
+func loadConfig(base *config.Config, path string, overrides []config.Override) (*config.Config, error) {
+	cfg, err := config.Load(base, path, os.LookupEnv, overrides...)
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.CheckEnvironment(os.Environ(), os.LookupEnv); err != nil {
+		return nil, err
+	}
+	return cfg, nil
 }
 
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
@@ -161,7 +174,7 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 // curl, so an ECS container health check runs this instead. A 401 still
 // proves the daemon is serving: basic auth covers /healthz too.
 func healthcheck(f flags, stderr io.Writer) int {
-	cfg, err := config.Load(nil, f.configFile, os.LookupEnv, f.overrides()...)
+	cfg, err := loadConfig(nil, f.configFile, f.overrides())
 	if err != nil {
 		fmt.Fprintf(stderr, "ecswatch: invalid configuration:\n%v\n", err)
 		return 1

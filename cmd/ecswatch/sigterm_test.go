@@ -20,7 +20,7 @@ import (
 
 // TestMain lets a test run this binary's main, as ECS runs the image.
 func TestMain(m *testing.M) {
-	if os.Getenv("ECSWATCH_TEST_MAIN") == "1" {
+	if os.Getenv("RUN_AS_ECSWATCH_MAIN") == "1" {
 		main()
 		return
 	}
@@ -38,7 +38,7 @@ type mainProcess struct {
 func startMain(t *testing.T, env []string, args ...string) *mainProcess {
 	t.Helper()
 	p := &mainProcess{cmd: exec.Command(os.Args[0], args...), lines: make(chan string, 100)}
-	p.cmd.Env = append(append(os.Environ(), "ECSWATCH_TEST_MAIN=1"), env...)
+	p.cmd.Env = append(append(os.Environ(), "RUN_AS_ECSWATCH_MAIN=1"), env...)
 	stderr, err := p.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -92,22 +92,28 @@ func sidecarWithKillBeforeSIGTERM(t *testing.T, listen string) *mainProcess {
 }
 
 // TestSIGTERM runs the daemon as a sidecar in its own process, lets ECS's
-// SIGTERM arrive after the worker container's OOM kill, and checks that the
-// last collection records it and the process exits 0 within its budget.
+// SIGTERM (or a SIGHUP, which stops it the same way) arrive after the worker
+// container's OOM kill, and checks that the last collection records it and
+// the process exits 0 within its budget.
 func TestSIGTERM(t *testing.T) {
 	t.Parallel()
-	p := sidecarWithKillBeforeSIGTERM(t, "127.0.0.1:0")
-	sent := time.Now()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	p.wait(t, "counted as OOM kill")
-	p.wait(t, `msg=stopped`)
-	if err := p.cmd.Wait(); err != nil {
-		t.Errorf("exit: %v", err)
-	}
-	if took := time.Since(sent); took > 5*time.Second {
-		t.Errorf("took %s to exit, budget 5s", took)
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGHUP} {
+		t.Run(sig.String(), func(t *testing.T) {
+			t.Parallel()
+			p := sidecarWithKillBeforeSIGTERM(t, "127.0.0.1:0")
+			sent := time.Now()
+			if err := p.cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			p.wait(t, "counted as OOM kill")
+			p.wait(t, `msg=stopped`)
+			if err := p.cmd.Wait(); err != nil {
+				t.Errorf("exit: %v", err)
+			}
+			if took := time.Since(sent); took > 5*time.Second {
+				t.Errorf("took %s to exit, budget 5s", took)
+			}
+		})
 	}
 }
 

@@ -2,8 +2,10 @@ package events
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -24,6 +26,12 @@ const ReceivedMetric = "ecswatch_events_received_total"
 // Invalid labels messages that are not ECS events ecswatch can read.
 const Invalid = "invalid"
 
+// DefaultVisibilityTimeout is asked for on every receive unless configured:
+// long enough for an applied message to wait for the next scrape (see
+// Options.HoldForExport), short enough for a crashed consumer's messages to
+// come back soon.
+const DefaultVisibilityTimeout = 2 * time.Minute
+
 // Options configure the consumer.
 type Options struct {
 	QueueURL string
@@ -34,27 +42,46 @@ type Options struct {
 	VisibilityTimeout time.Duration
 	// MaxMessages per receive (at most 10).
 	MaxMessages int
+	// HoldForExport is how long an applied message waits, undeleted, for an
+	// exporter to deliver its effect before it is deleted anyway. Keep it
+	// below the queue's visibility timeout, or the message is received
+	// again (which counts nothing twice in this process). Zero deletes at
+	// once.
+	HoldForExport time.Duration
 }
 
 // Consumer receives ECS events from SQS and applies them to the Store. Each
 // Collect is one long poll: the scheduler runs it back to back, and backs off
 // when SQS fails.
 //
-// Delivery guarantees come from SQS: a message is deleted only after its
-// events are in the Store, so a consumer that dies mid-batch loses nothing
-// (the message becomes visible again), and several consumers of one queue
+// Delivery guarantees come from SQS: a message is deleted only once an
+// exporter has delivered the state that includes its events (a scrape was
+// served it, a push sent it), or HoldForExport has passed. A consumer that
+// dies, or stops, before then loses nothing: the message becomes visible
+// again and the next consumer applies it. Several consumers of one queue
 // each apply a message only while it is hidden from the others. Applying is
-// idempotent (events are counted once per ID), so a redelivery changes
-// nothing.
+// idempotent (events are counted once per ID), so a redelivery to the same
+// process changes nothing.
 type Consumer struct {
 	client *sqs.Client
 	store  *collector.Store
 	logger *slog.Logger
 	opts   Options
 
+	now func() time.Time
+
 	mu         sync.Mutex
 	badLogged  map[string]bool // message IDs already logged as invalid
 	skipDelete bool            // tests: die between apply and delete
+	pending    []pendingBatch  // applied, waiting for an exporter
+}
+
+// pendingBatch is one received batch whose events are in the Store and whose
+// messages are not deleted yet.
+type pendingBatch struct {
+	entries  []types.DeleteMessageBatchRequestEntry
+	applied  time.Time // the snapshot that holds its events
+	received time.Time
 }
 
 // New returns a Consumer.
@@ -62,18 +89,30 @@ func New(client *sqs.Client, store *collector.Store, logger *slog.Logger, opts O
 	if opts.MaxMessages <= 0 || opts.MaxMessages > 10 {
 		opts.MaxMessages = 10
 	}
-	return &Consumer{client: client, store: store, logger: logger, opts: opts, badLogged: map[string]bool{}}
+	return &Consumer{client: client, store: store, logger: logger, opts: opts, now: time.Now, badLogged: map[string]bool{}}
 }
 
 // Name implements collector.Collector.
 func (c *Consumer) Name() string { return Name }
 
-// Collect receives one batch, applies it and deletes what was applied.
+// pendingWait is the long poll while applied messages wait for an export:
+// short, so that they are deleted soon after it.
+const pendingWait = time.Second
+
+// Collect deletes what has been exported, then receives one batch and
+// applies it.
 func (c *Consumer) Collect(ctx context.Context) error {
+	if err := c.deleteDone(ctx, false); err != nil {
+		return err
+	}
+	wait := c.opts.WaitTime
+	if c.hasPending() {
+		wait = min(wait, pendingWait)
+	}
 	in := &sqs.ReceiveMessageInput{
 		QueueUrl:                    &c.opts.QueueURL,
 		MaxNumberOfMessages:         int32(c.opts.MaxMessages),
-		WaitTimeSeconds:             int32(c.opts.WaitTime / time.Second),
+		WaitTimeSeconds:             int32(wait / time.Second),
 		MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameApproximateReceiveCount},
 	}
 	if c.opts.VisibilityTimeout > 0 {
@@ -93,7 +132,7 @@ func (c *Consumer) Collect(ctx context.Context) error {
 	)
 	for i, m := range out.Messages {
 		detailType, evs, ok := c.parse(m)
-		received[detailType]++
+		received[typeLabel(detailType)]++
 		if ok {
 			events = append(events, evs...)
 			done = append(done, types.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: m.ReceiptHandle})
@@ -106,17 +145,88 @@ func (c *Consumer) Collect(ctx context.Context) error {
 	if len(done) == 0 || c.skipDelete {
 		return nil
 	}
-	// A message whose delete fails comes back and is applied again, which
-	// changes nothing: deleting is the last step, never a condition.
-	res, err := c.client.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: &c.opts.QueueURL, Entries: done})
-	if err != nil {
-		return fmt.Errorf("delete %d applied messages: %w", len(done), err)
+	c.mu.Lock()
+	c.pending = append(c.pending, pendingBatch{entries: done, applied: c.store.Snapshot().Time, received: c.now()})
+	c.mu.Unlock()
+	return c.deleteDone(ctx, false)
+}
+
+// CollectFinal is the last collection on shutdown: it takes nothing new from
+// the queue (a message received now could not be exported before the
+// process ends) and deletes what has been exported.
+func (c *Consumer) CollectFinal(ctx context.Context) error { return c.deleteDone(ctx, false) }
+
+// Flush runs once the exporters have delivered the final state: it deletes
+// what they delivered and leaves the rest to become visible again for the
+// next consumer, which will count it.
+func (c *Consumer) Flush(ctx context.Context) error {
+	err := c.deleteDone(ctx, true)
+	c.mu.Lock()
+	left := 0
+	for _, b := range c.pending {
+		left += len(b.entries)
 	}
-	if len(res.Failed) > 0 {
-		f := res.Failed[0]
-		return fmt.Errorf("delete %d of %d applied messages failed, first: %s: %s", len(res.Failed), len(done), aws.ToString(f.Code), aws.ToString(f.Message))
+	c.mu.Unlock()
+	if left > 0 {
+		c.logger.Info("left applied messages in the queue for the next consumer: no exporter delivered them", "messages", left)
 	}
-	return nil
+	return err
+}
+
+func (c *Consumer) hasPending() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.pending) > 0
+}
+
+// deleteDone deletes the pending batches an exporter has delivered and,
+// unless stopping, those held past HoldForExport. A message whose delete
+// fails comes back and is applied again, which changes nothing: deleting is
+// the last step, never a condition.
+func (c *Consumer) deleteDone(ctx context.Context, stopping bool) error {
+	exported, now := c.store.ExportedThrough(), c.now()
+	c.mu.Lock()
+	var due []pendingBatch
+	keep := c.pending[:0]
+	for _, b := range c.pending {
+		if !b.applied.After(exported) || (!stopping && now.Sub(b.received) >= c.opts.HoldForExport) {
+			due = append(due, b)
+		} else {
+			keep = append(keep, b)
+		}
+	}
+	c.pending = keep
+	c.mu.Unlock()
+
+	var errs []error
+	for _, b := range due {
+		res, err := c.client.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: &c.opts.QueueURL, Entries: b.entries})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("delete %d applied messages: %w", len(b.entries), err))
+			continue
+		}
+		if len(res.Failed) > 0 {
+			f := res.Failed[0]
+			errs = append(errs, fmt.Errorf("delete %d of %d applied messages failed, first: %s: %s", len(res.Failed), len(b.entries), aws.ToString(f.Code), aws.ToString(f.Message)))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// knownDetailTypes are the detail-types ECS sends to EventBridge (Developer
+// Guide, "Amazon ECS events"); any other folds into "other", so that a queue
+// fed something else cannot grow ecswatch_events_received_total a series
+// per distinct value.
+var knownDetailTypes = []string{TaskStateChange, DeploymentStateChange, ServiceAction, "ECS Container Instance State Change", Invalid}
+
+// Other labels a detail-type ecswatch does not know.
+const Other = "other"
+
+func typeLabel(detailType string) string {
+	if slices.Contains(knownDetailTypes, detailType) {
+		return detailType
+	}
+	return Other
 }
 
 // parse parses one message into its events. It returns the detail type to

@@ -287,3 +287,42 @@ func TestSQSDownAndBack(t *testing.T) {
 	b.fake.SetDown(false)
 	wait("recovery and the queued event applied", func() bool { return up() && total(store, collector.EventOOMKill) == 1 })
 }
+
+// TestLabelValuesFromMessagesAreBounded: fifty distinct detail-types and
+// fifty distinct stop codes arrive; the counters keep the documented label
+// values and fold the rest into one.
+func TestLabelValuesFromMessagesAreBounded(t *testing.T) {
+	t.Parallel()
+	b := newQueue(t)
+	c, store := b.consumer(t, nil)
+	oom := fixture(t, "task_stopped_oom")
+	for i := range 50 {
+		b.fake.Send(queue, strings.Replace(oom, `"ECS Task State Change"`, fmt.Sprintf(`"ECS Made Up Change %d"`, i), 1))
+		body := strings.Replace(oom, `"EssentialContainerExited"`, fmt.Sprintf(`"MadeUpStop%d"`, i), 1)
+		body = strings.ReplaceAll(body, `"id": "`, fmt.Sprintf(`"id": "%d-`, i))
+		body = strings.ReplaceAll(body, "/prod/5c3a", fmt.Sprintf("/prod/%02d3a", i))
+		b.fake.Send(queue, body)
+	}
+	for b.fake.Depth(queue) > 0 {
+		if err := c.Collect(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	types, codes := map[string]bool{}, map[string]uint64{}
+	for _, n := range store.Snapshot().Counts {
+		if n.Name == ReceivedMetric {
+			types[n.Label] = true
+		}
+	}
+	for _, e := range store.Snapshot().Events {
+		if e.Kind == collector.EventTaskStopped {
+			codes[e.Label] += e.Count
+		}
+	}
+	if len(types) != 2 || !types[Other] || !types[TaskStateChange] {
+		t.Errorf("detail-type labels = %v, want %q and %q", types, TaskStateChange, Other)
+	}
+	if len(codes) != 1 || codes[health.StopCodeOther] != 50 {
+		t.Errorf("stop codes = %v, want 50 under %q", codes, health.StopCodeOther)
+	}
+}

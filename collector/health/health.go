@@ -7,8 +7,11 @@
 package health
 
 import (
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/ecswatch/ecswatch/collector"
 )
@@ -270,8 +273,13 @@ func Headroom(svc *collector.Service, instances []Instance) {
 // (polling or the event stream) reports the task.
 func StoppedTask(t StoppedTaskInfo) []collector.Event {
 	stopCode := t.StopCode
-	if stopCode == "" {
-		stopCode = "Unknown"
+	switch {
+	case stopCode == "":
+		stopCode = StopCodeUnknown
+	case !slices.Contains(types.TaskStopCode("").Values(), types.TaskStopCode(stopCode)):
+		// A label value from outside ecswatch: bounded by the SDK's enum,
+		// so that an unexpected value cannot add series without end.
+		stopCode = StopCodeOther
 	}
 	events := []collector.Event{{
 		Kind: collector.EventTaskStopped, ID: t.ARN, Time: t.StoppedAt,
@@ -289,6 +297,13 @@ func StoppedTask(t StoppedTaskInfo) []collector.Event {
 	}
 	return events
 }
+
+// The stop_code label's values besides the SDK's TaskStopCode enum: none
+// given, and one the enum does not know.
+const (
+	StopCodeUnknown = "Unknown"
+	StopCodeOther   = "Other"
+)
 
 // StoppedTaskInfo is what StoppedTask needs of a stopped task, whichever
 // source it came from.

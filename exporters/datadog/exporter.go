@@ -43,6 +43,7 @@ type Options struct {
 type Source interface {
 	Snapshot() *collector.Snapshot
 	Count(name, label string, n uint64)
+	Exported(name string, t time.Time)
 }
 
 // Exporter pushes to DogStatsD.
@@ -145,6 +146,7 @@ func (e *Exporter) Push() {
 	}
 	_ = e.client.Flush()
 	e.countDrops()
+	e.source.Exported(Name, snap.Time)
 }
 
 func (e *Exporter) countDrops() {

@@ -42,6 +42,7 @@ const ScopeName = "github.com/ecswatch/ecswatch"
 type Source interface {
 	Snapshot() *collector.Snapshot
 	Count(name, label string, n uint64)
+	Exported(name string, t time.Time)
 }
 
 // Exporter owns the MeterProvider and LoggerProvider.
@@ -241,6 +242,9 @@ func (e *Exporter) register(meter metric.Meter) error {
 
 func (e *Exporter) observe(o metric.Observer, instruments map[string]metric.Float64Observable) {
 	snap := e.source.Snapshot()
+	// Handed to the SDK's export, which retries on its own: as far as
+	// ecswatch can follow it.
+	defer e.source.Exported(Name, snap.Time)
 	var attrs []attribute.KeyValue
 	catalog.Walk(snap, func(f *catalog.Family, id *collector.Identity, v float64, labels []string, _ time.Time) {
 		m, ok := Mappings[f.Name]

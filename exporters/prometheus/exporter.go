@@ -14,6 +14,9 @@ import (
 	"github.com/ecswatch/ecswatch/internal/catalog"
 )
 
+// Name is the exporter's name where ecswatch reports on its exporters.
+const Name = "prometheus"
+
 // Source is where the exporter reads snapshots from; *collector.Store is one.
 type Source interface {
 	Snapshot() *collector.Snapshot

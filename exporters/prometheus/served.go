@@ -13,17 +13,25 @@ import (
 // collection has been scraped: the kill that stops a task is seen by that
 // collection and by nobody else.
 type Served struct {
+	onServed func(time.Time) // may be nil
+
 	mu      sync.Mutex
 	newest  time.Time // the newest served snapshot's time
 	scraped bool
 	wake    chan struct{} // closed and replaced at every scrape
 }
 
-// NewServed returns a Served that has seen no scrape.
-func NewServed() *Served { return &Served{wake: make(chan struct{})} }
+// NewServed returns a Served that has seen no scrape. onServed, when not
+// nil, is told the time of every snapshot a scrape was served.
+func NewServed(onServed func(time.Time)) *Served {
+	return &Served{onServed: onServed, wake: make(chan struct{})}
+}
 
 // record notes that a scrape was served snap.
 func (s *Served) record(snap *collector.Snapshot) {
+	if s.onServed != nil {
+		s.onServed(snap.Time)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.scraped = true

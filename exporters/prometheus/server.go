@@ -59,12 +59,18 @@ func NewHandler(reg *prometheus.Registry, source Source, cfg ServerConfig, logge
 	}
 	mux := http.NewServeMux()
 	metrics := promhttp.InstrumentMetricHandler(reg, newCachingHandler(reg, source, time.Second, logger, cfg.Served))
-	mux.Handle(path, metrics)
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+	// GET (and so HEAD) only: the mux answers other methods 405. At "/",
+	// only "/" itself: an unknown path is a 404, not metrics.
+	pattern := path
+	if pattern == "/" {
+		pattern = "/{$}"
+	}
+	mux.Handle("GET "+pattern, metrics)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		if cfg.Ready != nil && !cfg.Ready() {
 			w.WriteHeader(http.StatusServiceUnavailable)
@@ -87,7 +93,7 @@ func NewHandler(reg *prometheus.Registry, source Source, cfg ServerConfig, logge
 		if err != nil {
 			return nil, fmt.Errorf("landing page: %w", err)
 		}
-		mux.Handle("/", landing)
+		mux.Handle("GET /{$}", landing)
 	}
 	return mux, nil
 }

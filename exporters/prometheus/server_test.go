@@ -12,6 +12,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -118,5 +119,44 @@ func TestTLSAndBasicAuth(t *testing.T) {
 		if got := do(tt.scheme, tt.user, tt.pass); got != tt.want {
 			t.Errorf("%s: HTTP %d, want %d", tt.name, got, tt.want)
 		}
+	}
+}
+
+// TestOnlyGETServesMetrics: /metrics answers GET and HEAD, and 405 to any
+// other method; with telemetry_path "/", an unknown path is a 404 rather
+// than metrics.
+func TestOnlyGETServesMetrics(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		path, method, target string
+		want                 int
+	}{
+		{"/metrics", http.MethodGet, "/metrics", 200},
+		{"/metrics", http.MethodHead, "/metrics", 200},
+		{"/metrics", http.MethodPost, "/metrics", 405},
+		{"/metrics", http.MethodDelete, "/metrics", 405},
+		{"/metrics", http.MethodPut, "/healthz", 405},
+		{"/metrics", http.MethodGet, "/nothing", 404},
+		{"/", http.MethodGet, "/", 200},
+		{"/", http.MethodGet, "/anything", 404},
+		{"/", http.MethodPost, "/", 405},
+	} {
+		t.Run(tc.path+" "+tc.method+" "+tc.target, func(t *testing.T) {
+			t.Parallel()
+			src := staticSource{fixture()}
+			reg, err := NewRegistry(New(src, Options{IdentityLabels: true}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			h, err := NewHandler(reg, src, ServerConfig{TelemetryPath: tc.path}, discardLogger())
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(tc.method, tc.target, nil))
+			if rec.Code != tc.want {
+				t.Errorf("%s %s = %d, want %d", tc.method, tc.target, rec.Code, tc.want)
+			}
+		})
 	}
 }

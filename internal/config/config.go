@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"reflect"
 	"regexp"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/prometheus/common/model"
+	"github.com/prometheus/exporter-toolkit/web"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -381,6 +383,15 @@ func (c *Config) Set(key, value, origin string) error {
 		return fmt.Errorf("%s: unknown key %q", origin, key)
 	}
 	node := &yaml.Node{Kind: yaml.ScalarNode, Value: value}
+	if t := target.Type(); t.Kind() == reflect.Bool || (t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Bool) {
+		// One syntax for every boolean variable and flag: Go's, as
+		// strconv.ParseBool reads it (1, t, true, 0, f, false, ...).
+		b, err := strconv.ParseBool(value)
+		if err != nil {
+			return fmt.Errorf("%s: %s: want true or false (or 1 or 0), got %q", origin, key, value)
+		}
+		node.Value, node.Tag = strconv.FormatBool(b), "!!bool"
+	}
 	if target.Kind() == reflect.Slice {
 		// Lists come from variables and flags as comma-separated values.
 		node = &yaml.Node{Kind: yaml.SequenceNode}
@@ -448,14 +459,19 @@ func (c *Config) Validate() error {
 	}
 	_, _, err := net.SplitHostPort(c.Web.ListenAddress)
 	check(err == nil, "web.listen_address", "want host:port, got %q", c.Web.ListenAddress)
-	check(strings.HasPrefix(c.Web.TelemetryPath, "/"), "web.telemetry_path", "must start with /, got %q", c.Web.TelemetryPath)
+	check(strings.HasPrefix(c.Web.TelemetryPath, "/") && !strings.ContainsAny(c.Web.TelemetryPath, " \t{}"), "web.telemetry_path", "must start with / and hold no spaces or braces, got %q", c.Web.TelemetryPath)
+	check(!slices.Contains(reservedPaths, c.Web.TelemetryPath), "web.telemetry_path", "%s is served beside the metrics; choose another path", c.Web.TelemetryPath)
+	if c.Web.ConfigFile != "" {
+		err := web.Validate(c.Web.ConfigFile)
+		check(err == nil, "web.config_file", "%v", err)
+	}
 	check(slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level), "log.level", "want debug, info, warn or error, got %q", c.Log.Level)
 	check(slices.Contains([]string{"logfmt", "json"}, c.Log.Format), "log.format", "want logfmt or json, got %q", c.Log.Format)
 	check(c.Sidecar.Interval > 0, "sidecar.interval", "must be positive, got %s", c.Sidecar.Interval)
 	check(c.Sidecar.Timeout > 0 && c.Sidecar.Timeout <= c.Sidecar.Interval, "sidecar.timeout", "must be positive and at most sidecar.interval (%s), got %s", c.Sidecar.Interval, c.Sidecar.Timeout)
 	check(c.Sidecar.StaleAfter >= 0, "sidecar.stale_after", "must not be negative, got %s", c.Sidecar.StaleAfter)
 	if c.Sidecar.Endpoint != "" {
-		check(strings.HasPrefix(c.Sidecar.Endpoint, "http://") || strings.HasPrefix(c.Sidecar.Endpoint, "https://"), "sidecar.endpoint", "want an http:// or https:// URL, got %q", c.Sidecar.Endpoint)
+		check(httpURL(c.Sidecar.Endpoint), "sidecar.endpoint", "want an http:// or https:// URL with a host, got %q", c.Sidecar.Endpoint)
 	}
 	st := c.Standalone
 	check(st.Interval > 0, "standalone.interval", "must be positive, got %s", st.Interval)
@@ -466,20 +482,22 @@ func (c *Config) Validate() error {
 	check(st.Health.StuckAfter > 0, "standalone.health.stuck_after", "must be positive, got %s", st.Health.StuckAfter)
 	check(st.Health.ProgressWindow > 0, "standalone.health.progress_window", "must be positive, got %s", st.Health.ProgressWindow)
 	if st.Endpoint != "" {
-		check(strings.HasPrefix(st.Endpoint, "http://") || strings.HasPrefix(st.Endpoint, "https://"), "standalone.endpoint", "want an http:// or https:// URL, got %q", st.Endpoint)
+		check(httpURL(st.Endpoint), "standalone.endpoint", "want an http:// or https:// URL with a host, got %q", st.Endpoint)
 	}
 	for _, cl := range st.Clusters {
 		check(cl != "" && !strings.ContainsAny(cl, " \t"), "standalone.clusters", "invalid cluster name %q", cl)
 	}
 	ev := c.Events
 	if ev.Enabled {
-		check(strings.HasPrefix(ev.QueueURL, "https://") || strings.HasPrefix(ev.QueueURL, "http://"), "events.queue_url", "want the queue's URL, e.g. https://sqs.eu-west-1.amazonaws.com/123456789012/ecs-events, got %q", ev.QueueURL)
+		check(httpURL(ev.QueueURL) && strings.Trim(mustPath(ev.QueueURL), "/") != "", "events.queue_url", "want the queue's URL, e.g. https://sqs.eu-west-1.amazonaws.com/123456789012/ecs-events, got %q", ev.QueueURL)
 	}
-	check(ev.WaitTime >= 0 && time.Duration(ev.WaitTime) <= 20*time.Second, "events.wait_time", "must be between 0s and 20s (SQS's long-poll limit), got %s", ev.WaitTime)
+	// 0s would turn the long poll into a busy loop: about 85 billed
+	// ReceiveMessage calls a second on an empty queue.
+	check(ev.WaitTime >= Duration(time.Second) && time.Duration(ev.WaitTime) <= 20*time.Second, "events.wait_time", "must be between 1s and 20s (SQS's long-poll limit; 0s would poll an empty queue in a busy loop), got %s", ev.WaitTime)
 	check(ev.VisibilityTimeout >= 0 && time.Duration(ev.VisibilityTimeout) <= 12*time.Hour, "events.visibility_timeout", "must be between 0s and 12h, got %s", ev.VisibilityTimeout)
 	check(ev.MaxMessages >= 1 && ev.MaxMessages <= 10, "events.max_messages", "must be between 1 and 10, got %d", ev.MaxMessages)
 	if ev.Endpoint != "" {
-		check(strings.HasPrefix(ev.Endpoint, "http://") || strings.HasPrefix(ev.Endpoint, "https://"), "events.endpoint", "want an http:// or https:// URL, got %q", ev.Endpoint)
+		check(httpURL(ev.Endpoint), "events.endpoint", "want an http:// or https:// URL with a host, got %q", ev.Endpoint)
 	}
 	in := c.Insights
 	check(in.Interval > 0, "insights.interval", "must be positive, got %s", in.Interval)
@@ -495,7 +513,7 @@ func (c *Config) Validate() error {
 	check(slices.Contains([]string{"", "cumulative", "delta"}, ot.Temporality), "exporters.otlp.temporality", "want cumulative or delta, got %q", ot.Temporality)
 	check(ot.Interval >= 0 && ot.Timeout >= 0, "exporters.otlp.interval", "interval and timeout must not be negative")
 	if ot.Endpoint != "" {
-		check(strings.HasPrefix(ot.Endpoint, "http://") || strings.HasPrefix(ot.Endpoint, "https://"), "exporters.otlp.endpoint", "want an http:// or https:// URL, got %q", ot.Endpoint)
+		check(httpURL(ot.Endpoint), "exporters.otlp.endpoint", "want an http:// or https:// URL with a host, got %q", ot.Endpoint)
 	}
 	dd := c.Exporters.Datadog
 	check(dd.PushInterval > 0, "exporters.datadog.push_interval", "must be positive, got %s", dd.PushInterval)
@@ -507,6 +525,52 @@ func (c *Config) Validate() error {
 	check(!(st.Enabled || ev.Enabled || in.Enabled) || c.Exporters.Prometheus.IdentityLabels, "exporters.prometheus.identity_labels", "must be true when standalone, events or insights is enabled")
 	check(c.ShutdownTimeout > 0 && time.Duration(c.ShutdownTimeout) < 30*time.Second, "shutdown_timeout", "must be positive and below ECS's default stopTimeout of 30s, got %s", c.ShutdownTimeout)
 	check(c.ShutdownLinger >= 0 && c.ShutdownLinger < c.ShutdownTimeout, "shutdown_linger", "must not be negative and must leave part of shutdown_timeout (%s) for the final push, got %s", c.ShutdownTimeout, c.ShutdownLinger)
+	return errors.Join(errs...)
+}
+
+func mustPath(s string) string {
+	u, _ := url.Parse(s)
+	return u.Path
+}
+
+// httpURL reports whether s is an absolute http or https URL with a host.
+func httpURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// reservedPaths are served beside the metrics; web.telemetry_path cannot
+// take them.
+var reservedPaths = []string{"/healthz", "/readyz"}
+
+// CheckEnvironment refuses what the environment says that can never work:
+// an ECSWATCH_ variable that names no key (a typo would otherwise be
+// ignored), an empty DD_AGENT_HOST, an unknown OTLP protocol, and a metadata
+// endpoint that is not a URL when the sidecar would use it. environ is
+// os.Environ()'s form; lookup reads one variable.
+func (c *Config) CheckEnvironment(environ []string, lookup func(string) (string, bool)) error {
+	var errs []error
+	known := map[string]bool{EnvPrefix + "CONFIG_FILE": true}
+	for _, key := range Keys() {
+		known[EnvName(key)] = true
+	}
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, EnvPrefix) && !known[name] {
+			errs = append(errs, fmt.Errorf("%s: names no configuration key (config.example.yaml lists them; the variable is the key upper-cased with dots as underscores)", name))
+		}
+	}
+	if v, ok := lookup("DD_AGENT_HOST"); ok && strings.TrimSpace(v) == "" {
+		errs = append(errs, errors.New("DD_AGENT_HOST: set but empty; unset it, or name the Datadog Agent's host"))
+	}
+	for _, name := range []string{"OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL"} {
+		if v, ok := lookup(name); ok && v != "" && v != "grpc" && v != "http/protobuf" {
+			errs = append(errs, fmt.Errorf("%s: want grpc or http/protobuf, got %q", name, v))
+		}
+	}
+	if v, ok := lookup("ECS_CONTAINER_METADATA_URI_V4"); ok && c.Sidecar.Endpoint == "" && c.SidecarEnabled(lookup) && !httpURL(v) {
+		errs = append(errs, fmt.Errorf("ECS_CONTAINER_METADATA_URI_V4: want the metadata endpoint's URL, got %q", v))
+	}
 	return errors.Join(errs...)
 }
 

@@ -55,15 +55,20 @@ func TestInvalid(t *testing.T) {
 		{"log level", "log:\n  level: loud\n", `log.level (c.yaml line 2): want debug, info, warn or error, got "loud"`},
 		{"log format", "log:\n  format: xml\n", `log.format (c.yaml line 2): want logfmt or json, got "xml"`},
 		{"listen address", "web:\n  listen_address: localhost\n", `web.listen_address (c.yaml line 2): want host:port, got "localhost"`},
-		{"telemetry path", "web:\n  telemetry_path: metrics\n", `web.telemetry_path (c.yaml line 2): must start with /, got "metrics"`},
-		{"endpoint scheme", "sidecar:\n  endpoint: 169.254.170.2/v4\n", `sidecar.endpoint (c.yaml line 2): want an http:// or https:// URL, got "169.254.170.2/v4"`},
+		{"telemetry path", "web:\n  telemetry_path: metrics\n", `web.telemetry_path (c.yaml line 2): must start with / and hold no spaces or braces, got "metrics"`},
+		{"telemetry path taken by health", "web:\n  telemetry_path: /healthz\n", "web.telemetry_path (c.yaml line 2): /healthz is served beside the metrics; choose another path"},
+		{"endpoint without host", "sidecar:\n  endpoint: \"http://\"\n", `sidecar.endpoint (c.yaml line 2): want an http:// or https:// URL with a host, got "http://"`},
+		{"queue without path", "events:\n  enabled: true\n  queue_url: \"https://\"\n", `events.queue_url (c.yaml line 3): want the queue's URL`},
+		{"busy long poll", "events:\n  wait_time: 0s\n", "events.wait_time (c.yaml line 2): must be between 1s and 20s"},
+		{"missing web config", "web:\n  config_file: /nonexistent/web.yml\n", "web.config_file (c.yaml line 2): "},
+		{"endpoint scheme", "sidecar:\n  endpoint: 169.254.170.2/v4\n", `sidecar.endpoint (c.yaml line 2): want an http:// or https:// URL with a host, got "169.254.170.2/v4"`},
 		{"linger past the shutdown budget", "shutdown_linger: 10s\n", "shutdown_linger (c.yaml line 1): must not be negative and must leave part of shutdown_timeout (10s) for the final push, got 10s"},
 		{"shutdown too long", "shutdown_timeout: 45s\n", "shutdown_timeout (c.yaml line 1): must be positive and below ECS's default stopTimeout of 30s, got 45s"},
 		{"syntax", "web: [\n", "c.yaml: yaml: line 1: did not find expected node content"},
 		{"call timeout above timeout", "standalone:\n  timeout: 5s\n  call_timeout: 6s\n", "standalone.call_timeout (c.yaml line 3): must be positive and at most standalone.timeout (5s), got 6s"},
 		{"identity with standalone", "standalone:\n  enabled: true\nexporters:\n  prometheus:\n    identity_labels: false\n", "exporters.prometheus.identity_labels (c.yaml line 5): must be true when standalone, events or insights is enabled"},
 		{"events without queue", "events:\n  enabled: true\n", `events.queue_url (default): want the queue's URL, e.g. https://sqs.eu-west-1.amazonaws.com/123456789012/ecs-events, got ""`},
-		{"long poll too long", "events:\n  wait_time: 30s\n", "events.wait_time (c.yaml line 2): must be between 0s and 20s (SQS's long-poll limit), got 30s"},
+		{"long poll too long", "events:\n  wait_time: 30s\n", "events.wait_time (c.yaml line 2): must be between 1s and 20s (SQS's long-poll limit; 0s would poll an empty queue in a busy loop), got 30s"},
 		{"insights period", "insights:\n  period: 90s\n", "insights.period (c.yaml line 2): must be a whole number of minutes, got 1m30s"},
 		{"attempts", "standalone:\n  max_attempts: 0\n", "standalone.max_attempts (c.yaml line 2): must be between 1 and 20, got 0"},
 		{"clusters not a list", "standalone:\n  clusters: shop\n", "line 2: standalone.clusters: cannot unmarshal !!str `shop` into []string"},
@@ -176,4 +181,62 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("Parse accepted a config that does not validate")
 		}
 	})
+}
+
+// TestEnvironmentThatCannotWork: check-config and run refuse, with the
+// variable's name, what the environment says that can never work.
+func TestEnvironmentThatCannotWork(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"misspelled variable", map[string]string{"ECSWATCH_SIDECAR_INTERVALL": "5s"}, "ECSWATCH_SIDECAR_INTERVALL: names no configuration key"},
+		{"empty agent host", map[string]string{"DD_AGENT_HOST": ""}, "DD_AGENT_HOST: set but empty"},
+		{"unknown OTLP protocol", map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "carrier-pigeon"}, `OTEL_EXPORTER_OTLP_PROTOCOL: want grpc or http/protobuf, got "carrier-pigeon"`},
+		{"metadata endpoint not a URL", map[string]string{"ECS_CONTAINER_METADATA_URI_V4": "notaurl"}, `ECS_CONTAINER_METADATA_URI_V4: want the metadata endpoint's URL, got "notaurl"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var environ []string
+			for k, v := range tt.env {
+				environ = append(environ, k+"="+v)
+			}
+			lookup := env(tt.env)
+			cfg, err := Load(nil, "", lookup)
+			if err == nil {
+				err = cfg.CheckEnvironment(environ, lookup)
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+	ok := map[string]string{"ECSWATCH_CONFIG_FILE": "c.yaml", "ECSWATCH_SIDECAR_INTERVAL": "5s", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}
+	cfg, err := Load(nil, "", env(ok))
+	if err == nil {
+		err = cfg.CheckEnvironment([]string{"ECSWATCH_CONFIG_FILE=c.yaml", "ECSWATCH_SIDECAR_INTERVAL=5s", "OTEL_EXPORTER_OTLP_PROTOCOL=grpc"}, env(ok))
+	}
+	if err != nil {
+		t.Errorf("a valid environment refused: %v", err)
+	}
+}
+
+// TestOneBooleanSyntax: every boolean variable reads as strconv.ParseBool
+// does, and nothing else.
+func TestOneBooleanSyntax(t *testing.T) {
+	t.Parallel()
+	for value, want := range map[string]bool{"1": true, "true": true, "TRUE": true, "0": false, "false": false} {
+		cfg, err := Load(nil, "", env(map[string]string{"ECSWATCH_SIDECAR_ENABLED": value, "ECSWATCH_EVENTS_ENABLED": "0"}))
+		if err != nil || cfg.Sidecar.Enabled == nil || *cfg.Sidecar.Enabled != want {
+			t.Errorf("ECSWATCH_SIDECAR_ENABLED=%s: %v %v, want %v", value, cfg, err, want)
+		}
+	}
+	for _, value := range []string{"yes", "no", "on", ""} {
+		if _, err := Load(nil, "", env(map[string]string{"ECSWATCH_SIDECAR_ENABLED": value})); err == nil || !strings.Contains(err.Error(), "want true or false") {
+			t.Errorf("ECSWATCH_SIDECAR_ENABLED=%q: err = %v, want a refusal", value, err)
+		}
+	}
 }

@@ -134,7 +134,7 @@ func New(cfg *config.Config, logger *slog.Logger, opts ...Option) (*Daemon, erro
 		WebConfigFile:   cfg.Web.ConfigFile,
 		TelemetryPath:   cfg.Web.TelemetryPath,
 		Ready:           scheduler.Ready,
-		Served:          prometheus.NewServed(),
+		Served:          prometheus.NewServed(func(t time.Time) { store.Exported(prometheus.Name, t) }),
 	}
 	handler, err := prometheus.NewHandler(reg, store, srvCfg, logger)
 	if err != nil {
@@ -162,10 +162,11 @@ func (d *Daemon) Store() *collector.Store { return d.store }
 
 // Run collects, serves and pushes until ctx is cancelled, then shuts down
 // within shutdown_timeout: one last collection (so that a sidecar records the
-// exit code of the container whose end is stopping the task), then, if
-// /metrics is being scraped, serving until a scrape has seen that collection
-// (at most shutdown_linger), a last push of every push exporter, and the HTTP
-// server drains.
+// exit code of the container whose end is stopping the task; the events
+// consumer takes nothing new), then, if /metrics is being scraped, serving
+// until a scrape has seen that collection (at most shutdown_linger), a last
+// push of every push exporter, the deletion of the queue messages whose
+// effect was delivered, and the HTTP server drains.
 func (d *Daemon) Run(ctx context.Context) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- d.server.Serve(d.listeners) }()
@@ -203,6 +204,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 		if perr := p.Shutdown(shutdownCtx); perr != nil {
 			err = errors.Join(err, perr)
 		}
+	}
+	// Only now is it known what left the process: the queue keeps the rest.
+	if ferr := d.scheduler.Flush(shutdownCtx); ferr != nil {
+		d.logger.Warn("flush after the final export", "err", ferr)
 	}
 	if serr := d.server.Shutdown(shutdownCtx); serr != nil && !errors.Is(serr, http.ErrServerClosed) {
 		err = errors.Join(err, fmt.Errorf("shutdown: %w", serr))

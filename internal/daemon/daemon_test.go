@@ -31,6 +31,7 @@ func start(t *testing.T, interval time.Duration, sch sim.Schedule, edit ...func(
 	t.Cleanup(meta.Close)
 
 	cfg := config.Default()
+	cfg.ShutdownTimeout, cfg.ShutdownLinger = config.Duration(5*time.Second), config.Duration(2*time.Second)
 	for _, e := range edit {
 		e(cfg)
 	}
@@ -38,7 +39,6 @@ func start(t *testing.T, interval time.Duration, sch sim.Schedule, edit ...func(
 	cfg.Sidecar.Endpoint = meta.URL
 	cfg.Sidecar.Interval = config.Duration(interval)
 	cfg.Sidecar.Timeout = config.Duration(interval)
-	cfg.ShutdownTimeout, cfg.ShutdownLinger = config.Duration(5*time.Second), config.Duration(2*time.Second)
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -130,9 +130,18 @@ func eventsJob(cfg *config.Config, store *collector.Store, logger *slog.Logger, 
 	if err != nil {
 		return collector.Job{}, fmt.Errorf("events: %w", err)
 	}
+	// An applied message waits, undeleted, for an exporter to deliver its
+	// effect for at most half its visibility timeout. Unless configured,
+	// receives ask for two minutes: a minute of waiting covers the scrape
+	// intervals in common use.
+	visibility := time.Duration(ev.VisibilityTimeout)
+	if visibility == 0 {
+		visibility = events.DefaultVisibilityTimeout
+	}
 	c := events.New(sqs.NewFromConfig(awsCfg), store, logger, events.Options{
 		QueueURL: ev.QueueURL, WaitTime: time.Duration(ev.WaitTime),
-		VisibilityTimeout: time.Duration(ev.VisibilityTimeout), MaxMessages: ev.MaxMessages,
+		VisibilityTimeout: visibility, MaxMessages: ev.MaxMessages,
+		HoldForExport: visibility / 2,
 	})
 	logger.Info("events consumer enabled", "queue_url", ev.QueueURL, "region", awsCfg.Region)
 	// Receives run back to back: each is a long poll. A failing queue is

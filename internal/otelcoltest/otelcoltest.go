@@ -1,7 +1,7 @@
 // Package otelcoltest runs a real OpenTelemetry Collector (otlp receiver,
 // debug exporter) for integration tests, and parses what its debug exporter
 // prints. The binary is built from manifest.yaml with the collector builder
-// (see .ci/run); tests find it through $ECSWATCH_OTELCOL.
+// (see .ci/run); tests find it through $OTELCOL_BINARY.
 package otelcoltest
 
 import (
@@ -19,7 +19,7 @@ import (
 )
 
 // EnvBinary names the variable that points at the built Collector.
-const EnvBinary = "ECSWATCH_OTELCOL"
+const EnvBinary = "OTELCOL_BINARY"
 
 // Collector is a running Collector.
 type Collector struct {
