@@ -23,8 +23,9 @@ const EnvEndpoint = "ECS_CONTAINER_METADATA_URI_V4"
 
 // DefaultMaxResponseBytes bounds one response body. A real /task/stats of a
 // ten-container task is about 60 KiB; anything near this limit is garbage and
-// must not be buffered whole.
-const DefaultMaxResponseBytes = 8 << 20
+// must not be buffered whole: /task and /task/stats are read at once, and a
+// sidecar's whole heap is a few MiB.
+const DefaultMaxResponseBytes = 1 << 20
 
 // Client fetches the metadata endpoint. It never retries by itself: the
 // scheduler's next run is the retry, so a struggling agent sees at most one
@@ -63,6 +64,9 @@ func (c *Client) Task(ctx context.Context) (*taskResponse, error) {
 	if tr.TaskARN == "" {
 		return nil, fmt.Errorf("GET %s/task: response has no TaskARN", c.base)
 	}
+	if err := tr.plausible(); err != nil {
+		return nil, fmt.Errorf("GET %s/task: %w", c.base, err)
+	}
 	return &tr, nil
 }
 
@@ -83,7 +87,11 @@ func decodeStats(raw map[string]json.RawMessage) (map[string]*statsResponse, err
 	var errs []error
 	for id, msg := range raw {
 		var st *statsResponse
-		if err := json.Unmarshal(msg, &st); err != nil {
+		err := json.Unmarshal(msg, &st)
+		if err == nil && st != nil {
+			err = st.plausible()
+		}
+		if err != nil {
 			errs = append(errs, fmt.Errorf("stats of container %s: %w", id, err))
 			continue
 		}

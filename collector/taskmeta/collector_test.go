@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -276,6 +279,53 @@ func TestPlatformShapes(t *testing.T) {
 				t.Fatalf("no stats for %s", tt.container)
 			}
 			tt.check(t, task, c)
+		})
+	}
+}
+
+// TestImplausibleNumbersAreRefused: a number no task can have marks the
+// reading bad (the run fails, so ecswatch_collector_up goes to 0) instead of
+// being exported as +Inf or a counter jump of 2^64.
+func TestImplausibleNumbersAreRefused(t *testing.T) {
+	t.Parallel()
+	const task = `{"TaskARN": "arn:aws:ecs:us-east-1:1:task/c/t1", "Limits": {"CPU": %s, "Memory": %s},
+		"Containers": [{"Name": "app", "DockerId": "d1", "Type": "NORMAL", "KnownStatus": "RUNNING"}]}`
+	const stats = `{"d1": {"read": "2026-03-02T10:00:00Z", "memory_stats": {"usage": %s}, "cpu_stats": {"cpu_usage": {"total_usage": %s}}}}`
+	tests := []struct {
+		name                   string
+		taskBody, statsBody    string
+		wantTask, wantAppStats bool
+	}{
+		{"sane", fmt.Sprintf(task, "1", "2048"), fmt.Sprintf(stats, "1000", "5"), true, true},
+		{"task memory 1e308 MiB", fmt.Sprintf(task, "1", "1e308"), fmt.Sprintf(stats, "1000", "5"), false, false},
+		{"task of a million vCPUs", fmt.Sprintf(task, "1000000", "2048"), fmt.Sprintf(stats, "1000", "5"), false, false},
+		{"memory usage 2^64-1", fmt.Sprintf(task, "1", "2048"), fmt.Sprintf(stats, "18446744073709551615", "5"), true, false},
+		{"CPU time 2^64-1 ns", fmt.Sprintf(task, "1", "2048"), fmt.Sprintf(stats, "1000", "18446744073709551615"), true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if strings.HasSuffix(r.URL.Path, "/stats") {
+					_, _ = w.Write([]byte(tt.statsBody))
+					return
+				}
+				_, _ = w.Write([]byte(tt.taskBody))
+			}))
+			defer srv.Close()
+			store := collector.NewStore(nil)
+			err := New(Name, NewClient(srv.URL, time.Second), store, slog.New(slog.DiscardHandler)).Collect(t.Context())
+			sane := tt.wantTask && tt.wantAppStats
+			if (err == nil) != sane || (!sane && !errors.Is(err, ErrImplausible)) {
+				t.Errorf("Collect error = %v, want an implausible-value error: %v", err, !sane)
+			}
+			tasks := store.Snapshot().Tasks
+			if (len(tasks) == 1) != tt.wantTask {
+				t.Fatalf("published %d tasks, want task published = %v", len(tasks), tt.wantTask)
+			}
+			if tt.wantTask && (tasks[0].Containers[0].Stats != nil) != tt.wantAppStats {
+				t.Errorf("app stats = %+v, want present = %v", tasks[0].Containers[0].Stats, tt.wantAppStats)
+			}
 		})
 	}
 }

@@ -1,6 +1,12 @@
 package taskmeta
 
-import "time"
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+)
 
 // The types below mirror the JSON of the task metadata endpoint v4 (/task) and
 // of the Docker stats it embeds (/task/stats). Only the fields ecswatch uses
@@ -135,4 +141,77 @@ func (s *statsResponse) empty() bool {
 // pause container (CNI_PAUSE) and other agent-internal ones are plumbing.
 func (c *containerResponse) normal() bool {
 	return c.Type == "" || c.Type == "NORMAL"
+}
+
+// Bounds past which a number from the endpoint cannot be real: exporting it
+// would show +Inf, or a counter jump of 2^64, as data. The largest EC2
+// instances have 448 vCPUs and 24 TiB; these leave room and still catch
+// garbage.
+const (
+	maxVCPUs       = 4096
+	maxMemoryMiB   = 1 << 30 // 1 PiB
+	maxMemoryBytes = maxMemoryMiB << 20
+	// maxCounter bounds byte, packet and nanosecond counters: 2^62
+	// nanoseconds are 146 years of CPU time.
+	maxCounter = 1 << 62
+)
+
+// ErrImplausible marks a reading with a number no task can have.
+var ErrImplausible = errors.New("implausible value")
+
+func implausible(what string, v any) error { return fmt.Errorf("%w: %s = %v", ErrImplausible, what, v) }
+
+// plausible refuses task and container limits no task can have.
+func (tr *taskResponse) plausible() error {
+	check := func(l *limits, cpuMax float64, where string) error {
+		if l == nil {
+			return nil
+		}
+		if v := deref(l.CPU); v < 0 || v > cpuMax || math.IsNaN(v) {
+			return implausible(where+" Limits.CPU", v)
+		}
+		if v := deref(l.Memory); v < 0 || v > maxMemoryMiB || math.IsNaN(v) {
+			return implausible(where+" Limits.Memory", v)
+		}
+		return nil
+	}
+	if err := check(tr.Limits, maxVCPUs, "task"); err != nil {
+		return err
+	}
+	for i := range tr.Containers {
+		if err := check(tr.Containers[i].Limits, maxVCPUs*cpuUnitsPerVCPU, "container "+tr.Containers[i].Name); err != nil {
+			return err
+		}
+	}
+	if e := tr.EphemeralStorage; e != nil && (e.Utilized < 0 || e.Reserved < 0 || e.Utilized > maxMemoryMiB || e.Reserved > maxMemoryMiB) {
+		return implausible("EphemeralStorageMetrics", *e)
+	}
+	return nil
+}
+
+// plausible refuses stats with a counter or gauge no container can have.
+// The memory limit is exempt: 2^63 is how cgroups say "none".
+func (s *statsResponse) plausible() error {
+	for what, v := range map[string]uint64{
+		"cpu_usage.total_usage": s.CPU.Usage.TotalUsage, "throttled_time": s.CPU.Throttling.ThrottledTime,
+		"memory usage": derefUint(s.Memory.Usage), "commitbytes": derefUint(s.Memory.Commit),
+		"privateworkingset": derefUint(s.Memory.PrivateWorkingSet),
+	} {
+		if v > maxCounter || (strings.HasPrefix(what, "memory") && v > maxMemoryBytes) {
+			return implausible(what, v)
+		}
+	}
+	for _, e := range s.Blkio.ServiceBytes {
+		if e.Value > maxCounter {
+			return implausible("blkio "+e.Op, e.Value)
+		}
+	}
+	for name, n := range s.Networks {
+		for _, v := range []uint64{n.RxBytes, n.RxPackets, n.RxErrors, n.RxDropped, n.TxBytes, n.TxPackets, n.TxErrors, n.TxDropped} {
+			if v > maxCounter {
+				return implausible("network "+name, v)
+			}
+		}
+	}
+	return nil
 }

@@ -18,8 +18,11 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/go-logr/logr"
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
 	"go.opentelemetry.io/otel/metric"
@@ -60,6 +63,43 @@ type Exporter struct {
 	// resourceTaskID is the task the resource describes (a sidecar's), so
 	// that its points need not repeat its identity; empty otherwise.
 	resourceTaskID string
+	// observed is the time of the snapshot the last collection read, in
+	// Unix nanoseconds: the reader's goroutine writes it, its exporter reads.
+	observed atomic.Int64
+}
+
+// errorLogEvery bounds how often a failing Collector is logged: one line per
+// failed export would flood the log at a short push interval.
+const errorLogEvery = 30 * time.Second
+
+// rateLimitedErrors is an otel.ErrorHandler that logs through slog, at most
+// once per interval, with how many errors it held back.
+type rateLimitedErrors struct {
+	logger *slog.Logger
+	every  time.Duration
+
+	mu         sync.Mutex
+	last       time.Time
+	suppressed int
+}
+
+func newRateLimitedErrors(logger *slog.Logger, every time.Duration) *rateLimitedErrors {
+	return &rateLimitedErrors{logger: logger, every: every}
+}
+
+// Handle implements otel.ErrorHandler.
+func (r *rateLimitedErrors) Handle(err error) {
+	r.mu.Lock()
+	now := time.Now()
+	if !r.last.IsZero() && now.Sub(r.last) < r.every {
+		r.suppressed++
+		r.mu.Unlock()
+		return
+	}
+	suppressed := r.suppressed
+	r.last, r.suppressed = now, 0
+	r.mu.Unlock()
+	r.logger.Warn("otlp export failed", "err", err, "errors_not_logged", suppressed)
 }
 
 // New returns an Exporter. Nothing is sent until Run (or Shutdown) starts
@@ -136,6 +176,11 @@ func (e *Exporter) start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("otlp resource: %w", err)
 	}
+	// The SDK reports failed exports through otel's global error handler
+	// and logger, which default to the standard log package: route both
+	// into slog, the error handler at most once per errorLogEvery.
+	otel.SetErrorHandler(newRateLimitedErrors(e.logger, errorLogEvery))
+	otel.SetLogger(logr.FromSlogHandler(e.logger.Handler()))
 	// Set before the reader's goroutine exists: its callbacks read it.
 	e.resourceTaskID = taskID
 	mexp, lexp, err := newExporters(ctx, e.opts)
@@ -148,7 +193,8 @@ func (e *Exporter) start(ctx context.Context) error {
 	}
 	mp := sdkmetric.NewMeterProvider(
 		sdkmetric.WithResource(res),
-		sdkmetric.WithReader(sdkmetric.NewPeriodicReader(&countingMetricExporter{Exporter: mexp, source: e.source}, readerOpts...)),
+		sdkmetric.WithReader(sdkmetric.NewPeriodicReader(&countingMetricExporter{Exporter: mexp, source: e.source,
+			observed: func() time.Time { return time.Unix(0, e.observed.Load()) }}, readerOpts...)),
 	)
 	lp := sdklog.NewLoggerProvider(
 		sdklog.WithResource(res),
@@ -242,9 +288,7 @@ func (e *Exporter) register(meter metric.Meter) error {
 
 func (e *Exporter) observe(o metric.Observer, instruments map[string]metric.Float64Observable) {
 	snap := e.source.Snapshot()
-	// Handed to the SDK's export, which retries on its own: as far as
-	// ecswatch can follow it.
-	defer e.source.Exported(Name, snap.Time)
+	e.observed.Store(snap.Time.UnixNano())
 	var attrs []attribute.KeyValue
 	catalog.Walk(snap, func(f *catalog.Family, id *collector.Identity, v float64, labels []string, _ time.Time) {
 		m, ok := Mappings[f.Name]

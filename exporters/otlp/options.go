@@ -179,14 +179,18 @@ func temporality(t string) sdkmetric.TemporalitySelector {
 
 // countingMetricExporter counts the data points of exports that failed for
 // good (after the exporter's own retries) as dropped.
+// A successful export tells the Store which snapshot left the process.
 type countingMetricExporter struct {
 	sdkmetric.Exporter
-	source Source
+	source   Source
+	observed func() time.Time // the snapshot the last collection read
 }
 
 func (c *countingMetricExporter) Export(ctx context.Context, rm *metricdata.ResourceMetrics) error {
 	err := c.Exporter.Export(ctx, rm)
-	if err != nil {
+	if err == nil {
+		c.source.Exported(Name, c.observed())
+	} else {
 		n := 0
 		for _, sm := range rm.ScopeMetrics {
 			for _, m := range sm.Metrics {
