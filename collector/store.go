@@ -249,9 +249,17 @@ type countKey struct {
 // in order. An event whose ID was counted within DedupWindow changes nothing;
 // one only notified before is counted but not passed on again.
 func (s *Store) Record(events ...Event) []Event {
+	fresh, _ := s.RecordAt(events...)
+	return fresh
+}
+
+// RecordAt is Record that also returns the time of the first snapshot that
+// holds the events: an exporter that has delivered that snapshot, or a later
+// one, has delivered them.
+func (s *Store) RecordAt(events ...Event) (fresh []Event, at time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var fresh, notify []Event
+	var notify []Event
 	for _, ev := range events {
 		se := s.seenLocked(ev)
 		if se.counted {
@@ -269,7 +277,7 @@ func (s *Store) Record(events ...Event) []Event {
 		s.fanOutLocked(notify)
 		s.publishLocked()
 	}
-	return fresh
+	return fresh, s.current.Load().Time
 }
 
 // Count adds n to one of ecswatch's own counters and publishes.

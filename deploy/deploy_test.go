@@ -6,6 +6,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -172,6 +174,12 @@ func TestIAMPolicyMatchesCalls(t *testing.T) {
 	go func() { done <- d.Run(ctx) }()
 	deadline := time.Now().Add(20 * time.Second)
 	for !everyCollectorSucceeded(d.Store().Snapshot()) || fakeSQS.Depth("ecswatch-ecs-events") > 0 {
+		// Scraped as Prometheus would: a message is deleted once its
+		// effect has been delivered.
+		if resp, err := http.Get("http://" + d.Addrs()[0].String() + "/metrics"); err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
 		if time.Now().After(deadline) {
 			t.Fatalf("collectors did not all succeed: %+v", d.Store().Snapshot().Collectors)
 		}
@@ -317,6 +325,46 @@ func TestMetricsExist(t *testing.T) {
 			if !sent[name] {
 				t.Errorf("%s uses %s, which the Datadog exporter does not send", path, name)
 			}
+		}
+	}
+}
+
+// TestDockerfileHygiene: base images are pinned by digest, the build context
+// leaves out history and local build output, and each image's build stage
+// builds its own binary only.
+func TestDockerfileHygiene(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile("../Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stages := map[string]string{} // stage name -> its instructions
+	var current string
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) > 0 && f[0] == "FROM" {
+			image := f[1]
+			if image != "source" && !regexp.MustCompile(`^[^@\s]+:[^@\s]+@sha256:[0-9a-f]{64}$`).MatchString(image) {
+				t.Errorf("%s: base image not pinned by tag and digest", image)
+			}
+			current = f[len(f)-1]
+		}
+		stages[current] += line + "\n"
+	}
+	for target, build := range map[string]string{"sidecar": "build-sidecar", "full": "build-full"} {
+		if !strings.Contains(stages[target], "--from="+build+" ") {
+			t.Errorf("target %s does not copy from %s", target, build)
+		}
+		if n := strings.Count(stages[build], "go build"); n != 1 {
+			t.Errorf("stage %s runs go build %d times, want once", build, n)
+		}
+	}
+	ignore, err := os.ReadFile("../.dockerignore")
+	if err != nil {
+		t.Fatalf("no .dockerignore: %v", err)
+	}
+	for _, want := range []string{".git", "*.test", "/ecswatch"} {
+		if !slices.Contains(strings.Split(string(ignore), "\n"), want) {
+			t.Errorf(".dockerignore lacks %s", want)
 		}
 	}
 }

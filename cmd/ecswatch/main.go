@@ -171,19 +171,35 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 }
 
 // healthcheck asks the local daemon's /healthz. The image has no shell or
-// curl, so an ECS container health check runs this instead. A 401 still
-// proves the daemon is serving: basic auth covers /healthz too.
+// curl, so an ECS container health check runs this instead. It asks first on
+// the daemon's health socket, which answers whatever TLS, client
+// certificates and listen address the web endpoint has; then, for a daemon
+// without one, on the web endpoint itself. A 401 still proves the daemon is
+// serving: basic auth covers /healthz too.
 func healthcheck(f flags, stderr io.Writer) int {
 	cfg, err := loadConfig(nil, f.configFile, f.overrides())
 	if err != nil {
 		fmt.Fprintf(stderr, "ecswatch: invalid configuration:\n%v\n", err)
 		return 1
 	}
-	_, port, _ := net.SplitHostPort(cfg.Web.ListenAddress) // validated by Load
-	addr := net.JoinHostPort("127.0.0.1", port)
+	host, port, _ := net.SplitHostPort(cfg.Web.ListenAddress) // validated by Load
+	socket := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{
+		Proxy: nil,
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", daemon.HealthSocket(port))
+		},
+	}}
+	if status, err := get(socket, "http://ecswatch/healthz"); err == nil && status == http.StatusOK {
+		return 0
+	}
+
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1" // listening everywhere: loopback is one of them
+	}
+	addr := net.JoinHostPort(host, port)
 	client := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{
 		Proxy: nil,
-		// Loopback to ourselves: the certificate names the public host.
+		// Ourselves: the certificate names the public host.
 		TLSClientConfig: &tls.Config{InsecureSkipVerify: true},
 	}}
 	status, err := get(client, "http://"+addr+"/healthz")

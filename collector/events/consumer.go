@@ -139,14 +139,15 @@ func (c *Consumer) Collect(ctx context.Context) error {
 		}
 	}
 	c.store.CountByLabel(ReceivedMetric, received)
-	for _, ev := range c.store.Record(events...) {
+	fresh, applied := c.store.RecordAt(events...)
+	for _, ev := range fresh {
 		collector.LogEvent(c.logger, ev)
 	}
 	if len(done) == 0 || c.skipDelete {
 		return nil
 	}
 	c.mu.Lock()
-	c.pending = append(c.pending, pendingBatch{entries: done, applied: c.store.Snapshot().Time, received: c.now()})
+	c.pending = append(c.pending, pendingBatch{entries: done, applied: applied, received: c.now()})
 	c.mu.Unlock()
 	return c.deleteDone(ctx, false)
 }

@@ -1,67 +1,29 @@
 package prometheus
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
-)
 
-// writeCert writes a self-signed certificate for 127.0.0.1 and its key.
-func writeCert(t *testing.T, dir string) (certFile, keyFile string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "ecswatch test"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		DNSNames:     []string{"localhost"},
-		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return certFile, keyFile
-}
+	"github.com/ecswatch/ecswatch/internal/testutil"
+)
 
 // TestTLSAndBasicAuth serves /metrics with an exporter-toolkit web config
 // and checks that it takes TLS and the right password, and only those.
 func TestTLSAndBasicAuth(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	certFile, keyFile := writeCert(t, dir)
+	certFile, keyFile := testutil.WriteCert(t, dir)
 	hash, err := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
 	if err != nil {
 		t.Fatal(err)
@@ -158,5 +120,70 @@ func TestOnlyGETServesMetrics(t *testing.T) {
 				t.Errorf("%s %s = %d, want %d", tc.method, tc.target, rec.Code, tc.want)
 			}
 		})
+	}
+}
+
+// TestClientCertificatesShutOutAFlood: the mitigation README recommends for
+// exposed endpoints. With client certificates required, clients without one
+// are refused in the TLS handshake, before any handler or password check
+// runs, so a flood of them leaves Prometheus's scrapes answered.
+func TestClientCertificatesShutOutAFlood(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	certFile, keyFile := testutil.WriteCert(t, dir)
+	webConfig := filepath.Join(dir, "web.yml")
+	if err := os.WriteFile(webConfig, []byte(fmt.Sprintf(
+		"tls_server_config:\n  cert_file: %s\n  key_file: %s\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: %s\n", certFile, keyFile, certFile)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var served atomic.Int64
+	cfg := ServerConfig{ListenAddresses: []string{"127.0.0.1:0"}, WebConfigFile: webConfig}
+	srv := NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { served.Add(1) }), cfg, discardLogger())
+	ls, err := srv.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Serve(ls) }()
+	t.Cleanup(func() { _ = srv.Shutdown(t.Context()) })
+	url := "https://" + ls[0].Addr().String() + "/metrics"
+
+	pool := x509.NewCertPool()
+	pemBytes, _ := os.ReadFile(certFile)
+	pool.AppendCertsFromPEM(pemBytes)
+	clientCert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	attacker := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, DisableKeepAlives: true}}
+	prometheus := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{clientCert}}}}
+
+	var wg sync.WaitGroup
+	var refused atomic.Int64
+	for range 50 {
+		wg.Go(func() {
+			for range 10 {
+				req, _ := http.NewRequest(http.MethodGet, url, nil)
+				req.SetBasicAuth("prometheus", "guess")
+				if resp, err := attacker.Do(req); err != nil {
+					refused.Add(1)
+				} else {
+					resp.Body.Close()
+				}
+			}
+		})
+	}
+	for range 20 {
+		resp, err := prometheus.Get(url)
+		if err != nil {
+			t.Fatalf("scrape during the flood: %v", err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("scrape during the flood: HTTP %d", resp.StatusCode)
+		}
+	}
+	wg.Wait()
+	if refused.Load() != 500 || served.Load() != 20 {
+		t.Errorf("%d of 500 attacker requests refused, %d requests reached the handler; want 500 and only the 20 scrapes", refused.Load(), served.Load())
 	}
 }

@@ -30,6 +30,7 @@ type Daemon struct {
 	server    *prometheus.Server
 	served    *prometheus.Served
 	listeners []net.Listener
+	health    *healthServer
 }
 
 // pusher is an exporter that pushes on its own schedule.
@@ -145,7 +146,8 @@ func New(cfg *config.Config, logger *slog.Logger, opts ...Option) (*Daemon, erro
 	if err != nil {
 		return nil, err
 	}
-	return &Daemon{cfg: cfg, logger: logger, store: store, scheduler: scheduler, server: server, served: srvCfg.Served, listeners: listeners, pushers: pushers}, nil
+	return &Daemon{cfg: cfg, logger: logger, store: store, scheduler: scheduler, server: server, served: srvCfg.Served, listeners: listeners, pushers: pushers,
+		health: startHealthServer(listeners[0].Addr().String(), logger)}, nil
 }
 
 // Addrs are the addresses the daemon serves on, resolved (useful with :0).
@@ -209,6 +211,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if ferr := d.scheduler.Flush(shutdownCtx); ferr != nil {
 		d.logger.Warn("flush after the final export", "err", ferr)
 	}
+	d.health.shutdown(shutdownCtx)
 	if serr := d.server.Shutdown(shutdownCtx); serr != nil && !errors.Is(serr, http.ErrServerClosed) {
 		err = errors.Join(err, fmt.Errorf("shutdown: %w", serr))
 	}

@@ -140,3 +140,32 @@ func tryScrape(url string) (string, error) {
 	body, err := io.ReadAll(resp.Body)
 	return string(body), err
 }
+
+// TestStopWithEventsFitsItsBudget: with a 20s long poll and a 5s shutdown
+// budget, a stop neither waits for a receive nor runs the push exporters'
+// flush on an expired budget: it returns at once, without error.
+func TestStopWithEventsFitsItsBudget(t *testing.T) {
+	t.Parallel()
+	fake := sim.NewSQS()
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	queue := fake.CreateQueue(srv.URL, "events", time.Minute)
+	r := start(t, time.Hour, sim.DefaultSchedule, func(c *config.Config) {
+		c.Events.Enabled, c.Events.Endpoint, c.Events.Region, c.Events.QueueURL = true, srv.URL, "eu-west-1", queue
+		c.Events.WaitTime = config.Duration(20 * time.Second)
+	})
+	r.waitFor(t, "events consumer polling", `ecswatch_collector_up{collector="taskmeta"} 1`)
+	time.Sleep(200 * time.Millisecond) // the consumer is inside its long poll
+	stopped := time.Now()
+	r.cancel()
+	err := <-r.done
+	r.done <- nil // for the cleanup registered by start
+	if err != nil {
+		t.Errorf("stop: %v", err)
+	}
+	// The budget is 5s; the linger waits up to 2s for a scrape only once
+	// /metrics has been scraped, as it was above.
+	if took := time.Since(stopped); took > 3*time.Second {
+		t.Errorf("stop took %s: it waited on the long poll", took)
+	}
+}

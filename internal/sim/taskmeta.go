@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -70,6 +71,15 @@ const (
 	FailDown // drops the connection without answering
 	FailHuge // answers 100 MiB of never-ending JSON
 )
+
+// String names the mode, for test logs.
+func (m FailMode) String() string {
+	names := []string{"healthy", "HTTP 500", "HTML answer", "truncated JSON", "slow answer", "dropped connection", "100 MiB answer"}
+	if int(m) < len(names) {
+		return names[m]
+	}
+	return "FailMode(" + strconv.Itoa(int(m)) + ")"
+}
 
 // SlowDelay is how long FailSlow waits before answering.
 const SlowDelay = 3 * time.Second
