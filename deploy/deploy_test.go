@@ -1,5 +1,3 @@
-// Package deploy holds ready-to-use deployment files; its tests keep them
-// honest against the code.
 package deploy
 
 import (

@@ -7,14 +7,21 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/signal"
+	"path/filepath"
+	"regexp"
 	"syscall"
 	"time"
 
+	"github.com/prometheus/common/model"
+
 	"github.com/ecswatch/ecswatch/collector"
 	"github.com/ecswatch/ecswatch/collector/taskmeta"
+	"github.com/ecswatch/ecswatch/deploy"
 	"github.com/ecswatch/ecswatch/internal/config"
 	"github.com/ecswatch/ecswatch/internal/daemon"
 	"github.com/ecswatch/ecswatch/internal/sim"
@@ -24,7 +31,7 @@ import (
 // task (cgroup v1, awsvpc) through the regular sidecar settings, an EC2 task
 // (cgroup v2, bridge mode) as a second sidecar collector, and an ECS API
 // with the scenarios of sim.ShopScenario for the standalone collector.
-func demo(f flags, stderr io.Writer) int {
+func demo(f flags, promConfig string, stderr io.Writer) int {
 	fargate := httptest.NewServer(sim.NewTaskSim(sim.Fargate, nil).Handler())
 	defer fargate.Close()
 	ec2 := httptest.NewServer(sim.NewTaskSim(sim.EC2, nil).Handler())
@@ -79,6 +86,19 @@ func demo(f flags, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "demo: simulated ECS API at %s with cluster %s: catalog steady, frontend rolling out, checkout stuck on insufficient memory, payments rolled back by the circuit breaker, worker tasks OOM-killed\n",
 		ecsAPI.URL, sim.ShopCluster)
 	fmt.Fprintf(stderr, "demo: simulated SQS queue %s receives the cluster's EventBridge events; simulated CloudWatch at %s serves Container Insights\n", queueURL, cwAPI.URL)
+	if promConfig != "" {
+		target := base.Web.ListenAddress
+		for _, o := range f.overrides {
+			if o.Key == "web.listen_address" {
+				target = o.Value
+			}
+		}
+		if err := writePrometheusConfig(promConfig, target); err != nil {
+			fmt.Fprintf(stderr, "demo: %v\n", err)
+			return 1
+		}
+		fmt.Fprintf(stderr, "demo: wrote %s and the alert rules beside it; run: prometheus --config.file=%s, then open http://localhost:9090/alerts\n", promConfig, promConfig)
+	}
 	return serve(base, f, stderr, []daemon.Option{ec2Job, daemon.WithSimulatedAWS()})
 }
 
@@ -115,4 +135,52 @@ func simulate(base, containers int, latency time.Duration, large bool, stderr io
 		addr(0), addr(1), addr(2), addr(3), sim.QueueURL("http://"+addr(3), "ecs-events"))
 	<-ctx.Done()
 	return 0
+}
+
+// demoFor is the longest `for` of the demo's copy of the alert rules, so
+// that every alert the demo provokes fires within three minutes. The
+// expressions are the shipped ones; only the waiting is shorter.
+const demoFor = "1m"
+
+var forLine = regexp.MustCompile(`(?m)^(\s+for:\s*)(\S+)\s*$`)
+
+// writePrometheusConfig writes a Prometheus configuration that scrapes the
+// demo at target every 5s and evaluates a copy of the shipped alert rules,
+// written beside it as ecswatch-alerts.yml, with every `for` at most demoFor.
+func writePrometheusConfig(path, target string) error {
+	host, port, err := net.SplitHostPort(target)
+	if err != nil {
+		return fmt.Errorf("listen address %q: %w", target, err)
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	limit, _ := model.ParseDuration(demoFor)
+	rules := forLine.ReplaceAllFunc(deploy.AlertRules, func(line []byte) []byte {
+		m := forLine.FindSubmatch(line)
+		if d, err := model.ParseDuration(string(m[2])); err == nil && d > limit {
+			return append(m[1], demoFor...)
+		}
+		return line
+	})
+	rules = append([]byte("# The demo's copy of deploy/prometheus/alerts.yml: every `for` shortened to at most "+demoFor+".\n"), rules...)
+	cfg := fmt.Sprintf(`# Written by ecswatch demo. Prometheus scrapes the demo and evaluates its alerts.
+global:
+  scrape_interval: 5s
+  evaluation_interval: 5s
+rule_files:
+  - ecswatch-alerts.yml
+scrape_configs:
+  - job_name: ecswatch-demo
+    static_configs:
+      - targets: [%q]
+`, net.JoinHostPort(host, port))
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "ecswatch-alerts.yml"), rules, 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(path, []byte(cfg), 0o644)
 }

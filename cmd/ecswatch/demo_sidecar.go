@@ -11,7 +11,7 @@ import (
 // The sidecar build carries no simulator: demo and simulate are for the full
 // build.
 
-func demo(_ flags, stderr io.Writer) int {
+func demo(_ flags, _ string, stderr io.Writer) int {
 	fmt.Fprintln(stderr, "ecswatch: demo is not in the sidecar build; use the full build")
 	return 2
 }

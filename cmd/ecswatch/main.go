@@ -19,12 +19,17 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/prometheus/common/promslog"
+	promslogflag "github.com/prometheus/common/promslog/flag"
 	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
 	"github.com/ecswatch/ecswatch/internal/config"
 	"github.com/ecswatch/ecswatch/internal/daemon"
@@ -34,52 +39,73 @@ func main() {
 	if _, set := os.LookupEnv("GOGC"); !set && defaultGCPercent > 0 {
 		debug.SetGCPercent(defaultGCPercent)
 	}
+	versionFromBuildInfo()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// flags are the command-line flags shared by run and demo. Empty means "not
-// given": they override the configuration only when set.
+// flags are the command-line flags shared by run and demo. They override the
+// configuration only where given.
 type flags struct {
-	configFile    string
-	listenAddress string
-	webConfigFile string
-	logLevel      string
-	logFormat     string
+	configFile string
+	overrides  []config.Override
+	// Not configuration keys: exporter-toolkit's repeated
+	// --web.listen-address beyond its first value, and socket activation.
+	extraListenAddresses []string
+	systemdSocket        bool
 }
 
-func (f *flags) overrides() []config.Override {
-	var out []config.Override
-	for _, o := range []config.Override{
-		{Key: "web.listen_address", Value: f.listenAddress, Origin: "flag --web.listen-address"},
-		{Key: "web.config_file", Value: f.webConfigFile, Origin: "flag --web.config.file"},
-		{Key: "log.level", Value: f.logLevel, Origin: "flag --log.level"},
-		{Key: "log.format", Value: f.logFormat, Origin: "flag --log.format"},
-	} {
-		if o.Value != "" {
-			out = append(out, o)
-		}
+// base returns the configuration that the file, environment and overrides
+// are loaded over.
+func (f flags) base(b *config.Config) *config.Config {
+	if b == nil {
+		b = config.Default()
 	}
-	return out
+	b.Web.ExtraListenAddresses = f.extraListenAddresses
+	b.Web.SystemdSocket = f.systemdSocket
+	return b
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
-	app := kingpin.New("ecswatch", "Observability daemon for AWS ECS: task, container and deployment metrics for Prometheus.")
-	app.UsageWriter(stderr)
+// exitCode is how kingpin's --help and --version end run: they have printed
+// what was asked, and nothing may start after them.
+type exitCode int
+
+func run(args []string, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			c, ok := r.(exitCode)
+			if !ok {
+				panic(r)
+			}
+			code = int(c)
+		}
+	}()
+	app := kingpin.New("ecswatch", "Observability daemon for AWS ECS: task, container and deployment metrics for Prometheus, Datadog and OTLP.")
+	app.UsageWriter(stdout)
 	app.ErrorWriter(stderr)
-	app.Terminate(nil)
+	app.Terminate(func(code int) { panic(exitCode(code)) })
 	app.Version(version.Print("ecswatch"))
 	app.HelpFlag.Short('h')
 
 	var f flags
 	app.Flag("config.file", "Configuration file (YAML). Keys are documented in config.example.yaml.").Envar("ECSWATCH_CONFIG_FILE").StringVar(&f.configFile)
-	app.Flag("web.listen-address", "Address to serve /metrics on. Overrides web.listen_address (default "+config.DefaultListenAddress+").").StringVar(&f.listenAddress)
-	app.Flag("web.config.file", "exporter-toolkit web configuration file for TLS and basic auth. Overrides web.config_file.").StringVar(&f.webConfigFile)
-	app.Flag("log.level", "Only log messages with the given severity or above: debug, info, warn, error.").StringVar(&f.logLevel)
-	app.Flag("log.format", "Output format of log messages: logfmt or json.").StringVar(&f.logFormat)
+	// The flags of prometheus-community/ecs_exporter and every exporter
+	// built on exporter-toolkit and promslog, so that its task
+	// definitions' command lines start ecswatch unchanged.
+	web := kingpinflag.AddFlags(app, config.DefaultListenAddress)
+	telemetryPath := app.Flag("web.telemetry-path", "Path under which to expose metrics. Overrides web.telemetry_path.").Default("/metrics").String()
+	disableExporterMetrics := app.Flag("web.disable-exporter-metrics", "Exclude metrics about ecswatch's own process (promhttp_*, process_*, go_*). Overrides exporters.prometheus.disable_exporter_metrics.").Bool()
+	var logFlags promslog.Config
+	promslogflag.AddFlags(app, &logFlags)
+	set := map[string]*bool{}
+	for _, name := range []string{"web.listen-address", "web.config.file", "web.telemetry-path", "web.disable-exporter-metrics", "log.level", "log.format"} {
+		set[name] = new(bool)
+		app.GetFlag(name).IsSetByUser(set[name])
+	}
 
 	runCmd := app.Command("run", "Run the daemon (default).").Default()
-	demoCmd := app.Command("demo", "Run the daemon against a simulated ECS task on loopback; no AWS account needed.")
-	checkCmd := app.Command("check-config", "Validate a configuration file and exit.")
+	demoCmd := app.Command("demo", "Run the daemon against a simulated ECS on loopback; no AWS account needed.")
+	demoPromConfig := demoCmd.Flag("demo.prometheus-config", "Write a Prometheus configuration that scrapes the demo and loads the shipped alert rules (written beside it) to this file, then run.").String()
+	checkCmd := app.Command("check-config", "Validate a configuration file, with the environment applied, and exit.")
 	checkFile := checkCmd.Arg("file", "Configuration file to check.").Required().String()
 	versionCmd := app.Command("version", "Print version information.")
 	simCmd := app.Command("simulate", "Serve the simulated ECS endpoints alone, for benchmarks and soak tests.").Hidden()
@@ -87,13 +113,31 @@ func run(args []string, stdout, stderr io.Writer) int {
 	simContainers := simCmd.Flag("sim.containers", "Containers in the simulated task.").Default("3").Int()
 	simLatency := simCmd.Flag("sim.metadata-latency", "Added to every metadata endpoint answer.").Default("0s").Duration()
 	simLarge := simCmd.Flag("sim.large-cluster", "Also simulate a cluster \"large\" of 1,000 services and 10,000 tasks.").Bool()
-	healthCmd := app.Command("healthcheck", "Exit 0 if the daemon on the configured listen address answers /healthz; for container health checks.")
+	healthCmd := app.Command("healthcheck", "Exit 0 if the daemon answers /healthz; for container health checks.")
 
 	cmd, err := app.Parse(args)
 	if err != nil {
 		fmt.Fprintf(stderr, "ecswatch: %v\n", err)
 		return 2
 	}
+	if *set["web.listen-address"] && len(*web.WebListenAddresses) > 0 {
+		f.overrides = append(f.overrides, config.Override{Key: "web.listen_address", Value: (*web.WebListenAddresses)[0], Origin: "flag --web.listen-address"})
+		f.extraListenAddresses = (*web.WebListenAddresses)[1:]
+	}
+	f.systemdSocket = web.WebSystemdSocket != nil && *web.WebSystemdSocket
+	for flag, o := range map[string]config.Override{
+		"web.config.file":              {Key: "web.config_file", Value: *web.WebConfigFile},
+		"web.telemetry-path":           {Key: "web.telemetry_path", Value: *telemetryPath},
+		"web.disable-exporter-metrics": {Key: "exporters.prometheus.disable_exporter_metrics", Value: strconv.FormatBool(*disableExporterMetrics)},
+		"log.level":                    {Key: "log.level", Value: logFlags.Level.String()},
+		"log.format":                   {Key: "log.format", Value: logFlags.Format.String()},
+	} {
+		if *set[flag] {
+			o.Origin = "flag --" + flag
+			f.overrides = append(f.overrides, o)
+		}
+	}
+	slices.SortFunc(f.overrides, func(a, b config.Override) int { return strings.Compare(a.Key, b.Key) })
 	switch cmd {
 	case versionCmd.FullCommand():
 		fmt.Fprintln(stdout, version.Print("ecswatch"))
@@ -113,7 +157,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case runCmd.FullCommand():
 		return serve(nil, f, stderr, nil)
 	case demoCmd.FullCommand():
-		return demo(f, stderr)
+		return demo(f, *demoPromConfig, stderr)
 	}
 	return 2
 }
@@ -121,7 +165,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 // serve loads the configuration over base and runs the daemon until SIGINT,
 // SIGTERM or SIGHUP.
 func serve(base *config.Config, f flags, stderr io.Writer, opts []daemon.Option) int {
-	cfg, err := loadConfig(base, f.configFile, f.overrides())
+	cfg, err := loadConfig(f.base(base), f.configFile, f.overrides)
 	if err != nil {
 		fmt.Fprintf(stderr, "ecswatch: invalid configuration:\n%v\n", err)
 		return 1
@@ -147,6 +191,28 @@ func serve(base *config.Config, f flags, stderr io.Writer, opts []daemon.Option)
 		return 1
 	}
 	return 0
+}
+
+// versionFromBuildInfo fills in what the Dockerfile's -ldflags would have
+// set, from what Go embeds in every binary: the module version (a tag, or a
+// pseudo-version from the VCS revision) and the revision's time. The
+// revision itself prometheus/common/version reads on its own.
+func versionFromBuildInfo() {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return
+	}
+	if version.Version == "" {
+		version.Version = strings.TrimPrefix(info.Main.Version, "v")
+		if version.Version == "" || version.Version == "(devel)" {
+			version.Version = "devel"
+		}
+	}
+	for _, s := range info.Settings {
+		if s.Key == "vcs.time" && version.BuildDate == "" {
+			version.BuildDate = s.Value
+		}
+	}
 }
 
 // loadConfig loads the configuration over base from path, the environment
@@ -177,7 +243,7 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 // without one, on the web endpoint itself. A 401 still proves the daemon is
 // serving: basic auth covers /healthz too.
 func healthcheck(f flags, stderr io.Writer) int {
-	cfg, err := loadConfig(nil, f.configFile, f.overrides())
+	cfg, err := loadConfig(f.base(nil), f.configFile, f.overrides)
 	if err != nil {
 		fmt.Fprintf(stderr, "ecswatch: invalid configuration:\n%v\n", err)
 		return 1

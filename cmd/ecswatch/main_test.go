@@ -34,7 +34,9 @@ func TestCLI(t *testing.T) {
 		{"check bad", []string{"check-config", bad}, 1, "", `line 2: sidecar.interval: invalid duration "5 seconds"`},
 		{"check missing", []string{"check-config", filepath.Join(dir, "nope.yaml")}, 1, "", "no such file"},
 		{"unknown flag", []string{"--web.listen", ":1"}, 2, "", "unknown long flag"},
-		{"bad flag value", []string{"run", "--log.level", "loud"}, 1, "", `log.level (flag --log.level): want debug, info, warn or error, got "loud"`},
+		{"bad flag value", []string{"run", "--log.level", "loud"}, 2, "", `unrecognized log level loud`},
+		{"bad telemetry path", []string{"run", "--web.telemetry-path", "/healthz"}, 1, "", `web.telemetry_path (flag --web.telemetry-path): /healthz is served beside the metrics`},
+		{"help command", []string{"help"}, 0, "usage: ecswatch", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

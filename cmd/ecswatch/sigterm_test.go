@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -227,5 +229,92 @@ func TestHealthcheckUnderMTLSAndAnyAddress(t *testing.T) {
 				t.Errorf("healthcheck of a stopped daemon = %d, want 1", code)
 			}
 		})
+	}
+}
+
+// TestHelpAndVersionStartNothing: each asks for text and gets it, exit 0,
+// without starting the daemon (which would not exit by itself).
+func TestHelpAndVersionStartNothing(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"--version"}, {"help"}, {"help", "demo"}, {"demo", "--help"}, {"run", "-h"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, os.Args[0], args...)
+			cmd.Env = append(os.Environ(), "RUN_AS_ECSWATCH_MAIN=1")
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("%v: %v\n%s", args, err, out)
+			}
+			if !strings.Contains(string(out), "ecswatch") || strings.Contains(string(out), "starting ecswatch") {
+				t.Errorf("%v printed:\n%s", args, out)
+			}
+		})
+	}
+}
+
+// TestEcsExporterDropIn starts ecswatch with the command line of
+// prometheus-community/ecs_exporter's task definitions (its port, its flags)
+// and identity labels off, and finds every series ecs_exporter serves, with
+// ecs_exporter's labels and nothing about the exporter itself.
+func TestEcsExporterDropIn(t *testing.T) {
+	t.Parallel()
+	want, err := os.ReadFile("testdata/ecs_exporter_series.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	meta := httptest.NewServer(sim.NewTaskSim(sim.Fargate, nil).Handler())
+	t.Cleanup(meta.Close)
+	p := startMain(t, []string{"ECS_CONTAINER_METADATA_URI_V4=" + meta.URL, "ECSWATCH_EXPORTERS_PROMETHEUS_IDENTITY_LABELS=false"},
+		"--web.listen-address="+addr, "--web.telemetry-path=/metrics", "--web.disable-exporter-metrics", "--log.level=info", "--log.format=logfmt")
+	p.wait(t, `msg="collector up"`)
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	labelSets := map[string][]string{} // name -> label names of each sample
+	sample := regexp.MustCompile(`(?m)^([a-z_:]+)(?:\{([^}]*)\})? `)
+	for _, m := range sample.FindAllStringSubmatch(string(body), -1) {
+		var names []string
+		for _, kv := range regexp.MustCompile(`([a-z_]+)="((?:[^"\\]|\\.)*)"`).FindAllStringSubmatch(m[2], -1) {
+			if kv[2] != "" { // Prometheus drops empty labels
+				names = append(names, kv[1])
+			}
+		}
+		labelSets[m[1]] = append(labelSets[m[1]], strings.Join(names, ","))
+	}
+	for _, line := range strings.Split(string(want), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, labels, _ := strings.Cut(line, " ")
+		sets, ok := labelSets[name]
+		if !ok {
+			t.Errorf("%s: not served", name)
+			continue
+		}
+		wantSet := strings.Split(labels, ",")
+		slices.Sort(wantSet)
+		for _, got := range sets {
+			gotSet := strings.Split(got, ",")
+			slices.Sort(gotSet)
+			if !slices.Equal(gotSet, wantSet) {
+				t.Errorf("%s has labels %v, ecs_exporter's are %v", name, gotSet, wantSet)
+			}
+		}
+	}
+	for name := range labelSets {
+		if strings.HasPrefix(name, "go_") || strings.HasPrefix(name, "process_") || strings.HasPrefix(name, "promhttp_") {
+			t.Errorf("%s served despite --web.disable-exporter-metrics", name)
+		}
 	}
 }

@@ -41,12 +41,14 @@ func (m Mapping) scale() float64 {
 // Datadog table is generated from it, and a test fails if a catalogue metric
 // is missing.
 var Mappings = withInsights(map[string]Mapping{
-	"ecs_task_metadata_info":                    {"", Tags, ""},
-	"ecs_task_cpu_limit_vcpus":                  {"task.cpu.limit", Gauge, ""},
-	"ecs_task_memory_limit_bytes":               {"task.memory.limit", Gauge, ""},
-	"ecs_task_ephemeral_storage_used_bytes":     {"task.ephemeral_storage.used", Gauge, ""},
-	"ecs_task_ephemeral_storage_reserved_bytes": {"task.ephemeral_storage.reserved", Gauge, ""},
-	"ecs_task_image_pull_duration_seconds":      {"task.image_pull.duration", Gauge, ""},
+	"ecs_task_metadata_info":                      {"", Tags, ""},
+	"ecs_task_cpu_limit_vcpus":                    {"task.cpu.limit", Gauge, ""},
+	"ecs_task_memory_limit_bytes":                 {"task.memory.limit", Gauge, ""},
+	"ecs_task_ephemeral_storage_used_bytes":       {"task.ephemeral_storage.used", Gauge, ""},
+	"ecs_task_ephemeral_storage_allocated_bytes":  {"task.ephemeral_storage.reserved", Gauge, ""},
+	"ecs_task_image_pull_start_timestamp_seconds": {"task.image_pull.start", Gauge, ""},
+	"ecs_task_image_pull_stop_timestamp_seconds":  {"task.image_pull.stop", Gauge, ""},
+	"ecs_task_image_pull_duration_seconds":        {"task.image_pull.duration", Gauge, ""},
 
 	"ecs_container_info":                         {"", Tags, ""},
 	"ecs_container_state":                        {"container.state", Gauge, ""},

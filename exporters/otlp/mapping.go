@@ -34,12 +34,14 @@ type Mapping struct {
 // they exist; the rest are ecswatch's documented aws.ecs.* and ecswatch.*
 // names. README's OTLP table is generated from it.
 var Mappings = withInsights(map[string]Mapping{
-	"ecs_task_metadata_info":                    {"", "", Attributes, nil},
-	"ecs_task_cpu_limit_vcpus":                  {"aws.ecs.task.cpu.limit", "{cpu}", Gauge, nil},
-	"ecs_task_memory_limit_bytes":               {"aws.ecs.task.memory.limit", "By", Gauge, nil},
-	"ecs_task_ephemeral_storage_used_bytes":     {"aws.ecs.task.ephemeral_storage.usage", "By", UpDownCounter, nil},
-	"ecs_task_ephemeral_storage_reserved_bytes": {"aws.ecs.task.ephemeral_storage.limit", "By", Gauge, nil},
-	"ecs_task_image_pull_duration_seconds":      {"aws.ecs.task.image_pull.duration", "s", Gauge, nil},
+	"ecs_task_metadata_info":                      {"", "", Attributes, nil},
+	"ecs_task_cpu_limit_vcpus":                    {"aws.ecs.task.cpu.limit", "{cpu}", Gauge, nil},
+	"ecs_task_memory_limit_bytes":                 {"aws.ecs.task.memory.limit", "By", Gauge, nil},
+	"ecs_task_ephemeral_storage_used_bytes":       {"aws.ecs.task.ephemeral_storage.usage", "By", UpDownCounter, nil},
+	"ecs_task_ephemeral_storage_allocated_bytes":  {"aws.ecs.task.ephemeral_storage.limit", "By", Gauge, nil},
+	"ecs_task_image_pull_start_timestamp_seconds": {"aws.ecs.task.image_pull.start_time", "s", Gauge, nil},
+	"ecs_task_image_pull_stop_timestamp_seconds":  {"aws.ecs.task.image_pull.stop_time", "s", Gauge, nil},
+	"ecs_task_image_pull_duration_seconds":        {"aws.ecs.task.image_pull.duration", "s", Gauge, nil},
 
 	"ecs_container_info":                     {"", "", Attributes, nil},
 	"ecs_container_state":                    {"aws.ecs.container.state", "1", Gauge, nil},

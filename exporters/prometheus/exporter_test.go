@@ -159,7 +159,7 @@ func TestEmptySnapshot(t *testing.T) {
 // TestHandler checks the endpoints and that TLS/auth-free defaults serve.
 func TestHandler(t *testing.T) {
 	t.Parallel()
-	reg, err := NewRegistry(New(staticSource{fixture()}, Options{IdentityLabels: true}))
+	reg, err := NewRegistry(New(staticSource{fixture()}, Options{IdentityLabels: true}), true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +209,7 @@ func tenContainers() *collector.Snapshot {
 // BenchmarkScrape measures one /metrics scrape of a ten-container task,
 // through the same handler Prometheus hits.
 func BenchmarkScrape(b *testing.B) {
-	reg, err := NewRegistry(New(staticSource{tenContainers()}, Options{IdentityLabels: true}))
+	reg, err := NewRegistry(New(staticSource{tenContainers()}, Options{IdentityLabels: true}), true)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -286,7 +286,7 @@ func (s *swapSource) Snapshot() *collector.Snapshot { return s.snap.Load() }
 // reads src, as NewHandler builds it.
 func cachingFor(tb testing.TB, src Source, maxAge time.Duration) *cachingHandler {
 	tb.Helper()
-	reg, err := NewRegistry(New(src, Options{IdentityLabels: true}))
+	reg, err := NewRegistry(New(src, Options{IdentityLabels: true}), true)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -52,7 +52,7 @@ func TestReadmeMetricTable(t *testing.T) {
 // the Go runtime's and the process's, is in the table.
 func TestServedMetricsAreDocumented(t *testing.T) {
 	t.Parallel()
-	reg, err := NewRegistry(New(staticSource{fixture()}, Options{IdentityLabels: true}))
+	reg, err := NewRegistry(New(staticSource{fixture()}, Options{IdentityLabels: true}), true)
 	if err != nil {
 		t.Fatal(err)
 	}

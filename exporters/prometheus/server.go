@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/coreos/go-systemd/v22/activation"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
@@ -21,6 +22,9 @@ import (
 type ServerConfig struct {
 	// ListenAddresses to serve on, e.g. ":9787".
 	ListenAddresses []string
+	// SystemdSocket serves on systemd's socket-activation listeners instead
+	// of ListenAddresses (Linux).
+	SystemdSocket bool
 	// WebConfigFile is an exporter-toolkit web configuration (TLS, basic
 	// auth); empty serves plain HTTP without auth.
 	WebConfigFile string
@@ -30,18 +34,21 @@ type ServerConfig struct {
 	Ready func() bool
 	// Served, when set, records what scrapes were served.
 	Served *Served
+	// DisableExporterMetrics leaves out promhttp's own scrape counters
+	// (NewRegistry leaves out the runtime and process metrics).
+	DisableExporterMetrics bool
 }
 
-// NewRegistry returns a registry with the exporter, ecswatch_build_info and
-// the Go runtime and process collectors every Prometheus exporter offers.
-func NewRegistry(e *Exporter) (*prometheus.Registry, error) {
+// NewRegistry returns a registry with the exporter, ecswatch_build_info and,
+// with exporterMetrics, the Go runtime and process collectors every
+// Prometheus exporter offers.
+func NewRegistry(e *Exporter, exporterMetrics bool) (*prometheus.Registry, error) {
 	reg := prometheus.NewRegistry()
-	for _, c := range []prometheus.Collector{
-		e,
-		versioncollector.NewCollector("ecswatch"),
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-	} {
+	cs := []prometheus.Collector{e, versioncollector.NewCollector("ecswatch")}
+	if exporterMetrics {
+		cs = append(cs, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	for _, c := range cs {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register collector: %w", err)
 		}
@@ -58,7 +65,10 @@ func NewHandler(reg *prometheus.Registry, source Source, cfg ServerConfig, logge
 		path = "/metrics"
 	}
 	mux := http.NewServeMux()
-	metrics := promhttp.InstrumentMetricHandler(reg, newCachingHandler(reg, source, time.Second, logger, cfg.Served))
+	var metrics http.Handler = newCachingHandler(reg, source, time.Second, logger, cfg.Served)
+	if !cfg.DisableExporterMetrics {
+		metrics = promhttp.InstrumentMetricHandler(reg, metrics)
+	}
 	// GET (and so HEAD) only: the mux answers other methods 405. At "/",
 	// only "/" itself: an unknown path is a 404, not metrics.
 	pattern := path
@@ -84,6 +94,8 @@ func NewHandler(reg *prometheus.Registry, source Source, cfg ServerConfig, logge
 			Name:        "ecswatch",
 			Description: "ECS task, container and deployment metrics",
 			Version:     version.Info(),
+			// No pprof handlers are served, so no links to them.
+			Profiling: "false",
 			Links: []web.LandingLinks{
 				{Address: path, Text: "Metrics"},
 				{Address: "/healthz", Text: "Health"},
@@ -135,8 +147,19 @@ func (s *Server) Serve(listeners []net.Listener) error {
 	return err
 }
 
-// Listen opens one listener per configured address.
+// Listen opens one listener per configured address, or takes systemd's
+// socket-activation listeners.
 func (s *Server) Listen() ([]net.Listener, error) {
+	if s.cfg.SystemdSocket {
+		ls, err := activation.Listeners()
+		if err != nil {
+			return nil, fmt.Errorf("systemd socket activation: %w", err)
+		}
+		if len(ls) == 0 {
+			return nil, errors.New("systemd socket activation: no listeners passed (--web.systemd-socket needs a socket unit)")
+		}
+		return ls, nil
+	}
 	var ls []net.Listener
 	for _, addr := range s.cfg.ListenAddresses {
 		l, err := net.Listen("tcp", addr)

@@ -34,7 +34,7 @@ func TestTLSAndBasicAuth(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	reg, err := NewRegistry(New(staticSource{fixture()}, Options{IdentityLabels: true}))
+	reg, err := NewRegistry(New(staticSource{fixture()}, Options{IdentityLabels: true}), true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func TestOnlyGETServesMetrics(t *testing.T) {
 		t.Run(tc.path+" "+tc.method+" "+tc.target, func(t *testing.T) {
 			t.Parallel()
 			src := staticSource{fixture()}
-			reg, err := NewRegistry(New(src, Options{IdentityLabels: true}))
+			reg, err := NewRegistry(New(src, Options{IdentityLabels: true}), true)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -344,8 +344,13 @@ var baseFamilies = []*Family{
 		func(t *collector.Task) (float64, bool) { return positive(t.MemoryLimitBytes) }),
 	taskGauge("ecs_task_ephemeral_storage_used_bytes", "Ephemeral storage used by the task (Fargate only).", "bytes",
 		func(t *collector.Task) (float64, bool) { return t.EphemeralStorageUsedBytes, t.HasEphemeralStorage }),
-	taskGauge("ecs_task_ephemeral_storage_reserved_bytes", "Ephemeral storage reserved for the task (Fargate only).", "bytes",
+	// ecs_exporter's name for what the endpoint calls Reserved.
+	taskGauge("ecs_task_ephemeral_storage_allocated_bytes", "Ephemeral storage allocated to the task (Fargate only).", "bytes",
 		func(t *collector.Task) (float64, bool) { return t.EphemeralStorageReservedBytes, t.HasEphemeralStorage }),
+	taskGauge("ecs_task_image_pull_start_timestamp_seconds", "Unix time the task started pulling container images; absent when not reported.", "seconds",
+		func(t *collector.Task) (float64, bool) { return positive(unixSeconds(t.PullStartedAt)) }),
+	taskGauge("ecs_task_image_pull_stop_timestamp_seconds", "Unix time the task finished pulling container images; absent when not reported.", "seconds",
+		func(t *collector.Task) (float64, bool) { return positive(unixSeconds(t.PullStoppedAt)) }),
 	taskGauge("ecs_task_image_pull_duration_seconds", "Time the task spent pulling container images.", "seconds",
 		func(t *collector.Task) (float64, bool) { return positive(t.ImagePullDuration().Seconds()) }),
 

@@ -50,6 +50,12 @@ type Config struct {
 // Web is the HTTP endpoint.
 type Web struct {
 	ListenAddress string `yaml:"listen_address"`
+	// ExtraListenAddresses come from a repeated --web.listen-address, as
+	// exporter-toolkit's flags allow; the first value is ListenAddress.
+	ExtraListenAddresses []string `yaml:"-"`
+	// SystemdSocket serves on systemd's socket-activation listeners
+	// (--web.systemd-socket) instead of the listen addresses.
+	SystemdSocket bool `yaml:"-"`
 	// ConfigFile is an exporter-toolkit web config (TLS, basic auth).
 	ConfigFile    string `yaml:"config_file"`
 	TelemetryPath string `yaml:"telemetry_path"`
@@ -163,6 +169,9 @@ type Datadog struct {
 // Prometheus is the /metrics exporter.
 type Prometheus struct {
 	IdentityLabels bool `yaml:"identity_labels"`
+	// DisableExporterMetrics leaves out the Go runtime, process and
+	// promhttp metrics, as ecs_exporter's --web.disable-exporter-metrics.
+	DisableExporterMetrics bool `yaml:"disable_exporter_metrics"`
 }
 
 // DefaultListenAddress is ecswatch's port. 9779 belongs to
@@ -457,8 +466,10 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s (%s): %s", key, c.origin(key), fmt.Sprintf(format, args...)))
 		}
 	}
-	_, _, err := net.SplitHostPort(c.Web.ListenAddress)
-	check(err == nil, "web.listen_address", "want host:port, got %q", c.Web.ListenAddress)
+	for _, addr := range append([]string{c.Web.ListenAddress}, c.Web.ExtraListenAddresses...) {
+		_, _, err := net.SplitHostPort(addr)
+		check(err == nil, "web.listen_address", "want host:port, got %q", addr)
+	}
 	check(strings.HasPrefix(c.Web.TelemetryPath, "/") && !strings.ContainsAny(c.Web.TelemetryPath, " \t{}"), "web.telemetry_path", "must start with / and hold no spaces or braces, got %q", c.Web.TelemetryPath)
 	check(!slices.Contains(reservedPaths, c.Web.TelemetryPath), "web.telemetry_path", "%s is served beside the metrics; choose another path", c.Web.TelemetryPath)
 	if c.Web.ConfigFile != "" {

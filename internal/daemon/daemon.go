@@ -126,16 +126,18 @@ func New(cfg *config.Config, logger *slog.Logger, opts ...Option) (*Daemon, erro
 	}
 
 	exp := prometheus.New(store, prometheus.Options{IdentityLabels: cfg.Exporters.Prometheus.IdentityLabels})
-	reg, err := prometheus.NewRegistry(exp)
+	reg, err := prometheus.NewRegistry(exp, !cfg.Exporters.Prometheus.DisableExporterMetrics)
 	if err != nil {
 		return nil, err
 	}
 	srvCfg := prometheus.ServerConfig{
-		ListenAddresses: []string{cfg.Web.ListenAddress},
-		WebConfigFile:   cfg.Web.ConfigFile,
-		TelemetryPath:   cfg.Web.TelemetryPath,
-		Ready:           scheduler.Ready,
-		Served:          prometheus.NewServed(func(t time.Time) { store.Exported(prometheus.Name, t) }),
+		ListenAddresses:        append([]string{cfg.Web.ListenAddress}, cfg.Web.ExtraListenAddresses...),
+		SystemdSocket:          cfg.Web.SystemdSocket,
+		WebConfigFile:          cfg.Web.ConfigFile,
+		TelemetryPath:          cfg.Web.TelemetryPath,
+		Ready:                  scheduler.Ready,
+		Served:                 prometheus.NewServed(func(t time.Time) { store.Exported(prometheus.Name, t) }),
+		DisableExporterMetrics: cfg.Exporters.Prometheus.DisableExporterMetrics,
 	}
 	handler, err := prometheus.NewHandler(reg, store, srvCfg, logger)
 	if err != nil {
