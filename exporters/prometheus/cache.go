@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/ecswatch/ecswatch/collector"
@@ -38,15 +39,27 @@ type cachingHandler struct {
 	cur       *body
 	rendering chan struct{} // non-nil while a render runs; closed when it ends
 
-	// Owned by the render under way: at most one runs at a time.
+	// The encoder's buffers, reused: a render and a scrape asking for a
+	// format not yet encoded may encode at once.
+	encMu   sync.Mutex
 	zw      *gzip.Writer
-	sizeFor int // the last body's size, to allocate the next one once
+	sizeFor int // the largest encoding's size, to allocate the next one once
 }
 
-// body is one encoding of the registry.
+// body is one gathering of the registry, encoded in each format scrapes ask
+// for: the text format at once, others (OpenMetrics, protobuf) when a scrape
+// first asks, then shared like the text.
 type body struct {
-	snap      *collector.Snapshot
-	at        time.Time // when gathering began
+	snap *collector.Snapshot
+	at   time.Time // when gathering began
+	mfs  []*dto.MetricFamily
+
+	mu  sync.Mutex
+	enc map[expfmt.Format]*encoding
+}
+
+// encoding is a body in one format, plain and gzipped.
+type encoding struct {
 	plain, gz []byte
 }
 
@@ -62,13 +75,20 @@ func (h *cachingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "metrics could not be rendered, see the daemon's log", http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", string(textFormat))
+	// As promhttp negotiates with EnableOpenMetrics: the text format unless
+	// the scraper asks for OpenMetrics or protobuf.
+	format := textFormat
+	if r.Header.Get("Accept") != "" {
+		format = expfmt.NegotiateIncludingOpenMetrics(r.Header)
+	}
+	e := h.encoded(b, format)
+	w.Header().Set("Content-Type", string(format))
 	var err error
 	if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
 		w.Header().Set("Content-Encoding", "gzip")
-		_, err = w.Write(b.gz)
+		_, err = w.Write(e.gz)
 	} else {
-		_, err = w.Write(b.plain)
+		_, err = w.Write(e.plain)
 	}
 	if err == nil && h.served != nil {
 		h.served.record(b.snap)
@@ -117,8 +137,8 @@ func (h *cachingHandler) renderInBackground(done chan struct{}) {
 	h.render(done)
 }
 
-// render encodes a new body and ends the render that done stands for, even
-// if encoding panics.
+// render gathers a new body, encodes it in the text format, and ends the
+// render that done stands for, even if encoding panics.
 func (h *cachingHandler) render(done chan struct{}) {
 	var fresh *body // set only once encoding has finished
 	defer func() {
@@ -130,26 +150,44 @@ func (h *cachingHandler) render(done chan struct{}) {
 		h.mu.Unlock()
 		close(done)
 	}()
-	b := &body{snap: h.source.Snapshot(), at: h.now()}
-	b.plain, b.gz = h.encode()
-	fresh = b
-}
-
-// encode gathers and encodes the registry, plain and gzipped.
-func (h *cachingHandler) encode() (plain, gz []byte) {
+	b := &body{snap: h.source.Snapshot(), at: h.now(), enc: map[expfmt.Format]*encoding{}}
 	mfs, err := h.gatherer.Gather()
 	if err != nil {
 		// As promhttp's ContinueOnError: serve what was gathered.
 		h.logger.Error("gathering metrics", "err", err)
 	}
+	b.mfs = mfs
+	h.encoded(b, textFormat)
+	fresh = b
+}
+
+// encoded returns b in format, encoding it on first use.
+func (h *cachingHandler) encoded(b *body, format expfmt.Format) *encoding {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if e := b.enc[format]; e != nil {
+		return e
+	}
+	e := h.encode(b.mfs, format)
+	b.enc[format] = e
+	return e
+}
+
+// encode encodes families in format, plain and gzipped.
+func (h *cachingHandler) encode(mfs []*dto.MetricFamily, format expfmt.Format) *encoding {
+	h.encMu.Lock()
+	defer h.encMu.Unlock()
 	buf := bytes.NewBuffer(make([]byte, 0, h.sizeFor+h.sizeFor/8))
-	enc := expfmt.NewEncoder(buf, textFormat)
+	enc := expfmt.NewEncoder(buf, format)
 	for _, mf := range mfs {
 		if err := enc.Encode(mf); err != nil {
-			h.logger.Error("encoding metrics", "family", mf.GetName(), "err", err)
+			h.logger.Error("encoding metrics", "family", mf.GetName(), "format", format, "err", err)
 		}
 	}
-	h.sizeFor = buf.Len()
+	if closer, ok := enc.(expfmt.Closer); ok {
+		_ = closer.Close() // OpenMetrics ends with # EOF
+	}
+	h.sizeFor = max(h.sizeFor, buf.Len())
 
 	// The text format compresses about tenfold.
 	zbuf := bytes.NewBuffer(make([]byte, 0, buf.Len()/8))
@@ -160,5 +198,5 @@ func (h *cachingHandler) encode() (plain, gz []byte) {
 	}
 	_, _ = h.zw.Write(buf.Bytes())
 	_ = h.zw.Close()
-	return buf.Bytes(), zbuf.Bytes()
+	return &encoding{plain: buf.Bytes(), gz: zbuf.Bytes()}
 }

@@ -234,8 +234,11 @@ func BenchmarkRender(b *testing.B) {
 	h := cachingFor(b, staticSource{tenContainers()}, time.Second)
 	b.ReportAllocs()
 	for b.Loop() {
-		plain, _ := h.encode()
-		b.SetBytes(int64(len(plain)))
+		mfs, err := h.gatherer.Gather()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.SetBytes(int64(len(h.encode(mfs, textFormat).plain)))
 	}
 }
 

@@ -1,6 +1,7 @@
 package prometheus
 
 import (
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -8,12 +9,17 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/ecswatch/ecswatch/internal/promtest"
 
 	"github.com/ecswatch/ecswatch/internal/testutil"
 )
@@ -185,5 +191,64 @@ func TestClientCertificatesShutOutAFlood(t *testing.T) {
 	wg.Wait()
 	if refused.Load() != 500 || served.Load() != 20 {
 		t.Errorf("%d of 500 attacker requests refused, %d requests reached the handler; want 500 and only the 20 scrapes", refused.Load(), served.Load())
+	}
+}
+
+// TestScrapeNegotiatesFormat: /metrics answers the format the scraper asks
+// for, as promhttp with OpenMetrics enabled does, from the same shared
+// render: text by default, OpenMetrics for the Accept header Prometheus sends
+// by default (internal/daemon TestRealPrometheus has a real Prometheus parse
+// it; promtool's linter reads the text format only), and the delimited
+// protobuf Prometheus can be told to ask for.
+func TestScrapeNegotiatesFormat(t *testing.T) {
+	t.Parallel()
+	reg, err := NewRegistry(New(staticSource{fixture()}, Options{IdentityLabels: true}), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := NewHandler(reg, staticSource{fixture()}, ServerConfig{}, discardLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	scrape := func(accept string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+		if accept != "" {
+			req.Header.Set("Accept", accept)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	text := scrape("")
+	if ct := text.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/plain; version=0.0.4") {
+		t.Errorf("default Content-Type %q", ct)
+	}
+	promtest.CheckMetrics(t, text.Body.Bytes())
+	// Prometheus 2.x's default scrape Accept header.
+	om := scrape("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
+	if ct := om.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/openmetrics-text; version=1.0.0") {
+		t.Errorf("OpenMetrics Content-Type %q", ct)
+	}
+	if body := om.Body.String(); !strings.HasSuffix(body, "# EOF\n") || !strings.Contains(body, "ecs_container_cpu_usage_seconds_total{") {
+		t.Errorf("OpenMetrics body does not end in # EOF or lacks samples:\n%.300s", body)
+	}
+	if !strings.Contains(om.Body.String(), "# TYPE ecs_container_cpu_usage_seconds counter\n") {
+		t.Error("OpenMetrics body does not name counters without _total in TYPE")
+	}
+	proto := scrape("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited")
+	if ct := proto.Header().Get("Content-Type"); !strings.Contains(ct, "application/vnd.google.protobuf") {
+		t.Errorf("protobuf Content-Type %q", ct)
+	}
+	dec := expfmt.NewDecoder(bytes.NewReader(proto.Body.Bytes()), expfmt.NewFormat(expfmt.TypeProtoDelim))
+	n := 0
+	for {
+		var mf dto.MetricFamily
+		if err := dec.Decode(&mf); err != nil {
+			break
+		}
+		n++
+	}
+	if n < 20 {
+		t.Errorf("decoded %d families from the protobuf scrape", n)
 	}
 }

@@ -384,7 +384,7 @@ var baseFamilies = []*Family{
 		// them). Both may see the same kill; README gives the aggregation
 		// that counts it once, and the shipped alert uses it.
 		Name: "ecs_container_oom_kills_total", Kind: Counter, Scope: ScopeContainer, Labels: []string{"container_name", "source"}, SinceStart: true,
-		Help: "Times the container was killed for exceeding its memory limit. source=\"sidecar\": exit code 137 judged from the task metadata endpoint; source=\"standalone\": ECS's stop reason OutOfMemoryError.",
+		Help: "Times the container was killed for exceeding its memory limit. Source sidecar: exit code 137 judged from the task metadata endpoint; source standalone: ECS's stop reason OutOfMemoryError.",
 		snapshot: func(s *collector.Snapshot, emit IdentifiedEmit) {
 			for _, t := range s.Tasks {
 				id := t.Identity()
