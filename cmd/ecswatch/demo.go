@@ -81,7 +81,7 @@ func demo(f flags, promConfig string, stderr io.Writer) int {
 			Timeout:   time.Second,
 		}
 	})
-	fmt.Fprintf(stderr, "demo: simulated task metadata endpoints at %s (Fargate) and %s (EC2); the worker container is OOM-killed after %s, then every %s\n",
+	fmt.Fprintf(stderr, "demo: simulated task metadata endpoints at %s (task storefront, Fargate) and %s (task billing-api, EC2); their worker container is OOM-killed after %s, then every %s\n",
 		fargate.URL, ec2.URL, sim.DefaultSchedule.FirstOOM, sim.DefaultSchedule.Period)
 	fmt.Fprintf(stderr, "demo: simulated ECS API at %s with cluster %s: catalog steady, frontend rolling out, checkout stuck on insufficient memory, payments rolled back by the circuit breaker, worker tasks OOM-killed\n",
 		ecsAPI.URL, sim.ShopCluster)

@@ -140,13 +140,13 @@ func TestDemoScenario(t *testing.T) {
 	exp.Push()
 	ms, events, checks := parse(ag.take())
 
-	app := []string{"ecs_cluster_name:shop-prod", "task_family:checkout", "task_version:42", "container_name:app",
+	app := []string{"ecs_cluster_name:shop-prod", "task_family:storefront", "task_version:42", "container_name:app",
 		"task_arn:arn:aws:ecs:eu-west-1:123456789012:task/shop-prod/3f1c9a7e2b7d4c0e9a1b2c3d4e5f6a7b",
-		"availability-zone:eu-west-1a", "image_name:public.ecr.aws/acme/checkout", "short_image:checkout", "image_tag:1.42.0", "env:test"}
+		"availability-zone:eu-west-1a", "image_name:public.ecr.aws/acme/storefront", "short_image:storefront", "image_tag:1.42.0", "env:test"}
 	if got := find(ms, "ecswatch.container.memory.working_set", app...); len(got) != 1 || got[0].typ != "g" {
 		t.Errorf("working set gauge with the Agent's tags: %+v", got)
 	}
-	if got := find(ms, "ecswatch.task.cpu.limit", "task_family:checkout"); len(got) != 1 || got[0].value != "1" {
+	if got := find(ms, "ecswatch.task.cpu.limit", "task_family:storefront"); len(got) != 1 || got[0].value != "1" {
 		t.Errorf("task CPU limit: %+v", got)
 	}
 	if got := find(ms, "ecswatch.deployment.stuck", "ecs_cluster_name:shop-prod", "ecs_service:checkout", "reason:placement_failure"); len(got) != 1 || got[0].value != "1" {
@@ -185,7 +185,7 @@ func TestDemoScenario(t *testing.T) {
 	}
 	for key, want := range map[string]string{
 		"ecswatch.container.oom_kills ecs_service:worker,task_family:worker,container_name:worker": "1", // standalone
-		"ecswatch.container.oom_kills task_family:checkout,container_name:worker":                  "1", // sidecar
+		"ecswatch.container.oom_kills task_family:storefront,container_name:worker":                "1", // sidecar
 		"ecswatch.task.stopped ecs_service:worker,stop_code:EssentialContainerExited":              "1",
 		"ecswatch.deployment.failures ecs_service:payments":                                        "1",
 	} {
@@ -196,7 +196,7 @@ func TestDemoScenario(t *testing.T) {
 	if _, ok := counts["ecswatch.task.stopped ecs_service:payments,stop_code:TaskFailedToStart"]; ok {
 		t.Error("stopped tasks already counted at the baseline were sent again")
 	}
-	if v := counts["ecswatch.container.cpu.usage task_family:checkout,container_name:app"]; v == "" || v == "0" {
+	if v := counts["ecswatch.container.cpu.usage task_family:storefront,container_name:app"]; v == "" || v == "0" {
 		t.Errorf("CPU usage increase (ns) = %q", v)
 	}
 	if !slices.ContainsFunc(checks, func(c string) bool {
@@ -204,7 +204,7 @@ func TestDemoScenario(t *testing.T) {
 	}) {
 		t.Errorf("no CRITICAL check for payments: %q", checks)
 	}
-	wantEvents := []string{"OOM kill: container worker in worker (shop-prod)", "OOM kill: container worker in checkout (shop-prod)",
+	wantEvents := []string{"OOM kill: container worker in worker (shop-prod)", "OOM kill: container worker in storefront (shop-prod)",
 		"Deployment failed: payments (shop-prod)", "Deployment stuck (placement_failure): checkout (shop-prod)"}
 	for _, title := range wantEvents {
 		if !slices.ContainsFunc(events, func(e string) bool { return strings.Contains(e, ":"+title+"|") }) {
@@ -314,7 +314,7 @@ func TestKillBeforeFirstPushIsSent(t *testing.T) {
 	exp.Push()
 	ms, _, _ := parse(ag.take())
 	for _, tags := range [][]string{
-		{"task_family:checkout", "container_name:worker", "ecswatch_source:sidecar"},
+		{"task_family:storefront", "container_name:worker", "ecswatch_source:sidecar"},
 		{"ecs_service:worker", "container_name:worker", "ecswatch_source:standalone"},
 	} {
 		if got := find(ms, "ecswatch.container.oom_kills", tags...); len(got) != 1 || got[0].typ != "c" || got[0].value != "1" {

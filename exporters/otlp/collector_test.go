@@ -111,18 +111,18 @@ func TestSidecarThroughCollector(t *testing.T) {
 				"cloud.provider": "aws", "cloud.platform": "aws_ecs", "cloud.region": "eu-west-1", "cloud.account.id": "123456789012",
 				"cloud.availability_zone": "eu-west-1a", "aws.ecs.cluster.arn": "arn:aws:ecs:eu-west-1:123456789012:cluster/shop-prod",
 				"aws.ecs.task.arn":    "arn:aws:ecs:eu-west-1:123456789012:task/shop-prod/3f1c9a7e2b7d4c0e9a1b2c3d4e5f6a7b",
-				"aws.ecs.task.family": "checkout", "aws.ecs.task.revision": "42", "aws.ecs.launchtype": "fargate", "service.name": "ecswatch",
+				"aws.ecs.task.family": "storefront", "aws.ecs.task.revision": "42", "aws.ecs.launchtype": "fargate", "service.name": "ecswatch",
 			}
 			for k, v := range wantRes {
 				if cpu.Resource[k] != v {
 					t.Errorf("resource %s = %q, want %q", k, cpu.Resource[k], v)
 				}
 			}
-			if v, ok := point(cpu, map[string]string{"container.name": "app", "container.image.name": "public.ecr.aws/acme/checkout",
+			if v, ok := point(cpu, map[string]string{"container.name": "app", "container.image.name": "public.ecr.aws/acme/storefront",
 				"container.id": "3f1c9a7e2b7d4c0e9a1b2c3d4e5f6a7b-1180339877"}); !ok || v <= 0 {
 				t.Errorf("app CPU point: %v %v in %+v", v, ok, cpu.Points)
 			}
-			if _, ok := point(cpu, map[string]string{"aws.ecs.task.family": "checkout"}); ok {
+			if _, ok := point(cpu, map[string]string{"aws.ecs.task.family": "storefront"}); ok {
 				t.Error("points repeat the task identity the resource already carries")
 			}
 			ws := metricNamed(t, metrics, "container.memory.working_set")

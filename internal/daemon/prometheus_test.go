@@ -32,7 +32,7 @@ func TestRealPrometheus(t *testing.T) {
 	cpu := prom.Eventually(t, `ecs_container_cpu_usage_seconds_total{container_name="app"}`, 30*time.Second, nonEmpty)
 	want := map[string]string{
 		"job": "ecswatch", "container_name": "app", "ecs_cluster": "shop-prod",
-		"task_family": "checkout", "task_revision": "42", "task_id": "3f1c9a7e2b7d4c0e9a1b2c3d4e5f6a7b",
+		"task_family": "storefront", "task_revision": "42", "task_id": "3f1c9a7e2b7d4c0e9a1b2c3d4e5f6a7b",
 	}
 	for k, v := range want {
 		if got := cpu[0].Metric[k]; got != v {
@@ -43,11 +43,11 @@ func TestRealPrometheus(t *testing.T) {
 		t.Errorf("cpu seconds = %v, want > 0", cpu[0].Float())
 	}
 	for _, q := range []string{
-		`ecs_container_memory_working_set_bytes{container_name="app",task_family="checkout"}`,
-		`ecs_container_memory_usage_bytes{container_name="app",task_family="checkout"}`,
-		`ecs_container_memory_limit_bytes{container_name="app",task_family="checkout"}`,
-		`ecs_network_receive_bytes_total{interface="eth1",task_family="checkout"}`,
-		`ecs_task_metadata_info{family="checkout",launch_type="FARGATE"}`,
+		`ecs_container_memory_working_set_bytes{container_name="app",task_family="storefront"}`,
+		`ecs_container_memory_usage_bytes{container_name="app",task_family="storefront"}`,
+		`ecs_container_memory_limit_bytes{container_name="app",task_family="storefront"}`,
+		`ecs_network_receive_bytes_total{interface="eth1",task_family="storefront"}`,
+		`ecs_task_metadata_info{family="storefront",launch_type="FARGATE"}`,
 		`ecswatch_collector_up{collector="taskmeta"} == 1`,
 		`ecswatch_build_info`,
 	} {
@@ -56,7 +56,7 @@ func TestRealPrometheus(t *testing.T) {
 
 	// The counter was 0 before the kill and is 1 after: Prometheus saw it
 	// increase, which is what an alert on increase() needs.
-	oom := `ecs_container_oom_kills_total{container_name="worker",task_family="checkout"}`
+	oom := `ecs_container_oom_kills_total{container_name="worker",task_family="storefront"}`
 	prom.Eventually(t, oom, 10*time.Second, func(s []promtest.Sample) bool { return len(s) == 1 && s[0].Float() == 0 })
 	r.sim.OOMKillWorkerIn(time.Second)
 	prom.Eventually(t, oom, 30*time.Second, func(s []promtest.Sample) bool { return len(s) == 1 && s[0].Float() == 1 })
@@ -86,7 +86,7 @@ func TestRealPrometheus(t *testing.T) {
 	}
 	one := func(s []promtest.Sample) bool { return len(s) == 1 }
 	prom.Eventually(t, firing("EcsContainerOOMKilled", `,ecs_service="worker",container_name="worker",task_family="worker"`), 60*time.Second, one)
-	prom.Eventually(t, firing("EcsContainerOOMKilled", `,task_family="checkout",container_name="worker"`), 10*time.Second, one)
+	prom.Eventually(t, firing("EcsContainerOOMKilled", `,task_family="storefront",container_name="worker"`), 10*time.Second, one)
 	prom.Eventually(t, firing("EcsDeploymentFailed", `,ecs_service="payments"`), 60*time.Second, one)
 	if res := prom.Query(t, `ALERTS{ecs_service="catalog"}`); len(res) != 0 {
 		t.Errorf("alerts for the steady service: %+v", res)

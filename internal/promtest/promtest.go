@@ -54,7 +54,6 @@ type Server struct {
 // directory, until the test ends.
 func StartServer(t testing.TB, target string, ruleFiles ...string) *Server {
 	t.Helper()
-	bin := Binary(t, "prometheus")
 	dir := t.TempDir()
 	cfg := fmt.Sprintf("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: ecswatch\n    static_configs:\n      - targets: [%q]\n", target)
 	if len(ruleFiles) > 0 {
@@ -70,6 +69,15 @@ func StartServer(t testing.TB, target string, ruleFiles ...string) *Server {
 	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return StartServerWithConfig(t, filepath.Join(dir, "prometheus.yml"))
+}
+
+// StartServerWithConfig runs prometheus with the configuration file at path,
+// its storage in a temporary directory, until the test ends.
+func StartServerWithConfig(t testing.TB, path string) *Server {
+	t.Helper()
+	bin := Binary(t, "prometheus")
+	dir := t.TempDir()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -78,7 +86,7 @@ func StartServer(t testing.TB, target string, ruleFiles ...string) *Server {
 	l.Close()
 	logs := &bytes.Buffer{}
 	cmd := exec.Command(bin,
-		"--config.file="+filepath.Join(dir, "prometheus.yml"),
+		"--config.file="+path,
 		"--storage.tsdb.path="+filepath.Join(dir, "data"),
 		"--web.listen-address="+addr,
 		"--log.level=warn")

@@ -222,8 +222,8 @@ func (s *TaskSim) containers() []container {
 		}
 	}
 	cs := []container{
-		{name: "app", image: "public.ecr.aws/acme/checkout:1.42.0", dockerID: ids[0], cpuUnits: 512, memoryMiB: 512, cpuBase: 0.30, cpuSwing: 0.20, memBaseMiB: 180},
-		{name: "worker", image: "public.ecr.aws/acme/checkout-worker:1.42.0", dockerID: ids[1], cpuUnits: 256, memoryMiB: 256, cpuBase: 0.15, cpuSwing: 0.10, memBaseMiB: 64, ooms: true},
+		{name: "app", image: "public.ecr.aws/acme/storefront:1.42.0", dockerID: ids[0], cpuUnits: 512, memoryMiB: 512, cpuBase: 0.30, cpuSwing: 0.20, memBaseMiB: 180},
+		{name: "worker", image: "public.ecr.aws/acme/storefront-worker:1.42.0", dockerID: ids[1], cpuUnits: 256, memoryMiB: 256, cpuBase: 0.15, cpuSwing: 0.10, memBaseMiB: 64, ooms: true},
 		{name: "log-router", image: "public.ecr.aws/aws-observability/aws-for-fluent-bit:2.32.4", dockerID: ids[2], cpuUnits: 64, memoryMiB: 64, cpuBase: 0.02, cpuSwing: 0.01, memBaseMiB: 24},
 	}
 	for i := range s.extra {
@@ -259,7 +259,7 @@ func (s *TaskSim) identity() (cluster, clusterARN, taskARN, family, revision str
 			"arn:aws:ecs:eu-west-1:123456789012:task/billing-prod/9f2c4e6a8b0d4f1e3a5c7e9b1d3f5a7c", "billing-api", "7"
 	}
 	return "shop-prod", "arn:aws:ecs:eu-west-1:123456789012:cluster/shop-prod",
-		"arn:aws:ecs:eu-west-1:123456789012:task/shop-prod/3f1c9a7e2b7d4c0e9a1b2c3d4e5f6a7b", "checkout", "42"
+		"arn:aws:ecs:eu-west-1:123456789012:task/shop-prod/3f1c9a7e2b7d4c0e9a1b2c3d4e5f6a7b", "storefront", "42"
 }
 
 // Task returns the /task document at the current time.

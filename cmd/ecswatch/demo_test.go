@@ -1,0 +1,63 @@
+//go:build !sidecar
+
+package main
+
+import (
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ecswatch/ecswatch/internal/promtest"
+)
+
+// TestDemoShowsItsAlerts is README's "see the alerts" section as a test: the
+// demo writes a Prometheus configuration, a real Prometheus loads it, and
+// within three minutes the OOM kill, the stuck deployment and the failed
+// deployment the demo simulates are firing.
+func TestDemoShowsItsAlerts(t *testing.T) {
+	t.Parallel()
+	promtest.Binary(t, "prometheus")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	cfg := filepath.Join(t.TempDir(), "prometheus.yml")
+	p := startMain(t, nil, "demo", "--web.listen-address="+addr, "--demo.prometheus-config="+cfg)
+	p.wait(t, "then open http://localhost:9090/alerts")
+	started := time.Now()
+	prom := promtest.StartServerWithConfig(t, cfg)
+	for _, alert := range []string{"EcsContainerOOMKilled", "EcsDeploymentFailed", "EcsDeploymentStuck"} {
+		prom.Eventually(t, `ALERTS{alertname="`+alert+`",alertstate="firing"}`, 3*time.Minute-time.Since(started), func(s []promtest.Sample) bool { return len(s) > 0 })
+		t.Logf("%s firing %s after the demo started", alert, time.Since(started).Round(time.Second))
+	}
+
+	// Every Grafana panel's query, with its variables at "All", evaluates
+	// without error and finds the demo's data.
+	var dashboard struct {
+		Panels []struct {
+			Title   string
+			Targets []struct{ Expr string }
+		}
+	}
+	b, err := os.ReadFile("../../deploy/grafana/ecswatch.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &dashboard); err != nil {
+		t.Fatal(err)
+	}
+	all := strings.NewReplacer(`"$cluster"`, `".*"`, `"$service"`, `".*"`, `"$task_family"`, `".*"`)
+	for _, panel := range dashboard.Panels {
+		for _, target := range panel.Targets {
+			if res := prom.Query(t, all.Replace(target.Expr)); len(res) == 0 {
+				t.Errorf("panel %q: no data from %s", panel.Title, target.Expr)
+			}
+		}
+	}
+}
