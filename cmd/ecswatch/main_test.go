@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"github.com/prometheus/common/version"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -78,5 +79,17 @@ func TestHealthcheck(t *testing.T) {
 	srv.Close()
 	if code, _, _ := runCLI("healthcheck", "--web.listen-address", addr); code != 1 {
 		t.Errorf("healthcheck against nothing = %d, want 1", code)
+	}
+}
+
+// TestVersionWithoutLdflags: a binary built without the Dockerfile's
+// -ldflags still reports a version, from Go's build info.
+func TestVersionWithoutLdflags(t *testing.T) {
+	before := version.Version
+	defer func() { version.Version = before }()
+	version.Version = ""
+	versionFromBuildInfo()
+	if version.Version == "" {
+		t.Error("no version from the build info")
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -250,5 +251,34 @@ func TestScrapeNegotiatesFormat(t *testing.T) {
 	}
 	if n < 20 {
 		t.Errorf("decoded %d families from the protobuf scrape", n)
+	}
+}
+
+// TestLandingPageLinksWork: every link on the landing page answers 200; no
+// profiling links to handlers that are not served.
+func TestLandingPageLinksWork(t *testing.T) {
+	t.Parallel()
+	reg, err := NewRegistry(New(staticSource{fixture()}, Options{IdentityLabels: true}), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := NewHandler(reg, staticSource{fixture()}, ServerConfig{}, discardLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(path string) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		return rec
+	}
+	page := get("/")
+	links := regexp.MustCompile(`href="(/[^"]*)"`).FindAllStringSubmatch(page.Body.String(), -1)
+	if page.Code != 200 || len(links) < 3 {
+		t.Fatalf("landing page: HTTP %d, %d links", page.Code, len(links))
+	}
+	for _, l := range links {
+		if code := get(l[1]).Code; code != 200 {
+			t.Errorf("link %s answers %d", l[1], code)
+		}
 	}
 }
