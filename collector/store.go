@@ -109,6 +109,9 @@ func (s *Store) DropSource(source string) {
 	defer s.mu.Unlock()
 	delete(s.tasks, source)
 	delete(s.services, source)
+	if source == InsightsSource {
+		s.insights = nil
+	}
 	s.publishLocked()
 }
 
@@ -120,6 +123,10 @@ func (s *Store) SetServices(source string, services []*Service) {
 	s.services[source] = services
 	s.publishLocked()
 }
+
+// InsightsSource names the collector whose Container Insights samples
+// DropSource removes.
+const InsightsSource = "insights"
 
 // SetInsights replaces the Container Insights samples. The Store takes
 // ownership of samples, and orders them by metric if they are not already.

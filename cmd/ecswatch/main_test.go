@@ -2,13 +2,14 @@ package main
 
 import (
 	"bytes"
-	"github.com/prometheus/common/version"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/prometheus/common/version"
 )
 
 func runCLI(args ...string) (int, string, string) {

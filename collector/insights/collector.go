@@ -24,7 +24,7 @@ import (
 )
 
 // Name is the collector's name in ecswatch_collector_* series.
-const Name = "insights"
+const Name = collector.InsightsSource
 
 // MaxQueries is GetMetricData's limit of queries per call.
 const MaxQueries = 500
@@ -148,12 +148,14 @@ func (c *Collector) collect(ctx context.Context, qs []query) error {
 	now := c.now()
 	end := now.Add(-c.opts.Delay).Truncate(c.opts.Period)
 	start := end.Add(-c.opts.Lookback)
-	for first := 0; first < len(qs); first += MaxQueries {
+	var err error
+	for first := 0; first < len(qs) && err == nil; first += MaxQueries {
 		batch := qs[first:min(first+MaxQueries, len(qs))]
-		if err := c.fetch(ctx, batch, first, start, end); err != nil {
-			return err
-		}
+		err = c.fetch(ctx, batch, first, start, end)
 	}
+	// Published even when CloudWatch failed: the samples kept from earlier
+	// runs age like the others, and one older than StaleAfter goes, so that
+	// no exporter sends an old datapoint as current during an outage.
 	var out []collector.InsightsSample
 	for k, s := range c.latest {
 		if now.Sub(s.Time) > c.opts.StaleAfter {
@@ -168,7 +170,7 @@ func (c *Collector) collect(ctx context.Context, qs []query) error {
 			strings.Compare(a.Container, b.Container))
 	})
 	c.store.SetInsights(out)
-	return nil
+	return err
 }
 
 // fetch runs one call's worth of queries, following NextToken.

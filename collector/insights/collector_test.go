@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/ecswatch/ecswatch/collector"
 	"github.com/ecswatch/ecswatch/collector/insights/cimetric"
 	"github.com/ecswatch/ecswatch/internal/awsapi"
+	"github.com/ecswatch/ecswatch/internal/catalog"
 	"github.com/ecswatch/ecswatch/internal/sim"
 	"github.com/ecswatch/ecswatch/internal/testutil"
 )
@@ -245,5 +247,49 @@ func TestPaginationAndThrottling(t *testing.T) {
 	}
 	if throttled != 2 {
 		t.Errorf("throttled attempts counted = %d, want 2", throttled)
+	}
+}
+
+// TestCloudWatchOutageLongerThanStaleAfter: during an outage the last
+// datapoints age like any other; once older than stale_after no Container
+// Insights series is left for any exporter (they all walk the same
+// catalogue over the snapshot), and they come back with CloudWatch.
+func TestCloudWatchOutageLongerThanStaleAfter(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, false, svc("shop", "payments", "payments"))
+	insightsSeries := func() int {
+		n := 0
+		catalog.Walk(f.store.Snapshot(), func(fam *catalog.Family, _ *collector.Identity, _ float64, _ []string, _ time.Time) {
+			if strings.HasPrefix(fam.Name, "ecs_containerinsights_") {
+				n++
+			}
+		})
+		return n
+	}
+	if err := f.c.Collect(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	before := insightsSeries()
+	if before == 0 {
+		t.Fatal("no Container Insights series before the outage")
+	}
+	f.fake.SetDown(true)
+	for elapsed := time.Minute; elapsed <= 20*time.Minute; elapsed += time.Minute {
+		f.clock.Advance(time.Minute)
+		if err := f.c.Collect(t.Context()); err == nil {
+			t.Fatal("collection succeeded with CloudWatch down")
+		}
+		// The newest datapoint was 2.5 minutes old when it was read.
+		if stale := elapsed+150*time.Second > 15*time.Minute; stale != (insightsSeries() == 0) {
+			t.Errorf("%s into the outage: %d series, want none exactly once older than stale_after", elapsed, insightsSeries())
+		}
+	}
+	f.fake.SetDown(false)
+	f.clock.Advance(time.Minute)
+	if err := f.c.Collect(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if after := insightsSeries(); after != before {
+		t.Errorf("%d series after CloudWatch came back, want %d", after, before)
 	}
 }

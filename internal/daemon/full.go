@@ -117,7 +117,7 @@ func insightsJob(cfg *config.Config, store *collector.Store, logger *slog.Logger
 		Enhanced: in.Enhanced, CallTimeout: time.Duration(in.CallTimeout),
 	})
 	logger.Info("container insights collector enabled", "region", awsCfg.Region, "enhanced", in.Enhanced, "interval", in.Interval)
-	return collector.Job{Collector: c, Interval: time.Duration(in.Interval), Timeout: time.Duration(in.Interval)}, nil
+	return collector.Job{Collector: c, Interval: time.Duration(in.Interval), Timeout: time.Duration(in.Interval), StaleAfter: time.Duration(in.StaleAfter)}, nil
 }
 
 func eventsJob(cfg *config.Config, store *collector.Store, logger *slog.Logger, simulated bool) (collector.Job, error) {

@@ -35,9 +35,13 @@ type CloudWatch struct {
 	// Missing says which series have no data at all.
 	Missing  func(metric string, dims map[string]string) bool
 	throttle int
+	down     bool
 	calls    int
 	queries  int
 }
+
+// SetDown makes every call fail with a 503, as during an outage.
+func (s *CloudWatch) SetDown(down bool) { s.mu.Lock(); s.down = down; s.mu.Unlock() }
 
 // NewCloudWatch returns a fake with a 90s publication lag.
 func NewCloudWatch(now func() time.Time) *CloudWatch {
@@ -118,6 +122,13 @@ func (s *CloudWatch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if op != "GetMetricData" {
 		writeCBORError(w, 400, "InvalidAction", "operation "+op+" is not simulated")
+		return
+	}
+	s.mu.Lock()
+	down := s.down
+	s.mu.Unlock()
+	if down {
+		writeCBORError(w, 503, "ServiceUnavailable", "simulated outage")
 		return
 	}
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 8<<20))
