@@ -22,7 +22,6 @@ import (
 
 	"github.com/ecswatch/ecswatch/collector"
 	"github.com/ecswatch/ecswatch/collector/events"
-	"github.com/ecswatch/ecswatch/exporters/datadog"
 	"github.com/ecswatch/ecswatch/internal/catalog"
 	"github.com/ecswatch/ecswatch/internal/config"
 	"github.com/ecswatch/ecswatch/internal/daemon"
@@ -311,9 +310,9 @@ func TestMetricsExist(t *testing.T) {
 		}
 	}
 	sent := map[string]bool{"ecswatch.deployment": true} // the service check
-	for _, m := range datadog.Mappings {
-		if m.Type != datadog.Tags {
-			sent["ecswatch."+m.Name] = true
+	for _, f := range catalog.Families() {
+		if f.Datadog.Type != catalog.DatadogTags {
+			sent["ecswatch."+f.Datadog.Name] = true
 		}
 	}
 	ddMetric := regexp.MustCompile(`ecswatch\.[a-z_.]+[a-z_]`)

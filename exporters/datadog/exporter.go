@@ -103,19 +103,19 @@ func (e *Exporter) Push() {
 	snap := e.source.Snapshot()
 	seen := make(map[string]bool, len(e.last))
 	catalog.Walk(snap, func(f *catalog.Family, id *collector.Identity, v float64, labels []string, _ time.Time) {
-		m, ok := Mappings[f.Name]
-		if !ok || m.Type == Tags {
+		m := f.Datadog
+		if m.Type == catalog.DatadogTags || m.Name == "" {
 			return
 		}
 		tags := e.tags(f, id, labels, snap)
-		if m.Type == Gauge {
+		if m.Type == catalog.DatadogGauge {
 			_ = e.client.Gauge(m.Name, v, tags, 1)
 			return
 		}
 		key := m.Name + "|" + strings.Join(tags, ",")
 		seen[key] = true
 		// Deltas of the scaled integer totals: no fraction is ever lost.
-		total := int64(v * m.scale())
+		total := int64(v * m.Factor())
 		prev, known := e.last[key]
 		e.last[key] = total
 		var delta int64

@@ -257,8 +257,8 @@ func (e *Exporter) register(meter metric.Meter) error {
 	instruments := map[string]metric.Float64Observable{}
 	var all []metric.Observable
 	for _, f := range catalog.Families() {
-		m, ok := Mappings[f.Name]
-		if !ok || m.Instrument == Attributes || instruments[m.Name] != nil {
+		m := f.OTLP
+		if m.Instrument == catalog.InstrumentAttributes || m.Name == "" || instruments[m.Name] != nil {
 			continue
 		}
 		var (
@@ -266,12 +266,12 @@ func (e *Exporter) register(meter metric.Meter) error {
 			err  error
 		)
 		switch m.Instrument {
-		case Counter:
-			inst, err = meter.Float64ObservableCounter(m.Name, metric.WithUnit(m.Unit), metric.WithDescription(f.Help))
-		case UpDownCounter:
-			inst, err = meter.Float64ObservableUpDownCounter(m.Name, metric.WithUnit(m.Unit), metric.WithDescription(f.Help))
+		case catalog.InstrumentCounter:
+			inst, err = meter.Float64ObservableCounter(m.Name, metric.WithUnit(f.Unit), metric.WithDescription(f.Help))
+		case catalog.InstrumentUpDownCounter:
+			inst, err = meter.Float64ObservableUpDownCounter(m.Name, metric.WithUnit(f.Unit), metric.WithDescription(f.Help))
 		default:
-			inst, err = meter.Float64ObservableGauge(m.Name, metric.WithUnit(m.Unit), metric.WithDescription(f.Help))
+			inst, err = meter.Float64ObservableGauge(m.Name, metric.WithUnit(f.Unit), metric.WithDescription(f.Help))
 		}
 		if err != nil {
 			return fmt.Errorf("instrument %s: %w", m.Name, err)
@@ -291,19 +291,17 @@ func (e *Exporter) observe(o metric.Observer, instruments map[string]metric.Floa
 	e.observed.Store(snap.Time.UnixNano())
 	var attrs []attribute.KeyValue
 	catalog.Walk(snap, func(f *catalog.Family, id *collector.Identity, v float64, labels []string, _ time.Time) {
-		m, ok := Mappings[f.Name]
-		if !ok || m.Instrument == Attributes {
-			return
+		if inst := instruments[f.OTLP.Name]; inst != nil {
+			attrs = e.pointAttributes(attrs[:0], f, id, labels, snap)
+			o.ObserveFloat64(inst, v, metric.WithAttributes(attrs...))
 		}
-		attrs = e.pointAttributes(attrs[:0], f, m, id, labels, snap)
-		o.ObserveFloat64(instruments[m.Name], v, metric.WithAttributes(attrs...))
 	})
 }
 
 // pointAttributes are what the resource does not already say: the identity
 // of the task or service, the container's semconv attributes, the family's
-// own labels and the mapping's fixed attributes.
-func (e *Exporter) pointAttributes(attrs []attribute.KeyValue, f *catalog.Family, m Mapping, id *collector.Identity, labels []string, snap *collector.Snapshot) []attribute.KeyValue {
+// own labels and the family's fixed attributes.
+func (e *Exporter) pointAttributes(attrs []attribute.KeyValue, f *catalog.Family, id *collector.Identity, labels []string, snap *collector.Snapshot) []attribute.KeyValue {
 	if id != nil && (id.TaskID == "" || id.TaskID != e.resourceTaskID) {
 		attrs = appendIdentity(attrs, *id)
 	}
@@ -324,7 +322,7 @@ func (e *Exporter) pointAttributes(attrs []attribute.KeyValue, f *catalog.Family
 		}
 		attrs = append(attrs, attribute.String(name, labels[i]))
 	}
-	for k, v := range m.Attrs {
+	for k, v := range f.OTLP.Attrs {
 		attrs = append(attrs, attribute.String(k, v))
 	}
 	return attrs

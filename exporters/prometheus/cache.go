@@ -34,6 +34,8 @@ type cachingHandler struct {
 	logger   *slog.Logger
 	now      func() time.Time
 	served   *Served // may be nil
+	// collected, when set, returns the snapshot the last gathering rendered.
+	collected func() *collector.Snapshot
 
 	mu        sync.Mutex
 	cur       *body
@@ -157,6 +159,13 @@ func (h *cachingHandler) render(done chan struct{}) {
 		h.logger.Error("gathering metrics", "err", err)
 	}
 	b.mfs = mfs
+	if h.collected != nil {
+		// A snapshot published between reading b.snap and gathering is
+		// the one rendered: record that one as served.
+		if c := h.collected(); c != nil {
+			b.snap = c
+		}
+	}
 	h.encoded(b, textFormat)
 	fresh = b
 }

@@ -121,3 +121,11 @@ func valueType(k catalog.Kind) prometheus.ValueType {
 	}
 	return prometheus.GaugeValue
 }
+
+// Collected returns the snapshot the last Collect built its metrics from, or
+// nil before the first: what a rendered /metrics body actually holds.
+func (e *Exporter) Collected() *collector.Snapshot {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.cachedFor
+}

@@ -16,6 +16,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
+
+	"github.com/ecswatch/ecswatch/collector"
 )
 
 // ServerConfig configures the HTTP endpoint.
@@ -34,6 +36,10 @@ type ServerConfig struct {
 	Ready func() bool
 	// Served, when set, records what scrapes were served.
 	Served *Served
+	// Collected, when set, says which snapshot a gathering of the registry
+	// rendered (Exporter.Collected), so that Served records what a scrape
+	// really carried even when a snapshot was published mid-render.
+	Collected func() *collector.Snapshot
 	// DisableExporterMetrics leaves out promhttp's own scrape counters
 	// (NewRegistry leaves out the runtime and process metrics).
 	DisableExporterMetrics bool
@@ -65,7 +71,9 @@ func NewHandler(reg *prometheus.Registry, source Source, cfg ServerConfig, logge
 		path = "/metrics"
 	}
 	mux := http.NewServeMux()
-	var metrics http.Handler = newCachingHandler(reg, source, time.Second, logger, cfg.Served)
+	ch := newCachingHandler(reg, source, time.Second, logger, cfg.Served)
+	ch.collected = cfg.Collected
+	var metrics http.Handler = ch
 	if !cfg.DisableExporterMetrics {
 		metrics = promhttp.InstrumentMetricHandler(reg, metrics)
 	}

@@ -137,6 +137,7 @@ func New(cfg *config.Config, logger *slog.Logger, opts ...Option) (*Daemon, erro
 		TelemetryPath:          cfg.Web.TelemetryPath,
 		Ready:                  scheduler.Ready,
 		Served:                 prometheus.NewServed(func(t time.Time) { store.Exported(prometheus.Name, t) }),
+		Collected:              exp.Collected,
 		DisableExporterMetrics: cfg.Exporters.Prometheus.DisableExporterMetrics,
 	}
 	handler, err := prometheus.NewHandler(reg, store, srvCfg, logger)

@@ -1,0 +1,59 @@
+package catalog
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestEveryFamilyIsOneConsistentContract: each family's kind, unit and
+// backend columns agree with one another and with its Prometheus name, so
+// that a family cannot be a counter in Prometheus and a gauge in Datadog, or
+// bytes in its name and seconds in OTLP.
+func TestEveryFamilyIsOneConsistentContract(t *testing.T) {
+	t.Parallel()
+	seen := map[string]bool{}
+	otlpNames := map[string]*Family{}
+	for _, f := range Families() {
+		if seen[f.Name] {
+			t.Errorf("%s: defined twice", f.Name)
+		}
+		seen[f.Name] = true
+		if f.Help == "" || strings.Contains(f.Help, `"`) {
+			t.Errorf("%s: help empty or quoting (the text format's HELP cannot escape quotes in OpenMetrics)", f.Name)
+		}
+		switch f.Kind {
+		case Info:
+			if !strings.HasSuffix(f.Name, "_info") || f.Datadog.Type != DatadogTags || f.OTLP.Instrument != InstrumentAttributes || f.Unit != "" {
+				t.Errorf("%s: an info family is named _info, tags in Datadog, attributes in OTLP, and has no unit", f.Name)
+			}
+			continue
+		case Counter:
+			if !strings.HasSuffix(f.Name, "_total") || f.Datadog.Type != DatadogCount || f.OTLP.Instrument != InstrumentCounter {
+				t.Errorf("%s: a counter ends in _total, is a count in Datadog and a counter in OTLP (%s, %s)", f.Name, f.Datadog.Type, f.OTLP.Instrument)
+			}
+		case Gauge:
+			if strings.HasSuffix(f.Name, "_total") || f.Datadog.Type != DatadogGauge ||
+				(f.OTLP.Instrument != InstrumentGauge && f.OTLP.Instrument != InstrumentUpDownCounter) {
+				t.Errorf("%s: a gauge is a gauge in Datadog and a gauge or up-down counter in OTLP (%s, %s)", f.Name, f.Datadog.Type, f.OTLP.Instrument)
+			}
+		}
+		if f.Datadog.Name == "" || f.OTLP.Name == "" {
+			t.Errorf("%s: no Datadog or OTLP name", f.Name)
+		}
+		base := strings.TrimSuffix(f.Name, "_total")
+		for suffix, unit := range map[string]string{"_bytes": "By", "_seconds": "s", "_vcpus": "{cpu}"} {
+			if strings.HasSuffix(base, suffix) != (f.Unit == unit) {
+				t.Errorf("%s: unit %q disagrees with the name's suffix (%s is %q)", f.Name, f.Unit, suffix, unit)
+			}
+		}
+		if f.Unit == "" || strings.ContainsAny(f.Unit, " ") {
+			t.Errorf("%s: unit %q is not UCUM", f.Name, f.Unit)
+		}
+		// One OTLP name may gather several families (a direction
+		// attribute apart), of one instrument and unit.
+		if o := otlpNames[f.OTLP.Name]; o != nil && (o.OTLP.Instrument != f.OTLP.Instrument || o.Unit != f.Unit || len(f.OTLP.Attrs) == 0) {
+			t.Errorf("%s and %s share OTLP name %s without agreeing", o.Name, f.Name, f.OTLP.Name)
+		}
+		otlpNames[f.OTLP.Name] = f
+	}
+}
