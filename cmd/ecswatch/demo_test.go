@@ -4,7 +4,6 @@ package main
 
 import (
 	"encoding/json"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ecswatch/ecswatch/internal/promtest"
+	"github.com/ecswatch/ecswatch/internal/testutil"
 )
 
 // TestDemoShowsItsAlerts is README's "see the alerts" section as a test: the
@@ -21,12 +21,7 @@ import (
 func TestDemoShowsItsAlerts(t *testing.T) {
 	t.Parallel()
 	promtest.Binary(t, "prometheus")
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := testutil.FreeAddr(t, "127.0.0.1")
 	cfg := filepath.Join(t.TempDir(), "prometheus.yml")
 	p := startMain(t, nil, "demo", "--web.listen-address="+addr, "--demo.prometheus-config="+cfg)
 	p.wait(t, "then open http://localhost:9090/alerts")

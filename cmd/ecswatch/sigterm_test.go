@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -128,12 +127,7 @@ func TestSIGTERM(t *testing.T) {
 // collection before the process exits.
 func TestSIGTERMFinalCollectionIsScraped(t *testing.T) {
 	t.Parallel()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := testutil.FreeAddr(t, "127.0.0.1")
 	p := sidecarWithKillBeforeSIGTERM(t, addr)
 
 	var (
@@ -208,12 +202,7 @@ func TestHealthcheckUnderMTLSAndAnyAddress(t *testing.T) {
 	for _, host := range []string{"127.0.0.2", "::1"} {
 		t.Run(host, func(t *testing.T) {
 			t.Parallel()
-			l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-			if err != nil {
-				t.Skipf("no %s here: %v", host, err)
-			}
-			addr := l.Addr().String()
-			l.Close()
+			addr := testutil.FreeAddr(t, host)
 			ts := sim.NewTaskSim(sim.Fargate, nil)
 			meta := httptest.NewServer(ts.Handler())
 			t.Cleanup(meta.Close)
@@ -264,12 +253,7 @@ func TestEcsExporterDropIn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := testutil.FreeAddr(t, "127.0.0.1")
 	meta := httptest.NewServer(sim.NewTaskSim(sim.Fargate, nil).Handler())
 	t.Cleanup(meta.Close)
 	p := startMain(t, []string{"ECS_CONTAINER_METADATA_URI_V4=" + meta.URL, "ECSWATCH_EXPORTERS_PROMETHEUS_IDENTITY_LABELS=false"},

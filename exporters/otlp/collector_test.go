@@ -176,14 +176,7 @@ func TestStandaloneThroughCollector(t *testing.T) {
 // TestCollectorDown: with nothing listening, the push fails within its
 // bound and the lost points are counted; collection is unaffected.
 func TestCollectorDown(t *testing.T) {
-	p, err := demo.New(t.Context(), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	if err := p.At(t.Context(), 0); err != nil {
-		t.Fatal(err)
-	}
+	p := sidecarAtStart(t)
 	exp := New(p.Store, p.Store.Subscribe(Name, 64), slog.New(slog.DiscardHandler),
 		Options{Endpoint: "http://127.0.0.1:1", Protocol: ProtocolHTTP, Insecure: true, Interval: time.Hour, Timeout: 2 * time.Second}, "test")
 	start := time.Now()
@@ -234,14 +227,7 @@ func TestExportErrorsGoThroughSlog(t *testing.T) {
 	var plain bytes.Buffer
 	stdlog.SetOutput(&plain)
 	defer stdlog.SetOutput(os.Stderr)
-	p, err := demo.New(t.Context(), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	if err := p.At(t.Context(), 0); err != nil {
-		t.Fatal(err)
-	}
+	p := sidecarAtStart(t)
 	logs := &testutil.Logs{}
 	exp := New(p.Store, p.Store.Subscribe(Name, 64), logs.Logger(),
 		Options{Endpoint: "http://127.0.0.1:1", Protocol: ProtocolHTTP, Insecure: true, Interval: 100 * time.Millisecond, Timeout: 300 * time.Millisecond}, "test")
@@ -261,4 +247,18 @@ func TestExportErrorsGoThroughSlog(t *testing.T) {
 	if plain.Len() > 0 {
 		t.Errorf("the SDK wrote to the standard log:\n%s", plain.String())
 	}
+}
+
+// sidecarAtStart is the demo's sidecar pipeline after its first collection.
+func sidecarAtStart(t *testing.T) *demo.Pipeline {
+	t.Helper()
+	p, err := demo.New(t.Context(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	if err := p.At(t.Context(), 0); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

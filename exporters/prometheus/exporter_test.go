@@ -159,15 +159,8 @@ func TestEmptySnapshot(t *testing.T) {
 // TestHandler checks the endpoints and that TLS/auth-free defaults serve.
 func TestHandler(t *testing.T) {
 	t.Parallel()
-	reg, err := NewRegistry(New(staticSource{fixture()}, Options{IdentityLabels: true}), true)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ready := false
-	h, err := NewHandler(reg, staticSource{fixture()}, ServerConfig{Ready: func() bool { return ready }}, discardLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := fixtureHandler(t, ServerConfig{Ready: func() bool { return ready }})
 	get := func(path string) (int, string) {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))

@@ -41,15 +41,8 @@ func TestTLSAndBasicAuth(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	reg, err := NewRegistry(New(staticSource{fixture()}, Options{IdentityLabels: true}), true)
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfg := ServerConfig{ListenAddresses: []string{"127.0.0.1:0"}, WebConfigFile: webConfig}
-	h, err := NewHandler(reg, staticSource{fixture()}, cfg, discardLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := fixtureHandler(t, cfg)
 	srv := NewServer(h, cfg, discardLogger())
 	ls, err := srv.Listen()
 	if err != nil {
@@ -112,15 +105,7 @@ func TestOnlyGETServesMetrics(t *testing.T) {
 	} {
 		t.Run(tc.path+" "+tc.method+" "+tc.target, func(t *testing.T) {
 			t.Parallel()
-			src := staticSource{fixture()}
-			reg, err := NewRegistry(New(src, Options{IdentityLabels: true}), true)
-			if err != nil {
-				t.Fatal(err)
-			}
-			h, err := NewHandler(reg, src, ServerConfig{TelemetryPath: tc.path}, discardLogger())
-			if err != nil {
-				t.Fatal(err)
-			}
+			h := fixtureHandler(t, ServerConfig{TelemetryPath: tc.path})
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, httptest.NewRequest(tc.method, tc.target, nil))
 			if rec.Code != tc.want {
@@ -203,14 +188,7 @@ func TestClientCertificatesShutOutAFlood(t *testing.T) {
 // protobuf Prometheus can be told to ask for.
 func TestScrapeNegotiatesFormat(t *testing.T) {
 	t.Parallel()
-	reg, err := NewRegistry(New(staticSource{fixture()}, Options{IdentityLabels: true}), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := NewHandler(reg, staticSource{fixture()}, ServerConfig{}, discardLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := fixtureHandler(t, ServerConfig{})
 	scrape := func(accept string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
 		if accept != "" {
@@ -258,14 +236,7 @@ func TestScrapeNegotiatesFormat(t *testing.T) {
 // profiling links to handlers that are not served.
 func TestLandingPageLinksWork(t *testing.T) {
 	t.Parallel()
-	reg, err := NewRegistry(New(staticSource{fixture()}, Options{IdentityLabels: true}), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := NewHandler(reg, staticSource{fixture()}, ServerConfig{}, discardLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := fixtureHandler(t, ServerConfig{})
 	get := func(path string) *httptest.ResponseRecorder {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
@@ -281,4 +252,20 @@ func TestLandingPageLinksWork(t *testing.T) {
 			t.Errorf("link %s answers %d", l[1], code)
 		}
 	}
+}
+
+// fixtureHandler is NewHandler over the fixture snapshot, as the daemon
+// builds it.
+func fixtureHandler(t testing.TB, cfg ServerConfig) http.Handler {
+	t.Helper()
+	src := staticSource{fixture()}
+	reg, err := NewRegistry(New(src, Options{IdentityLabels: true}), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := NewHandler(reg, src, cfg, discardLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
 }

@@ -31,11 +31,11 @@ func start(t *testing.T, interval time.Duration, sch sim.Schedule, edit ...func(
 	t.Cleanup(meta.Close)
 
 	cfg := config.Default()
+	cfg.Web.ListenAddress = "127.0.0.1:0"
 	cfg.ShutdownTimeout, cfg.ShutdownLinger = config.Duration(5*time.Second), config.Duration(2*time.Second)
 	for _, e := range edit {
 		e(cfg)
 	}
-	cfg.Web.ListenAddress = "127.0.0.1:0"
 	cfg.Sidecar.Endpoint = meta.URL
 	cfg.Sidecar.Interval = config.Duration(interval)
 	cfg.Sidecar.Timeout = config.Duration(interval)
@@ -52,6 +52,14 @@ func start(t *testing.T, interval time.Duration, sch sim.Schedule, edit ...func(
 	go func() { r.done <- d.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-r.done })
 	return r
+}
+
+// stop stops the daemon as SIGTERM would and returns what Run returned.
+func (r *running) stop() error {
+	r.cancel()
+	err := <-r.done
+	r.done <- nil // for the cleanup registered by start
+	return err
 }
 
 func (r *running) scrape(t *testing.T) string {

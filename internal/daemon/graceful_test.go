@@ -106,11 +106,9 @@ func gracefulStop(t *testing.T, scrapeInterval, linger time.Duration) {
 		t.Fatal("every kill was sent before the stop")
 	default:
 	}
-	a.cancel()
-	if err := <-a.done; err != nil {
+	if err := a.stop(); err != nil {
 		t.Errorf("stopping replica: %v", err)
 	}
-	a.done <- nil // for the cleanup registered by start
 	close(stopScraper)
 	<-scraping
 	<-sent
@@ -157,10 +155,7 @@ func TestStopWithEventsFitsItsBudget(t *testing.T) {
 	r.waitFor(t, "events consumer polling", `ecswatch_collector_up{collector="taskmeta"} 1`)
 	time.Sleep(200 * time.Millisecond) // the consumer is inside its long poll
 	stopped := time.Now()
-	r.cancel()
-	err := <-r.done
-	r.done <- nil // for the cleanup registered by start
-	if err != nil {
+	if err := r.stop(); err != nil {
 		t.Errorf("stop: %v", err)
 	}
 	// The budget is 5s; the linger waits up to 2s for a scrape only once

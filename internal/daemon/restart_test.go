@@ -1,8 +1,6 @@
 package daemon
 
 import (
-	"context"
-	"net"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -25,43 +23,24 @@ func TestRestartDoesNotRecountInPrometheus(t *testing.T) {
 	fakeECS.AddScripted(sim.ShopCluster, sim.ShopScenario(time.Now()))
 	ecsAPI := httptest.NewServer(fakeECS)
 	t.Cleanup(ecsAPI.Close)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := testutil.FreeAddr(t, "127.0.0.1")
 
-	run := func() (stop func()) {
-		cfg := config.Default()
-		cfg.Web.ListenAddress = addr
-		cfg.Standalone.Enabled, cfg.Standalone.Endpoint, cfg.Standalone.Region = true, ecsAPI.URL, "eu-west-1"
-		cfg.Standalone.Clusters = []string{sim.ShopCluster}
-		cfg.Standalone.Interval, cfg.Standalone.Timeout, cfg.Standalone.CallTimeout = config.Duration(time.Second), config.Duration(time.Second), config.Duration(time.Second)
-		cfg.ShutdownTimeout, cfg.ShutdownLinger = config.Duration(5*time.Second), 0
-		if err := cfg.Validate(); err != nil {
-			t.Fatal(err)
-		}
-		logs := &testutil.Logs{}
-		d, err := New(cfg, logs.Logger(), WithEnv(func(string) (string, bool) { return "", false }), WithSimulatedAWS())
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- d.Run(ctx) }()
-		return func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("run: %v", err)
-			}
-		}
+	run := func() *running {
+		return start(t, time.Hour, sim.DefaultSchedule, func(c *config.Config) {
+			off := false
+			c.Sidecar.Enabled = &off
+			c.Web.ListenAddress = addr
+			c.Standalone.Enabled, c.Standalone.Endpoint, c.Standalone.Region = true, ecsAPI.URL, "eu-west-1"
+			c.Standalone.Clusters = []string{sim.ShopCluster}
+			c.Standalone.Interval, c.Standalone.Timeout, c.Standalone.CallTimeout = config.Duration(time.Second), config.Duration(time.Second), config.Duration(time.Second)
+			c.ShutdownLinger = 0
+		})
 	}
 
 	if sim.FirstTaskOOM+sim.TaskOOMEvery < 60*time.Second {
 		t.Fatal("the scenario's second kill comes too soon for this test")
 	}
-	stop := run()
+	first := run()
 	prom := promtest.StartServer(t, addr, "../../deploy/prometheus/alerts.yml")
 	one := func(s []promtest.Sample) bool { return len(s) == 1 }
 	const (
@@ -75,8 +54,10 @@ func TestRestartDoesNotRecountInPrometheus(t *testing.T) {
 	prom.Eventually(t, stopped+" == 1", 10*time.Second, one)
 	prom.Eventually(t, `ALERTS{alertname="EcsDeploymentFailed",alertstate="firing"}`, 10*time.Second, one)
 
-	stop()
-	t.Cleanup(run())
+	if err := first.stop(); err != nil {
+		t.Errorf("stopping the first process: %v", err)
+	}
+	run()
 	// The restarted process is scraped: its counters start again from 0.
 	prom.Eventually(t, "resets("+failed+"[5m]) == 1", 30*time.Second, one)
 	prom.Eventually(t, "resets("+oom+"[5m]) == 1", 10*time.Second, one)
