@@ -2,6 +2,8 @@ package collector
 
 import (
 	"cmp"
+	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -340,15 +342,7 @@ func (s *Store) publishLocked() {
 		}
 		return strings.Compare(a.ARN, b.ARN)
 	})
-	for _, ss := range s.services {
-		snap.Services = append(snap.Services, ss...)
-	}
-	slices.SortFunc(snap.Services, func(a, b *Service) int {
-		if c := strings.Compare(a.Cluster, b.Cluster); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Name, b.Name)
-	})
+	snap.Services = mergeServices(s.services)
 	for k, n := range s.counts {
 		snap.Events = append(snap.Events, EventCount{Kind: k.kind, Identity: k.identity, Container: k.container, Label: k.label, Count: n})
 	}
@@ -410,6 +404,49 @@ func sortedEvents(events []EventCount) []EventCount {
 			strings.Compare(a.Container, b.Container), strings.Compare(a.Label, b.Label))
 	})
 	return events
+}
+
+// mergeServices lists every source's services, one per cluster and name: a
+// second source reading the same service (ECS deployments beside task sets,
+// say) enriches it rather than duplicating its series. Sources are applied
+// in name order, each field a later source sets replacing the earlier's.
+// The result is sorted by cluster and name.
+func mergeServices(bySource map[string][]*Service) []*Service {
+	sources := slices.Sorted(maps.Keys(bySource))
+	type key struct{ cluster, name string }
+	at := map[key]int{} // index in out
+	var out []*Service
+	for _, src := range sources {
+		for _, svc := range bySource[src] {
+			k := key{svc.Cluster, svc.Name}
+			i, ok := at[k]
+			if !ok {
+				at[k] = len(out)
+				out = append(out, svc)
+				continue
+			}
+			// Services are owned by the Store and shared by snapshots:
+			// merge into a copy.
+			m := mergeFields(*out[i], *svc)
+			out[i] = &m
+		}
+	}
+	slices.SortFunc(out, func(a, b *Service) int {
+		return cmp.Or(strings.Compare(a.Cluster, b.Cluster), strings.Compare(a.Name, b.Name))
+	})
+	return out
+}
+
+// mergeFields returns base with every field that over sets (non-zero)
+// taken from over.
+func mergeFields[T any](base, over T) T {
+	b, o := reflect.ValueOf(&base).Elem(), reflect.ValueOf(over)
+	for i := range b.NumField() {
+		if f := o.Field(i); !f.IsZero() {
+			b.Field(i).Set(f)
+		}
+	}
+	return base
 }
 
 func compareIdentity(a, b Identity) int {

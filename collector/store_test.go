@@ -67,3 +67,26 @@ func TestCountByLabel(t *testing.T) {
 		t.Error("an empty batch published a snapshot")
 	}
 }
+
+// TestSecondSourceEnrichesAService: two sources reading the same service
+// make one service in the snapshot, with what each knows, so that its
+// series are not exported twice.
+func TestSecondSourceEnrichesAService(t *testing.T) {
+	t.Parallel()
+	s := NewStore(nil)
+	s.SetServices("ecsapi", []*Service{{Cluster: "shop", Name: "api", Desired: 4, Running: 3}, {Cluster: "shop", Name: "web", Desired: 1}})
+	s.SetServices("taskmeta-services", []*Service{{Cluster: "shop", Name: "api", TaskContainers: []TaskContainer{{Family: "api", Name: "app"}}, Running: 4}})
+	got := s.Snapshot().Services
+	if len(got) != 2 || got[0].Name != "api" || got[1].Name != "web" {
+		t.Fatalf("services = %+v, want api and web once each", got)
+	}
+	api := got[0]
+	if api.Desired != 4 || api.Running != 4 || len(api.TaskContainers) != 1 {
+		t.Errorf("merged api = %+v: want desired from the first source, running and containers from the second", api)
+	}
+	// The Store's own copies are untouched: the next merge starts afresh.
+	s.SetServices("taskmeta-services", nil)
+	if api := s.Snapshot().Services[0]; api.Running != 3 || len(api.TaskContainers) != 0 {
+		t.Errorf("after the second source left, api = %+v", api)
+	}
+}

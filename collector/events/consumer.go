@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/ecswatch/ecswatch/collector"
+	"github.com/ecswatch/ecswatch/internal/ecsvocab"
 )
 
 // Name is the collector's name in ecswatch_collector_* series.
@@ -24,7 +24,7 @@ const Name = "events"
 const ReceivedMetric = "ecswatch_events_received_total"
 
 // Invalid labels messages that are not ECS events ecswatch can read.
-const Invalid = "invalid"
+const Invalid = ecsvocab.DetailTypeInvalid
 
 // DefaultVisibilityTimeout is asked for on every receive unless configured:
 // long enough for an applied message to wait for the next scrape (see
@@ -132,7 +132,7 @@ func (c *Consumer) Collect(ctx context.Context) error {
 	)
 	for i, m := range out.Messages {
 		detailType, evs, ok := c.parse(m)
-		received[typeLabel(detailType)]++
+		received[ecsvocab.DetailTypeLabel(detailType)]++
 		if ok {
 			events = append(events, evs...)
 			done = append(done, types.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: m.ReceiptHandle})
@@ -212,22 +212,6 @@ func (c *Consumer) deleteDone(ctx context.Context, stopping bool) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// knownDetailTypes are the detail-types ECS sends to EventBridge (Developer
-// Guide, "Amazon ECS events"); any other folds into "other", so that a queue
-// fed something else cannot grow ecswatch_events_received_total a series
-// per distinct value.
-var knownDetailTypes = []string{TaskStateChange, DeploymentStateChange, ServiceAction, "ECS Container Instance State Change", Invalid}
-
-// Other labels a detail-type ecswatch does not know.
-const Other = "other"
-
-func typeLabel(detailType string) string {
-	if slices.Contains(knownDetailTypes, detailType) {
-		return detailType
-	}
-	return Other
 }
 
 // parse parses one message into its events. It returns the detail type to

@@ -17,6 +17,7 @@ import (
 	"github.com/ecswatch/ecswatch/collector"
 	"github.com/ecswatch/ecswatch/collector/health"
 	"github.com/ecswatch/ecswatch/internal/awsapi"
+	"github.com/ecswatch/ecswatch/internal/ecsvocab"
 	"github.com/ecswatch/ecswatch/internal/sim"
 	"github.com/ecswatch/ecswatch/internal/testutil"
 )
@@ -319,10 +320,10 @@ func TestLabelValuesFromMessagesAreBounded(t *testing.T) {
 			codes[e.Label] += e.Count
 		}
 	}
-	if len(types) != 2 || !types[Other] || !types[TaskStateChange] {
-		t.Errorf("detail-type labels = %v, want %q and %q", types, TaskStateChange, Other)
+	if len(types) != 2 || !types[ecsvocab.DetailTypeOther] || !types[TaskStateChange] {
+		t.Errorf("detail-type labels = %v, want %q and %q", types, TaskStateChange, ecsvocab.DetailTypeOther)
 	}
-	if len(codes) != 1 || codes[health.StopCodeOther] != 50 {
-		t.Errorf("stop codes = %v, want 50 under %q", codes, health.StopCodeOther)
+	if len(codes) != 1 || codes[ecsvocab.StopCodeOther] != 50 {
+		t.Errorf("stop codes = %v, want 50 under %q", codes, ecsvocab.StopCodeOther)
 	}
 }

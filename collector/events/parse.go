@@ -14,14 +14,15 @@ import (
 
 	"github.com/ecswatch/ecswatch/collector"
 	"github.com/ecswatch/ecswatch/collector/health"
+	"github.com/ecswatch/ecswatch/internal/ecsvocab"
 )
 
 // The detail-types ecswatch understands. Other ECS detail-types (container
 // instance state changes) are received, counted and deleted.
 const (
-	TaskStateChange       = "ECS Task State Change"
-	DeploymentStateChange = "ECS Deployment State Change"
-	ServiceAction         = "ECS Service Action"
+	TaskStateChange       = ecsvocab.TaskStateChange
+	DeploymentStateChange = ecsvocab.DeploymentStateChange
+	ServiceAction         = ecsvocab.ServiceAction
 )
 
 // Envelope is an EventBridge event.

@@ -7,13 +7,11 @@
 package health
 
 import (
-	"slices"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
-
 	"github.com/ecswatch/ecswatch/collector"
+	"github.com/ecswatch/ecswatch/internal/ecsvocab"
 )
 
 // Options are the thresholds of the rules.
@@ -203,36 +201,10 @@ func (t *Tracker) EndCycle(keep map[string]bool) {
 	t.primed = true
 }
 
-// placementReasons maps phrases of ECS service event messages to a bounded
-// reason label, checked in order. The phrases come from the "Service event
-// messages" page of the ECS Developer Guide.
-var placementReasons = []struct{ phrase, reason string }{
-	{"insufficient memory", "insufficient_memory"},
-	{"insufficient cpu", "insufficient_cpu"},
-	{"already using a port", "port_in_use"},
-	{"encountered error \"agent\"", "agent_disconnected"},
-	{"missing an attribute", "missing_attribute"},
-	{"limit on the number of tasks", "account_limit"},
-	{"limit on the number of vcpus", "account_limit"},
-	{"configuration is above your limit", "account_limit"},
-	{"capacity is unavailable", "capacity_unavailable"},
-	{"internal error", "internal_error"},
-	{"no container instance met all of its requirements", "no_matching_instance"},
-}
-
 // PlacementFailure reports whether a service event message says a task could
-// not be placed, and why, as a bounded reason.
+// not be placed, and why, as a bounded reason (ecsvocab.PlacementFailure).
 func PlacementFailure(message string) (reason string, ok bool) {
-	m := strings.ToLower(message)
-	if !strings.Contains(m, "was unable to place a task") {
-		return "", false
-	}
-	for _, r := range placementReasons {
-		if strings.Contains(m, r.phrase) {
-			return r.reason, true
-		}
-	}
-	return "other", true
+	return ecsvocab.PlacementFailure(message)
 }
 
 // Instance is what headroom needs of one container instance.
@@ -272,15 +244,9 @@ func Headroom(svc *collector.Service, instances []Instance) {
 // The IDs are the task ARN (and container name), the same whichever path
 // (polling or the event stream) reports the task.
 func StoppedTask(t StoppedTaskInfo) []collector.Event {
-	stopCode := t.StopCode
-	switch {
-	case stopCode == "":
-		stopCode = StopCodeUnknown
-	case !slices.Contains(types.TaskStopCode("").Values(), types.TaskStopCode(stopCode)):
-		// A label value from outside ecswatch: bounded by the SDK's enum,
-		// so that an unexpected value cannot add series without end.
-		stopCode = StopCodeOther
-	}
+	// A label value from outside ecswatch: bounded, so that an unexpected
+	// value cannot add series without end.
+	stopCode := ecsvocab.StopCodeLabel(t.StopCode)
 	events := []collector.Event{{
 		Kind: collector.EventTaskStopped, ID: t.ARN, Time: t.StoppedAt,
 		Identity: collector.Identity{Cluster: t.Cluster, Service: t.Service},
@@ -297,13 +263,6 @@ func StoppedTask(t StoppedTaskInfo) []collector.Event {
 	}
 	return events
 }
-
-// The stop_code label's values besides the SDK's TaskStopCode enum: none
-// given, and one the enum does not know.
-const (
-	StopCodeUnknown = "Unknown"
-	StopCodeOther   = "Other"
-)
 
 // StoppedTaskInfo is what StoppedTask needs of a stopped task, whichever
 // source it came from.

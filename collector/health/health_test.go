@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/ecswatch/ecswatch/collector"
+	"github.com/ecswatch/ecswatch/internal/ecsvocab"
 )
 
 func TestPlacementFailure(t *testing.T) {
@@ -173,10 +174,9 @@ func TestReadmeDocumentsRules(t *testing.T) {
 	for _, r := range collector.StuckReasons {
 		want = append(want, "`"+string(r)+"`")
 	}
-	for _, r := range placementReasons {
-		want = append(want, "`"+r.reason+"`")
+	for _, r := range ecsvocab.PlacementReasons() {
+		want = append(want, "`"+r+"`")
 	}
-	want = append(want, "`other`")
 	for _, w := range want {
 		if !strings.Contains(section, w) {
 			t.Errorf("README's health rules do not mention %q", w)

@@ -20,7 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
 	"github.com/ecswatch/ecswatch/collector"
-	"github.com/ecswatch/ecswatch/collector/insights/cimetric"
+	"github.com/ecswatch/ecswatch/internal/ecsvocab"
 )
 
 // Name is the collector's name in ecswatch_collector_* series.
@@ -83,7 +83,7 @@ func (c *Collector) Name() string { return Name }
 
 // query is one GetMetricData query and the series it fills.
 type query struct {
-	metric cimetric.Metric
+	metric ecsvocab.Metric
 	key    seriesKey
 	dims   []types.Dimension
 }
@@ -103,8 +103,8 @@ func (c *Collector) Queries(s *collector.Snapshot) []query {
 	clusters = slices.Compact(clusters)
 
 	var qs []query
-	add := func(level cimetric.Level, id collector.Identity, container string, dims ...string) {
-		for _, m := range cimetric.Metrics {
+	add := func(level ecsvocab.Level, id collector.Identity, container string, dims ...string) {
+		for _, m := range ecsvocab.Metrics {
 			if (m.Enhanced && !c.opts.Enhanced) || !slices.Contains(m.Levels, level) {
 				continue
 			}
@@ -116,22 +116,22 @@ func (c *Collector) Queries(s *collector.Snapshot) []query {
 		}
 	}
 	for _, cl := range clusters {
-		add(cimetric.Cluster, collector.Identity{Cluster: cl}, "", "ClusterName", cl)
+		add(ecsvocab.Cluster, collector.Identity{Cluster: cl}, "", "ClusterName", cl)
 	}
 	for _, svc := range s.Services {
 		if !slices.Contains(clusters, svc.Cluster) {
 			continue
 		}
-		add(cimetric.Service, collector.Identity{Cluster: svc.Cluster, Service: svc.Name}, "", "ClusterName", svc.Cluster, "ServiceName", svc.Name)
+		add(ecsvocab.Service, collector.Identity{Cluster: svc.Cluster, Service: svc.Name}, "", "ClusterName", svc.Cluster, "ServiceName", svc.Name)
 		for _, d := range svc.Deployments {
 			family, _, _ := strings.Cut(d.TaskDefinition, ":")
 			if family != "" && !families[[2]string{svc.Cluster, family}] {
 				families[[2]string{svc.Cluster, family}] = true
-				add(cimetric.Family, collector.Identity{Cluster: svc.Cluster, Family: family}, "", "ClusterName", svc.Cluster, "TaskDefinitionFamily", family)
+				add(ecsvocab.Family, collector.Identity{Cluster: svc.Cluster, Family: family}, "", "ClusterName", svc.Cluster, "TaskDefinitionFamily", family)
 			}
 		}
 		for _, name := range svc.ContainerNames() {
-			add(cimetric.Container, collector.Identity{Cluster: svc.Cluster, Service: svc.Name}, name,
+			add(ecsvocab.Container, collector.Identity{Cluster: svc.Cluster, Service: svc.Name}, name,
 				"ClusterName", svc.Cluster, "ServiceName", svc.Name, "ContainerName", name)
 		}
 	}

@@ -11,9 +11,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 
 	"github.com/ecswatch/ecswatch/collector"
-	"github.com/ecswatch/ecswatch/collector/insights/cimetric"
 	"github.com/ecswatch/ecswatch/internal/awsapi"
 	"github.com/ecswatch/ecswatch/internal/catalog"
+	"github.com/ecswatch/ecswatch/internal/ecsvocab"
 	"github.com/ecswatch/ecswatch/internal/sim"
 	"github.com/ecswatch/ecswatch/internal/testutil"
 )
@@ -97,31 +97,31 @@ func TestQueriesFromServices(t *testing.T) {
 	snap := &collector.Snapshot{Services: []*collector.Service{
 		svc("shop", "web", "web", "nginx", "app"), svc("shop", "web-canary", "web", "app"), svc("shop", "worker", "worker", "worker"),
 	}}
-	count := func(enhanced bool) map[cimetric.Level]int {
+	count := func(enhanced bool) map[ecsvocab.Level]int {
 		f := newFixture(t, enhanced)
-		levels := map[cimetric.Level]int{}
+		levels := map[ecsvocab.Level]int{}
 		for _, q := range f.c.Queries(snap) {
 			switch len(q.dims) {
 			case 1:
-				levels[cimetric.Cluster]++
+				levels[ecsvocab.Cluster]++
 			case 3:
-				levels[cimetric.Container]++
+				levels[ecsvocab.Container]++
 			default:
 				if *q.dims[1].Name == "ServiceName" {
-					levels[cimetric.Service]++
+					levels[ecsvocab.Service]++
 				} else {
-					levels[cimetric.Family]++
+					levels[ecsvocab.Family]++
 				}
 			}
 		}
 		return levels
 	}
 	// 1 cluster x 13, 3 services x 15, 2 families x 10.
-	if got := count(false); got[cimetric.Cluster] != 13 || got[cimetric.Service] != 45 || got[cimetric.Family] != 20 || got[cimetric.Container] != 0 {
+	if got := count(false); got[ecsvocab.Cluster] != 13 || got[ecsvocab.Service] != 45 || got[ecsvocab.Family] != 20 || got[ecsvocab.Container] != 0 {
 		t.Errorf("standard queries by level: %v", got)
 	}
 	// Enhanced adds 3 per service and 4 per container name of a service.
-	if got := count(true); got[cimetric.Service] != 54 || got[cimetric.Container] != 16 {
+	if got := count(true); got[ecsvocab.Service] != 54 || got[ecsvocab.Container] != 16 {
 		t.Errorf("enhanced queries by level: %v", got)
 	}
 }

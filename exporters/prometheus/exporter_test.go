@@ -18,7 +18,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/ecswatch/ecswatch/collector"
-	"github.com/ecswatch/ecswatch/collector/insights/cimetric"
+	"github.com/ecswatch/ecswatch/internal/ecsvocab"
 	"github.com/ecswatch/ecswatch/internal/promtest"
 	"github.com/ecswatch/ecswatch/internal/testutil"
 )
@@ -255,15 +255,15 @@ func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 // as the Store orders them.
 func insightsFixture(now time.Time) []collector.InsightsSample {
 	var out []collector.InsightsSample
-	for i, m := range cimetric.Metrics {
+	for i, m := range ecsvocab.Metrics {
 		s := collector.InsightsSample{Metric: m.CloudWatch, Value: float64(i+1) * m.Scale, Time: now.Add(-2 * time.Minute).Truncate(time.Minute),
 			Identity: collector.Identity{Cluster: "shop-prod"}}
 		switch m.Levels[0] {
-		case cimetric.Service:
+		case ecsvocab.Service:
 			s.Identity.Service = "checkout"
-		case cimetric.Family:
+		case ecsvocab.Family:
 			s.Identity.Family = "checkout"
-		case cimetric.Container:
+		case ecsvocab.Container:
 			s.Identity.Service, s.Container = "checkout", "app"
 		}
 		out = append(out, s)

@@ -20,6 +20,8 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/ecswatch/ecswatch/internal/ecsvocab"
 )
 
 // Counter receives one count per API attempt.
@@ -45,13 +47,13 @@ type Options struct {
 	AttemptTimeout time.Duration
 }
 
-// The outcomes an attempt is counted under.
+// The outcomes an attempt is counted under (ecsvocab.Outcomes).
 const (
-	OutcomeSuccess      = "success"
-	OutcomeThrottled    = "throttled"
-	OutcomeClientError  = "client_error"
-	OutcomeServerError  = "server_error"
-	OutcomeNetworkError = "network_error"
+	OutcomeSuccess      = ecsvocab.OutcomeSuccess
+	OutcomeThrottled    = ecsvocab.OutcomeThrottled
+	OutcomeClientError  = ecsvocab.OutcomeClientError
+	OutcomeServerError  = ecsvocab.OutcomeServerError
+	OutcomeNetworkError = ecsvocab.OutcomeNetworkError
 )
 
 // LoadConfig returns the aws.Config for opts, counting calls in counter.

@@ -1,8 +1,14 @@
 package catalog
 
 import (
+	"os/exec"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/ecswatch/ecswatch/collector"
+	"github.com/ecswatch/ecswatch/internal/demo"
 )
 
 // TestEveryFamilyIsOneConsistentContract: each family's kind, unit and
@@ -55,5 +61,58 @@ func TestEveryFamilyIsOneConsistentContract(t *testing.T) {
 			t.Errorf("%s and %s share OTLP name %s without agreeing", o.Name, f.Name, f.OTLP.Name)
 		}
 		otlpNames[f.OTLP.Name] = f
+	}
+}
+
+// TestEmittedLabelValuesAreDeclared runs the demo scenario through the real
+// collectors and holds every value of an enumerated label to the family's
+// declared set: a collector cannot grow a label the catalogue bounds.
+func TestEmittedLabelValuesAreDeclared(t *testing.T) {
+	t.Parallel()
+	p, err := demo.New(t.Context(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	seen := map[string]bool{}
+	for _, at := range []time.Duration{0, 25 * time.Second, 2 * time.Minute, 5 * time.Minute} {
+		if err := p.At(t.Context(), at); err != nil {
+			t.Fatal(err)
+		}
+		Walk(p.Store.Snapshot(), func(f *Family, _ *collector.Identity, _ float64, labels []string, _ time.Time) {
+			for i, l := range f.Labels {
+				allowed, ok := f.Values[l]
+				if !ok || i >= len(labels) {
+					continue
+				}
+				seen[f.Name+"/"+l] = true
+				if !slices.Contains(allowed, labels[i]) {
+					t.Errorf("%s{%s=%q}: not among the declared values %q", f.Name, l, labels[i], allowed)
+				}
+			}
+		})
+	}
+	for _, want := range []string{"ecs_container_state/state", "ecs_service_deployment_stuck/reason", "ecs_task_stopped_total/stop_code", "ecs_container_oom_kills_total/source"} {
+		if !seen[want] {
+			t.Errorf("the demo never emitted %s: the check above proved nothing for it", want)
+		}
+	}
+}
+
+// TestExportersKnowNoCollector: the exporters import the model, the
+// catalogue and the vocabulary, never a collector of a source (README,
+// "Development"): `go list -deps ./exporters/...` names none.
+func TestExportersKnowNoCollector(t *testing.T) {
+	t.Parallel()
+	cmd := exec.Command("go", "list", "-deps", "./exporters/...")
+	cmd.Dir = "../.."
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		if rest, ok := strings.CutPrefix(pkg, "github.com/ecswatch/ecswatch/collector/"); ok {
+			t.Errorf("an exporter depends on collector/%s", rest)
+		}
 	}
 }

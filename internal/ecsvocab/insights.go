@@ -1,8 +1,7 @@
-// Package cimetric defines the Container Insights metrics ecswatch reads:
-// CloudWatch names, dimension levels, unit conversion and exported names.
-// It has no dependencies, so that the catalogue can list the metrics without
-// linking the CloudWatch client.
-package cimetric
+package ecsvocab
+
+// The Container Insights metrics ecswatch reads: CloudWatch names, dimension
+// levels, unit conversion and exported names.
 
 // Level is a dimension set of ECS/ContainerInsights.
 type Level string
