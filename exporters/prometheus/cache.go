@@ -67,6 +67,10 @@ type encoding struct {
 
 var textFormat = expfmt.NewFormat(expfmt.TypeTextPlain)
 
+// acceptedFormats are what /metrics can answer, as promhttp with OpenMetrics
+// enabled: OpenMetrics, protobuf and the text format.
+var acceptedFormats = expfmt.DefaultOpenMetricsAcceptedFormats()
+
 func newCachingHandler(g prometheus.Gatherer, source Source, maxAge time.Duration, logger *slog.Logger, served *Served) *cachingHandler {
 	return &cachingHandler{gatherer: g, source: source, maxAge: maxAge, logger: logger, now: time.Now, served: served}
 }
@@ -81,7 +85,7 @@ func (h *cachingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// the scraper asks for OpenMetrics or protobuf.
 	format := textFormat
 	if r.Header.Get("Accept") != "" {
-		format = expfmt.NegotiateIncludingOpenMetrics(r.Header)
+		format = expfmt.NegotiateAccept(r.Header, acceptedFormats...)
 	}
 	e := h.encoded(b, format)
 	w.Header().Set("Content-Type", string(format))
