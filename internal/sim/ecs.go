@@ -141,16 +141,7 @@ func (s *ECS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeAWSError(w, awsError{400, "SerializationException", err.Error()})
 		return
 	}
-	var req struct {
-		Cluster            string   `json:"cluster"`
-		NextToken          string   `json:"nextToken"`
-		MaxResults         int      `json:"maxResults"`
-		DesiredStatus      string   `json:"desiredStatus"`
-		Status             string   `json:"status"`
-		Services           []string `json:"services"`
-		Tasks              []string `json:"tasks"`
-		ContainerInstances []string `json:"containerInstances"`
-	}
+	var req ecsRequest
 	if err := json.Unmarshal(body, &req); err != nil {
 		writeAWSError(w, awsError{400, "SerializationException", err.Error()})
 		return
@@ -203,76 +194,9 @@ func (s *ECS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	var resp any
 	var aerr *awsError
-	switch op {
-	case "ListClusters":
-		arns := make([]string, len(names))
-		for i, n := range names {
-			arns[i] = s.arn("cluster", n)
-		}
-		resp, aerr = page(arns, req.NextToken, req.MaxResults, "clusterArns")
-	case "ListServices":
-		var arns []string
-		for _, svc := range c.Services {
-			arns = append(arns, s.arn("service", c.Name+"/"+svc.Name))
-		}
-		resp, aerr = page(arns, req.NextToken, req.MaxResults, "serviceArns")
-	case "DescribeServices":
-		if len(req.Services) > 10 {
-			aerr = &awsError{400, "InvalidParameterException", "services can have at most 10 items"}
-			break
-		}
-		var out []any
-		for _, name := range req.Services {
-			if svc := c.service(lastPart(name)); svc != nil {
-				out = append(out, s.serviceJSON(c, svc))
-			}
-		}
-		resp = map[string]any{"services": out, "failures": []any{}}
-	case "ListTasks":
-		var arns []string
-		for _, t := range c.Tasks {
-			if (req.DesiredStatus == "STOPPED") == (t.DesiredStatus == "STOPPED") {
-				arns = append(arns, s.taskARN(c, t))
-			}
-		}
-		resp, aerr = page(arns, req.NextToken, req.MaxResults, "taskArns")
-	case "DescribeTasks":
-		if len(req.Tasks) > 100 {
-			aerr = &awsError{400, "InvalidParameterException", "tasks can have at most 100 items"}
-			break
-		}
-		want := map[string]bool{}
-		for _, a := range req.Tasks {
-			want[lastPart(a)] = true
-		}
-		var out []any
-		for _, t := range c.Tasks {
-			if want[t.ID] {
-				out = append(out, s.taskJSON(c, t))
-			}
-		}
-		resp = map[string]any{"tasks": out, "failures": []any{}}
-	case "ListContainerInstances":
-		var arns []string
-		for _, in := range c.Instances {
-			arns = append(arns, s.arn("container-instance", c.Name+"/"+in.ID))
-		}
-		resp, aerr = page(arns, req.NextToken, req.MaxResults, "containerInstanceArns")
-	case "DescribeContainerInstances":
-		if len(req.ContainerInstances) > 100 {
-			aerr = &awsError{400, "InvalidParameterException", "containerInstances can have at most 100 items"}
-			break
-		}
-		var out []any
-		for _, a := range req.ContainerInstances {
-			for _, in := range c.Instances {
-				if in.ID == lastPart(a) {
-					out = append(out, s.instanceJSON(c, in))
-				}
-			}
-		}
-		resp = map[string]any{"containerInstances": out, "failures": []any{}}
-	default:
+	if handle, ok := ecsOperations[op]; ok {
+		resp, aerr = handle(s, c, names, &req)
+	} else {
 		aerr = &awsError{400, "UnknownOperationException", "operation " + op + " is not simulated"}
 	}
 	if aerr != nil {
@@ -282,6 +206,98 @@ func (s *ECS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 	w.Header().Set("X-Amzn-Requestid", fmt.Sprintf("sim-%d", time.Now().UnixNano()))
 	_ = json.NewEncoder(w).Encode(resp)
+}
+
+// ecsRequest holds the request fields the simulated operations read.
+type ecsRequest struct {
+	Cluster            string   `json:"cluster"`
+	NextToken          string   `json:"nextToken"`
+	MaxResults         int      `json:"maxResults"`
+	DesiredStatus      string   `json:"desiredStatus"`
+	Status             string   `json:"status"`
+	Services           []string `json:"services"`
+	Tasks              []string `json:"tasks"`
+	ContainerInstances []string `json:"containerInstances"`
+}
+
+// ecsOperation answers one operation for cluster c (nil for ListClusters);
+// names are the clusters the fake holds.
+type ecsOperation func(s *ECS, c *Cluster, names []string, req *ecsRequest) (any, *awsError)
+
+// ecsOperations are the simulated operations, by X-Amz-Target name. Each
+// keeps ECS's batch limit: 10 services, 100 tasks or instances per describe.
+var ecsOperations = map[string]ecsOperation{
+	"ListClusters": func(s *ECS, _ *Cluster, names []string, req *ecsRequest) (any, *awsError) {
+		arns := make([]string, len(names))
+		for i, n := range names {
+			arns[i] = s.arn("cluster", n)
+		}
+		return page(arns, req.NextToken, req.MaxResults, "clusterArns")
+	},
+	"ListServices": func(s *ECS, c *Cluster, _ []string, req *ecsRequest) (any, *awsError) {
+		var arns []string
+		for _, svc := range c.Services {
+			arns = append(arns, s.arn("service", c.Name+"/"+svc.Name))
+		}
+		return page(arns, req.NextToken, req.MaxResults, "serviceArns")
+	},
+	"DescribeServices": func(s *ECS, c *Cluster, _ []string, req *ecsRequest) (any, *awsError) {
+		return describeBatch(req.Services, 10, "services", func(name string) []any {
+			if svc := c.service(lastPart(name)); svc != nil {
+				return []any{s.serviceJSON(c, svc)}
+			}
+			return nil
+		})
+	},
+	"ListTasks": func(s *ECS, c *Cluster, _ []string, req *ecsRequest) (any, *awsError) {
+		var arns []string
+		for _, t := range c.Tasks {
+			if (req.DesiredStatus == "STOPPED") == (t.DesiredStatus == "STOPPED") {
+				arns = append(arns, s.taskARN(c, t))
+			}
+		}
+		return page(arns, req.NextToken, req.MaxResults, "taskArns")
+	},
+	"DescribeTasks": func(s *ECS, c *Cluster, _ []string, req *ecsRequest) (any, *awsError) {
+		return describeBatch(req.Tasks, 100, "tasks", func(arn string) []any {
+			for _, t := range c.Tasks {
+				if t.ID == lastPart(arn) {
+					return []any{s.taskJSON(c, t)}
+				}
+			}
+			return nil
+		})
+	},
+	"ListContainerInstances": func(s *ECS, c *Cluster, _ []string, req *ecsRequest) (any, *awsError) {
+		var arns []string
+		for _, in := range c.Instances {
+			arns = append(arns, s.arn("container-instance", c.Name+"/"+in.ID))
+		}
+		return page(arns, req.NextToken, req.MaxResults, "containerInstanceArns")
+	},
+	"DescribeContainerInstances": func(s *ECS, c *Cluster, _ []string, req *ecsRequest) (any, *awsError) {
+		return describeBatch(req.ContainerInstances, 100, "containerInstances", func(arn string) []any {
+			for _, in := range c.Instances {
+				if in.ID == lastPart(arn) {
+					return []any{s.instanceJSON(c, in)}
+				}
+			}
+			return nil
+		})
+	},
+}
+
+// describeBatch answers a Describe* call: at most limit items, each found
+// by find, under key.
+func describeBatch(items []string, limit int, key string, find func(string) []any) (any, *awsError) {
+	if len(items) > limit {
+		return nil, &awsError{400, "InvalidParameterException", fmt.Sprintf("%s can have at most %d items", key, limit)}
+	}
+	var out []any
+	for _, it := range items {
+		out = append(out, find(it)...)
+	}
+	return map[string]any{key: out, "failures": []any{}}, nil
 }
 
 func writeAWSError(w http.ResponseWriter, e awsError) {
