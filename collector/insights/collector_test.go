@@ -259,8 +259,8 @@ func TestCloudWatchOutageLongerThanStaleAfter(t *testing.T) {
 	f := newFixture(t, false, svc("shop", "payments", "payments"))
 	insightsSeries := func() int {
 		n := 0
-		catalog.Walk(f.store.Snapshot(), func(fam *catalog.Family, _ *collector.Identity, _ float64, _ []string, _ time.Time) {
-			if strings.HasPrefix(fam.Name, "ecs_containerinsights_") {
+		catalog.Walk(f.store.Snapshot(), func(smp *catalog.Sample) {
+			if strings.HasPrefix(smp.Family.Name, "ecs_containerinsights_") {
 				n++
 			}
 		})

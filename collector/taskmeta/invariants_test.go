@@ -29,7 +29,8 @@ func TestEveryFixtureExportsOnlyWhatTheSourceHas(t *testing.T) {
 			snap := &collector.Snapshot{Time: time.Now(), Tasks: []*collector.Task{task}}
 			seen := map[string]bool{}
 			got := map[string]bool{} // family + container, for stats series
-			catalog.Walk(snap, func(f *catalog.Family, id *collector.Identity, v float64, labels []string, _ time.Time) {
+			catalog.Walk(snap, func(smp *catalog.Sample) {
+				f, v, labels := smp.Family, smp.Value, smp.Labels
 				key := f.Name + "{" + strings.Join(labels, ",") + "}"
 				if seen[key] {
 					t.Errorf("%s exported twice", key)

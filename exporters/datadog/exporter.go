@@ -102,12 +102,13 @@ func (e *Exporter) Shutdown(context.Context) error {
 func (e *Exporter) Push() {
 	snap := e.source.Snapshot()
 	seen := make(map[string]bool, len(e.last))
-	catalog.Walk(snap, func(f *catalog.Family, id *collector.Identity, v float64, labels []string, _ time.Time) {
+	catalog.Walk(snap, func(smp *catalog.Sample) {
+		f, v := smp.Family, smp.Value
 		m := f.Datadog
 		if m.Type == catalog.DatadogTags || m.Name == "" {
 			return
 		}
-		tags := e.tags(f, id, labels, snap)
+		tags := e.tags(smp)
 		if m.Type == catalog.DatadogGauge {
 			_ = e.client.Gauge(m.Name, v, tags, 1)
 			return
@@ -160,27 +161,24 @@ func (e *Exporter) countDrops() {
 
 // tags are the Datadog Agent's ECS tags for a sample, then the family's own
 // labels as tags.
-func (e *Exporter) tags(f *catalog.Family, id *collector.Identity, labels []string, snap *collector.Snapshot) []string {
+func (e *Exporter) tags(smp *catalog.Sample) []string {
 	var tags []string
-	if id != nil {
-		if t := snap.Task(id.TaskID); id.TaskID != "" && t != nil {
-			tags = taskTags(t)
-			if len(f.Labels) > 0 && f.Labels[0] == "container_name" && labels[0] != "" {
-				if c := t.Container(labels[0]); c != nil {
-					tags = append(tags, imageTags(c.Image)...)
-				}
-			}
-		} else {
-			tags = identityTags(id)
+	switch {
+	case smp.Task != nil:
+		tags = taskTags(smp.Task)
+		if smp.Container != nil {
+			tags = append(tags, imageTags(smp.Container.Image)...)
 		}
+	case smp.Identity != nil:
+		tags = identityTags(smp.Identity)
 	}
-	for i, l := range f.Labels {
-		if i < len(labels) && labels[i] != "" {
+	for i, l := range smp.Family.Labels {
+		if i < len(smp.Labels) && smp.Labels[i] != "" {
 			name := l
 			if n, ok := tagNames[l]; ok {
 				name = n
 			}
-			tags = append(tags, name+":"+tagValue(labels[i]))
+			tags = append(tags, name+":"+tagValue(smp.Labels[i]))
 		}
 	}
 	return tags

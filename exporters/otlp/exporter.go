@@ -290,10 +290,10 @@ func (e *Exporter) observe(o metric.Observer, instruments map[string]metric.Floa
 	snap := e.source.Snapshot()
 	e.observed.Store(snap.Time.UnixNano())
 	var attrs []attribute.KeyValue
-	catalog.Walk(snap, func(f *catalog.Family, id *collector.Identity, v float64, labels []string, _ time.Time) {
-		if inst := instruments[f.OTLP.Name]; inst != nil {
-			attrs = e.pointAttributes(attrs[:0], f, id, labels, snap)
-			o.ObserveFloat64(inst, v, metric.WithAttributes(attrs...))
+	catalog.Walk(snap, func(smp *catalog.Sample) {
+		if inst := instruments[smp.Family.OTLP.Name]; inst != nil {
+			attrs = e.pointAttributes(attrs[:0], smp)
+			o.ObserveFloat64(inst, smp.Value, metric.WithAttributes(attrs...))
 		}
 	})
 }
@@ -301,28 +301,24 @@ func (e *Exporter) observe(o metric.Observer, instruments map[string]metric.Floa
 // pointAttributes are what the resource does not already say: the identity
 // of the task or service, the container's semconv attributes, the family's
 // own labels and the family's fixed attributes.
-func (e *Exporter) pointAttributes(attrs []attribute.KeyValue, f *catalog.Family, id *collector.Identity, labels []string, snap *collector.Snapshot) []attribute.KeyValue {
-	if id != nil && (id.TaskID == "" || id.TaskID != e.resourceTaskID) {
+func (e *Exporter) pointAttributes(attrs []attribute.KeyValue, smp *catalog.Sample) []attribute.KeyValue {
+	if id := smp.Identity; id != nil && (id.TaskID == "" || id.TaskID != e.resourceTaskID) {
 		attrs = appendIdentity(attrs, *id)
 	}
-	for i, l := range f.Labels {
-		if i >= len(labels) || labels[i] == "" {
+	if c := smp.Container; c != nil {
+		attrs = append(attrs, semconv.ContainerID(c.DockerID), semconv.ContainerImageName(imageName(c.Image)))
+	}
+	for i, l := range smp.Family.Labels {
+		if i >= len(smp.Labels) || smp.Labels[i] == "" {
 			continue
-		}
-		if l == "container_name" && id != nil {
-			if t := snap.Task(id.TaskID); t != nil {
-				if c := t.Container(labels[i]); c != nil {
-					attrs = append(attrs, semconv.ContainerID(c.DockerID), semconv.ContainerImageName(imageName(c.Image)))
-				}
-			}
 		}
 		name := l
 		if n, ok := attrNames[l]; ok {
 			name = n
 		}
-		attrs = append(attrs, attribute.String(name, labels[i]))
+		attrs = append(attrs, attribute.String(name, smp.Labels[i]))
 	}
-	for k, v := range f.OTLP.Attrs {
+	for k, v := range smp.Family.OTLP.Attrs {
 		attrs = append(attrs, attribute.String(k, v))
 	}
 	return attrs

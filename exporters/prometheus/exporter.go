@@ -6,7 +6,6 @@ package prometheus
 
 import (
 	"sync"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -93,17 +92,18 @@ func (e *Exporter) metrics(snap *collector.Snapshot) []prometheus.Metric {
 
 func (e *Exporter) build(snap *collector.Snapshot, out []prometheus.Metric) []prometheus.Metric {
 	var values []string
-	catalog.Walk(snap, func(f *catalog.Family, id *collector.Identity, v float64, labels []string, ts time.Time) {
+	catalog.Walk(snap, func(smp *catalog.Sample) {
+		f := smp.Family
 		values = values[:0]
 		if e.withIdentity(f) {
-			values = append(values, f.IdentityValues(id)...)
+			values = append(values, f.IdentityValues(smp.Identity)...)
 		}
-		values = append(values, labels...)
-		m, err := prometheus.NewConstMetric(e.descs[f], valueType(f.Kind), v, values...)
-		if err == nil && !ts.IsZero() {
+		values = append(values, smp.Labels...)
+		m, err := prometheus.NewConstMetric(e.descs[f], valueType(f.Kind), smp.Value, values...)
+		if err == nil && !smp.Time.IsZero() {
 			// A CloudWatch datapoint keeps its own time: it describes a
 			// minute that ended a while before this scrape.
-			m = prometheus.NewMetricWithTimestamp(ts, m)
+			m = prometheus.NewMetricWithTimestamp(smp.Time, m)
 		}
 		if err != nil {
 			// Never panic on data: a bad sample becomes a scrape error that

@@ -135,10 +135,38 @@ type Emit func(value float64, labels ...string)
 // IdentifiedEmit is Emit for samples that name their identity themselves.
 type IdentifiedEmit func(id *collector.Identity, value float64, labels ...string)
 
-// Sink receives every sample of a snapshot. id is nil for daemon samples;
-// ts is the sample's own time where the source gives one (Container
-// Insights datapoints), else zero: the snapshot's time.
-type Sink func(f *Family, id *collector.Identity, value float64, labels []string, ts time.Time)
+// Sample is one value of a family, resolved by the walk: what it is about
+// and its labels, so that no exporter decodes labels by position or looks
+// the task up again.
+type Sample struct {
+	Family *Family
+	// Identity is who the sample belongs to; nil for daemon samples.
+	Identity *collector.Identity
+	// Task and Container are what the sample describes, where the snapshot
+	// holds them (sidecar tasks); nil otherwise.
+	Task      *collector.Task
+	Container *collector.Container
+	Value     float64
+	// Labels are the values of Family.Labels, in order.
+	Labels []string
+	// Time is the sample's own time where the source gives one (Container
+	// Insights datapoints), else zero: the snapshot's time.
+	Time time.Time
+}
+
+// Label returns the value of the family's label name, or "".
+func (s *Sample) Label(name string) string {
+	for i, l := range s.Family.Labels {
+		if l == name && i < len(s.Labels) {
+			return s.Labels[i]
+		}
+	}
+	return ""
+}
+
+// Sink receives every sample of a snapshot. The Sample is reused: it is
+// valid only during the call.
+type Sink func(s *Sample)
 
 // Families returns the catalogue in the order it is walked.
 func Families() []*Family { return families }
@@ -163,6 +191,19 @@ func insightsFamilies() []*Family {
 
 // Walk calls sink for every sample in s.
 func Walk(s *collector.Snapshot, sink Sink) {
+	var smp Sample
+	send := func(f *Family, id *collector.Identity, t *collector.Task, c *collector.Container, v float64, labels []string, ts time.Time) {
+		smp = Sample{Family: f, Identity: id, Task: t, Container: c, Value: v, Labels: labels, Time: ts}
+		if smp.Task == nil && id != nil && id.TaskID != "" {
+			smp.Task = s.Task(id.TaskID)
+		}
+		if smp.Container == nil && smp.Task != nil {
+			if name := smp.Label("container_name"); name != "" {
+				smp.Container = smp.Task.Container(name)
+			}
+		}
+		sink(&smp)
+	}
 	for _, f := range families {
 		switch {
 		case f.insights != "":
@@ -170,30 +211,30 @@ func Walk(s *collector.Snapshot, sink Sink) {
 			for i := range samples {
 				in := &samples[i]
 				if len(f.Labels) > 0 {
-					sink(f, &in.Identity, in.Value, []string{in.Container}, in.Time)
+					send(f, &in.Identity, nil, nil, in.Value, []string{in.Container}, in.Time)
 				} else {
-					sink(f, &in.Identity, in.Value, nil, in.Time)
+					send(f, &in.Identity, nil, nil, in.Value, nil, in.Time)
 				}
 			}
 		case f.snapshot != nil:
-			f.snapshot(s, func(id *collector.Identity, v float64, l ...string) { sink(f, id, v, l, time.Time{}) })
+			f.snapshot(s, func(id *collector.Identity, v float64, l ...string) { send(f, id, nil, nil, v, l, time.Time{}) })
 		case f.task != nil:
 			for _, t := range s.Tasks {
 				id := t.Identity()
-				f.task(t, func(v float64, l ...string) { sink(f, &id, v, l, time.Time{}) })
+				f.task(t, func(v float64, l ...string) { send(f, &id, t, nil, v, l, time.Time{}) })
 			}
 		case f.container != nil:
 			for _, t := range s.Tasks {
 				id := t.Identity()
-				emit := func(v float64, l ...string) { sink(f, &id, v, l, time.Time{}) }
 				for i := range t.Containers {
-					f.container(t, &t.Containers[i], emit)
+					c := &t.Containers[i]
+					f.container(t, c, func(v float64, l ...string) { send(f, &id, t, c, v, l, time.Time{}) })
 				}
 			}
 		case f.service != nil:
 			for _, svc := range s.Services {
 				id := svc.Identity()
-				f.service(svc, func(v float64, l ...string) { sink(f, &id, v, l, time.Time{}) })
+				f.service(svc, func(v float64, l ...string) { send(f, &id, nil, nil, v, l, time.Time{}) })
 			}
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ecswatch/ecswatch/collector"
 	"github.com/ecswatch/ecswatch/internal/demo"
 )
 
@@ -79,7 +78,8 @@ func TestEmittedLabelValuesAreDeclared(t *testing.T) {
 		if err := p.At(t.Context(), at); err != nil {
 			t.Fatal(err)
 		}
-		Walk(p.Store.Snapshot(), func(f *Family, _ *collector.Identity, _ float64, labels []string, _ time.Time) {
+		Walk(p.Store.Snapshot(), func(smp *Sample) {
+			f, labels := smp.Family, smp.Labels
 			for i, l := range f.Labels {
 				allowed, ok := f.Values[l]
 				if !ok || i >= len(labels) {
