@@ -10,6 +10,7 @@ import (
 	"context"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -400,4 +401,18 @@ type InsightsSample struct {
 	Container string // enhanced container-level metrics only
 	Value     float64
 	Time      time.Time // the datapoint's own timestamp
+}
+
+// ImageReference splits a container image reference into its repository
+// name, tag and digest, any of the last two empty: "repo:tag",
+// "repo@sha256:...", "registry:5000/repo" (a port is not a tag).
+func ImageReference(ref string) (name, tag, digest string) {
+	name = ref
+	if i := strings.LastIndexByte(name, '@'); i >= 0 {
+		name, digest = name[:i], name[i+1:]
+	}
+	if i := strings.LastIndexByte(name, ':'); i > strings.LastIndexByte(name, '/') {
+		name, tag = name[:i], name[i+1:]
+	}
+	return name, tag, digest
 }

@@ -90,3 +90,19 @@ func TestSecondSourceEnrichesAService(t *testing.T) {
 		t.Errorf("after the second source left, api = %+v", api)
 	}
 }
+
+func TestImageReference(t *testing.T) {
+	t.Parallel()
+	for ref, want := range map[string][3]string{
+		"public.ecr.aws/acme/storefront:1.42.0":          {"public.ecr.aws/acme/storefront", "1.42.0", ""},
+		"registry:5000/team/app":                         {"registry:5000/team/app", "", ""},
+		"alpine@sha256:abc":                              {"alpine", "", "sha256:abc"},
+		"111122223333.dkr.ecr.us-east-1.amazonaws.com/a": {"111122223333.dkr.ecr.us-east-1.amazonaws.com/a", "", ""},
+		"repo:tag@sha256:def":                            {"repo", "tag", "sha256:def"},
+	} {
+		name, tag, digest := ImageReference(ref)
+		if got := [3]string{name, tag, digest}; got != want {
+			t.Errorf("ImageReference(%q) = %q, want %q", ref, got, want)
+		}
+	}
+}

@@ -216,11 +216,9 @@ func imageTags(image string) []string {
 	if image == "" {
 		return nil
 	}
-	name, tag := image, "latest"
-	if i := strings.LastIndexByte(image, '@'); i >= 0 {
-		name, tag = image[:i], ""
-	} else if i := strings.LastIndexByte(image, ':'); i > strings.LastIndexByte(image, '/') {
-		name, tag = image[:i], image[i+1:]
+	name, tag, digest := collector.ImageReference(image)
+	if tag == "" && digest == "" {
+		tag = "latest" // what the runtime pulled
 	}
 	tags := []string{"image_name:" + tagValue(name), "short_image:" + tagValue(name[strings.LastIndexByte(name, '/')+1:])}
 	if tag != "" {

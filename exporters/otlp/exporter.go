@@ -344,13 +344,8 @@ func appendIdentity(attrs []attribute.KeyValue, id collector.Identity) []attribu
 // imageName is the image reference without its tag or digest, as
 // container.image.name wants.
 func imageName(image string) string {
-	if i := strings.LastIndexByte(image, '@'); i >= 0 {
-		return image[:i]
-	}
-	if i := strings.LastIndexByte(image, ':'); i > strings.LastIndexByte(image, '/') {
-		return image[:i]
-	}
-	return image
+	name, _, _ := collector.ImageReference(image)
+	return name
 }
 
 // eventNames are the event.name of each kind sent as a log record.
