@@ -329,3 +329,18 @@ func TestImplausibleNumbersAreRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestOversizedResponseIsNotRead: a metadata answer over 1 MiB (a real
+// /task/stats of ten containers is about 60 KiB) is refused rather than
+// buffered: /task and /task/stats are read at once, and a sidecar's heap is
+// a few MiB.
+func TestOversizedResponseIsNotRead(t *testing.T) {
+	t.Parallel()
+	huge := `{"TaskARN": "arn:aws:ecs:us-east-1:1:task/c/t1", "Padding": "` + strings.Repeat("x", 2<<20) + `"}`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(huge)) }))
+	defer srv.Close()
+	_, err := NewClient(srv.URL, time.Second).Task(t.Context())
+	if !errors.Is(err, ErrResponseTooLarge) {
+		t.Errorf("a 2 MiB answer: err = %v, want %v", err, ErrResponseTooLarge)
+	}
+}
