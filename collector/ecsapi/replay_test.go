@@ -1,12 +1,9 @@
 package ecsapi
 
 import (
-	"bytes"
 	"encoding/json"
 	"flag"
-	"io"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -34,17 +31,6 @@ var recordings = map[string]time.Duration{
 	"shop_rollout_completed": sim.RollbackDone + 30*time.Second,
 }
 
-// payloadFile names the file holding an operation's answer; ListTasks is
-// asked once per desired status.
-func payloadFile(op string, body []byte) string {
-	if op == "ListTasks" {
-		var in struct{ DesiredStatus string }
-		_ = json.Unmarshal(body, &in)
-		return op + "-" + in.DesiredStatus + ".json"
-	}
-	return op + ".json"
-}
-
 // TestRecordedPayloads feeds each scenario's recorded ECS API answers to the
 // collector through the real SDK client, and pins the services it derives
 // (translate, then the health rules of a first cycle) in want.json.
@@ -70,18 +56,7 @@ func TestRecordedPayloads(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "AmazonEC2ContainerServiceV20141113.")
-				body, _ := io.ReadAll(r.Body)
-				answer, err := os.ReadFile(filepath.Join(dir, payloadFile(op, body)))
-				if err != nil {
-					w.WriteHeader(400)
-					_, _ = w.Write([]byte(`{"__type":"InvalidParameterException","message":"no recorded answer for ` + op + `"}`))
-					return
-				}
-				w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-				_, _ = w.Write(answer)
-			}))
+			srv := httptest.NewServer(sim.Replay(func() string { return dir }, sim.ECSPayload))
 			defer srv.Close()
 			store := collector.NewStore(func() time.Time { return now })
 			cfg, err := awsapi.LoadConfig(t.Context(), awsapi.Simulator(srv.URL, "eu-west-1"), store)
@@ -112,28 +87,7 @@ func recordScenario(t *testing.T, dir string, at time.Duration) {
 	fake := sim.NewECS("eu-west-1", clk.Now)
 	fake.AddScripted(sim.ShopCluster, sim.ShopScenario(start))
 	clk.Set(start.Add(at))
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "AmazonEC2ContainerServiceV20141113.")
-		body, _ := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		rec := httptest.NewRecorder()
-		fake.ServeHTTP(rec, r)
-		var pretty bytes.Buffer
-		if json.Indent(&pretty, rec.Body.Bytes(), "", "  ") == nil {
-			pretty.WriteByte('\n')
-			if err := os.WriteFile(filepath.Join(dir, payloadFile(op, body)), pretty.Bytes(), 0o644); err != nil {
-				t.Error(err)
-			}
-		}
-		for k, v := range rec.Header() {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(rec.Code)
-		_, _ = w.Write(rec.Body.Bytes())
-	}))
+	srv := httptest.NewServer(sim.Record(dir, fake, sim.ECSPayload))
 	defer srv.Close()
 	store := collector.NewStore(clk.Now)
 	cfg, err := awsapi.LoadConfig(t.Context(), awsapi.Simulator(srv.URL, "eu-west-1"), store)

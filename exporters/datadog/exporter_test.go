@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,57 +15,6 @@ import (
 	"github.com/ecswatch/ecswatch/internal/demo"
 	"github.com/ecswatch/ecswatch/internal/testutil"
 )
-
-// agent is a fake Datadog Agent: it reads DogStatsD datagrams from a real
-// socket and keeps their lines.
-type agent struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func listen(t *testing.T, network, address string) (*agent, string) {
-	t.Helper()
-	conn, err := net.ListenPacket(network, address)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	a := &agent{}
-	go func() {
-		buf := make([]byte, 65536)
-		for {
-			n, _, err := conn.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			a.mu.Lock()
-			for _, l := range strings.Split(strings.TrimSpace(string(buf[:n])), "\n") {
-				if l != "" {
-					a.lines = append(a.lines, l)
-				}
-			}
-			a.mu.Unlock()
-		}
-	}()
-	return a, conn.LocalAddr().String()
-}
-
-// take waits until the agent is quiet for a moment and returns what it got.
-func (a *agent) take() []string {
-	n := -1
-	for {
-		time.Sleep(50 * time.Millisecond)
-		a.mu.Lock()
-		if len(a.lines) == n {
-			out := a.lines
-			a.lines = nil
-			a.mu.Unlock()
-			return out
-		}
-		n = len(a.lines)
-		a.mu.Unlock()
-	}
-}
 
 // metric is one parsed DogStatsD metric line.
 type metric struct {
@@ -131,14 +79,14 @@ func newPipeline(t *testing.T, address string) (*demo.Pipeline, *Exporter) {
 // TestDemoScenario pushes the demo scenario at its start and 25 seconds in,
 // and checks the datagrams a Datadog Agent receives.
 func TestDemoScenario(t *testing.T) {
-	ag, addr := listen(t, "udp", "127.0.0.1:0")
+	ag, addr := testutil.ListenDogStatsD(t, "udp", "127.0.0.1:0")
 	p, exp := newPipeline(t, addr)
 	if err := p.At(t.Context(), 0); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(100 * time.Millisecond) // let Run pass the events on
 	exp.Push()
-	ms, events, checks := parse(ag.take())
+	ms, events, checks := parse(ag.Take())
 
 	app := []string{"ecs_cluster_name:shop-prod", "task_family:storefront", "task_version:42", "container_name:app",
 		"task_arn:arn:aws:ecs:eu-west-1:123456789012:task/shop-prod/3f1c9a7e2b7d4c0e9a1b2c3d4e5f6a7b",
@@ -173,7 +121,7 @@ func TestDemoScenario(t *testing.T) {
 	}
 	time.Sleep(100 * time.Millisecond) // let Run pass the events on
 	exp.Push()
-	ms, later, checks := parse(ag.take())
+	ms, later, checks := parse(ag.Take())
 	events = append(events, later...)
 	counts := map[string]string{}
 	for _, m := range ms {
@@ -219,7 +167,7 @@ func TestDemoScenario(t *testing.T) {
 
 	// Nothing changed: no counter is sent again.
 	exp.Push()
-	ms, events, _ = parse(ag.take())
+	ms, events, _ = parse(ag.Take())
 	for _, m := range ms {
 		if m.typ == "c" && !strings.HasPrefix(m.name, "ecswatch.self.") && !strings.HasPrefix(m.name, "ecswatch.container.cpu") &&
 			!strings.HasPrefix(m.name, "ecswatch.net.") && !strings.HasPrefix(m.name, "ecswatch.container.io") {
@@ -235,13 +183,13 @@ func TestDemoScenario(t *testing.T) {
 // DD_DOGSTATSD_URL=unix:///var/run/datadog/dsd.socket does.
 func TestUnixSocket(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "dsd.socket")
-	ag, _ := listen(t, "unixgram", path)
+	ag, _ := testutil.ListenDogStatsD(t, "unixgram", path)
 	p, exp := newPipeline(t, "unix://"+path)
 	if err := p.At(t.Context(), 0); err != nil {
 		t.Fatal(err)
 	}
 	exp.Push()
-	ms, _, _ := parse(ag.take())
+	ms, _, _ := parse(ag.Take())
 	if got := find(ms, "ecswatch.service.desired", "ecs_service:catalog"); len(got) != 1 || got[0].value != "3" {
 		t.Errorf("over the socket: %+v", got)
 	}
@@ -294,7 +242,7 @@ func TestReadmeTable(t *testing.T) {
 // what this process saw are sent whole on the first push; counters that
 // began before ecswatch (CPU, bytes) only set their baseline.
 func TestKillBeforeFirstPushIsSent(t *testing.T) {
-	ag, addr := listen(t, "udp", "127.0.0.1:0")
+	ag, addr := testutil.ListenDogStatsD(t, "udp", "127.0.0.1:0")
 	p, exp := newPipeline(t, addr)
 	for _, at := range []time.Duration{0, 25 * time.Second} {
 		if err := p.At(t.Context(), at); err != nil {
@@ -302,7 +250,7 @@ func TestKillBeforeFirstPushIsSent(t *testing.T) {
 		}
 	}
 	exp.Push()
-	ms, _, _ := parse(ag.take())
+	ms, _, _ := parse(ag.Take())
 	for _, tags := range [][]string{
 		{"task_family:storefront", "container_name:worker", "ecswatch_source:sidecar"},
 		{"ecs_service:worker", "container_name:worker", "ecswatch_source:standalone"},
