@@ -24,6 +24,11 @@ func ListenDogStatsD(t testing.TB, network, address string) (*Agent, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
+	// A burst (a push of every series and the events at shutdown) must not
+	// overflow the socket's buffer while the reader catches up.
+	if rb, ok := conn.(interface{ SetReadBuffer(int) error }); ok {
+		_ = rb.SetReadBuffer(8 << 20)
+	}
 	a := &Agent{}
 	go func() {
 		buf := make([]byte, 65536)
