@@ -66,7 +66,11 @@ func New(source Source, events <-chan collector.Event, logger *slog.Logger, opts
 		statsd.WithNamespace(opts.Namespace),
 		statsd.WithTags(opts.Tags),
 		statsd.WithClientSideAggregation(),
-		statsd.WithChannelMode(), // never block the pusher on a slow socket
+		// Mutex mode, not channel mode: in channel mode Close stops the
+		// workers with what is still in their input channels, and the
+		// events drained at shutdown (the OOM kill that stopped the task)
+		// were lost. The sender's own queue still keeps a slow socket from
+		// blocking the pusher, and the write timeout bounds each write.
 		statsd.WithWriteTimeout(100*time.Millisecond),
 	)
 	if err != nil {

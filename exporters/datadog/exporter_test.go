@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ecswatch/ecswatch/collector"
 	"github.com/ecswatch/ecswatch/internal/catalog"
 	"github.com/ecswatch/ecswatch/internal/demo"
 	"github.com/ecswatch/ecswatch/internal/testutil"
@@ -264,5 +265,34 @@ func TestKillBeforeFirstPushIsSent(t *testing.T) {
 	}
 	if got := find(ms, "ecswatch.container.cpu.usage"); len(got) != 0 {
 		t.Errorf("CPU seconds sent whole on the first push: %+v", got)
+	}
+}
+
+// TestEventsAtShutdownAreSent: the events a stopping exporter drains (the
+// OOM kill that stopped the task is one) all reach the Agent. With the
+// client in channel mode, Close dropped what its workers had not consumed
+// yet: most of the time, some of them.
+func TestEventsAtShutdownAreSent(t *testing.T) {
+	t.Parallel()
+	for run := range 10 {
+		ag, addr := testutil.ListenDogStatsD(t, "udp", "127.0.0.1:0")
+		store := collector.NewStore(nil)
+		exp, err := New(store, store.Subscribe(Name, 64), slog.New(slog.DiscardHandler), Options{Address: addr, Namespace: "ecswatch.", PushInterval: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := collector.Identity{Cluster: "shop", Service: "api"}
+		store.Notify(
+			collector.Event{Kind: collector.EventOOMKill, ID: "kill", Identity: id, Container: "app", Time: time.Now()},
+			collector.Event{Kind: collector.EventDeploymentFailed, ID: "failed", Identity: id, Time: time.Now()},
+			collector.Event{Kind: collector.EventDeploymentStuck, ID: "stuck", Identity: id, Label: "no_progress", Time: time.Now()},
+		)
+		if err := exp.Shutdown(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		_, events, _ := parse(ag.Take())
+		if len(events) != 3 {
+			t.Fatalf("run %d: %d of 3 events reached the Agent: %q", run, len(events), events)
+		}
 	}
 }

@@ -237,11 +237,8 @@ func prometheusText(t *testing.T, reg interface {
 
 // dogStatsDText is what the Agent made of the datagrams, independent of how
 // the client's aggregation happened to batch them: counts summed per series,
-// each distinct gauge value and service check once, and ecswatch's own
-// metrics left out. Events are left out too: in this harness an event sent
-// just before the client's Close sometimes never reaches the socket although
-// the client counts it sent (exporters/datadog tests the events, sent while
-// running); the OTLP golden has every event as a log record.
+// each distinct gauge value and service check once, every event, and
+// ecswatch's own metrics left out.
 func dogStatsDText(lines []string) []byte {
 	counts := map[string]float64{}
 	seen := map[string]bool{}
@@ -257,10 +254,12 @@ func dogStatsDText(lines []string) []byte {
 			counts[name+"|c|"+tags] += v
 			continue
 		}
-		if strings.HasPrefix(l, "_e{") || seen[l] {
-			continue
+		if !strings.HasPrefix(l, "_e{") {
+			if seen[l] {
+				continue
+			}
+			seen[l] = true
 		}
-		seen[l] = true
 		out = append(out, l)
 	}
 	for key, v := range counts {
