@@ -61,7 +61,7 @@ type Store struct {
 	mu        sync.Mutex // serialises writers
 	tasks     map[string][]*Task
 	services  map[string][]*Service
-	insights  []InsightsSample
+	insights  map[string][]InsightsSample // by source, each ordered by metric
 	health    map[string]CollectorHealth
 	counts    map[countKey]uint64
 	calls     map[APICallCount]uint64 // keyed with Count zero
@@ -82,7 +82,7 @@ func NewStore(now func() time.Time) *Store {
 	s := &Store{
 		now: now, tasks: map[string][]*Task{}, services: map[string][]*Service{}, health: map[string]CollectorHealth{},
 		counts: map[countKey]uint64{}, calls: map[APICallCount]uint64{}, daemon: map[DaemonCount]uint64{}, seen: map[string]*seenEvent{},
-		exported: map[string]time.Time{},
+		exported: map[string]time.Time{}, insights: map[string][]InsightsSample{},
 	}
 	s.current.Store(&Snapshot{Time: now()})
 	return s
@@ -91,17 +91,89 @@ func NewStore(now func() time.Time) *Store {
 // Snapshot returns the latest published snapshot. It never returns nil.
 func (s *Store) Snapshot() *Snapshot { return s.current.Load() }
 
-// SetTasks replaces the tasks that source contributes. The Store takes
-// ownership of tasks: the caller must not modify them afterwards.
-func (s *Store) SetTasks(source string, tasks []*Task) {
+// Contribution is what one collection of a source observed, which the Store
+// applies in one publish. A nil slice leaves the source's data of that kind
+// as it was; an empty one clears it.
+type Contribution struct {
+	// Tasks, Services and Insights replace what the source contributed
+	// before. The Store takes ownership: the collector must not modify them
+	// afterwards. Services of several sources are merged by cluster and name.
+	Tasks    []*Task
+	Services []*Service
+	Insights []InsightsSample
+	// Events are counted once per ID and passed on to the push exporters;
+	// Notify events are only passed on, for a source that keeps its own
+	// counts (the sidecar's OOM kills).
+	Events []Event
+	Notify []Event
+	// Counts add to ecswatch's own counters: by counter name, then label.
+	Counts map[string]map[string]uint64
+}
+
+// Apply applies what source observed, in one publish, and returns the events
+// counted for the first time and the time of the first snapshot that holds
+// them (an exporter that delivered that snapshot, or a later one, delivered
+// them). All of a source's data goes stale together: see DropSource.
+func (s *Store) Apply(source string, c Contribution) (fresh []Event, at time.Time) {
+	if c.Insights != nil {
+		byMetric := func(a, b InsightsSample) int { return strings.Compare(a.Metric, b.Metric) }
+		if !slices.IsSortedFunc(c.Insights, byMetric) {
+			slices.SortStableFunc(c.Insights, byMetric)
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if tasks == nil {
-		delete(s.tasks, source)
-	} else {
-		s.tasks[source] = tasks
+	changed := false
+	if c.Tasks != nil {
+		s.tasks[source], changed = c.Tasks, true
 	}
-	s.publishLocked()
+	if c.Services != nil {
+		s.services[source], changed = c.Services, true
+	}
+	if c.Insights != nil {
+		s.insights[source], changed = c.Insights, true
+	}
+	for name, byLabel := range c.Counts {
+		for label, n := range byLabel {
+			s.daemon[DaemonCount{Name: name, Label: label}] += n
+			changed = true
+		}
+	}
+	var notify []Event
+	for _, ev := range c.Events {
+		se := s.seenLocked(ev)
+		if se.counted {
+			continue
+		}
+		se.counted, changed = true, true
+		s.counts[countKey{ev.Kind, ev.Identity, ev.Container, ev.Label}]++
+		fresh = append(fresh, ev)
+		if !se.notified {
+			se.notified = true
+			notify = append(notify, ev)
+		}
+	}
+	for _, ev := range c.Notify {
+		if se := s.seenLocked(ev); !se.notified {
+			se.notified = true
+			notify = append(notify, ev)
+		}
+	}
+	if s.fanOutLocked(notify) {
+		changed = true
+	}
+	if changed {
+		s.publishLocked()
+	}
+	return fresh, s.current.Load().Time
+}
+
+// SetTasks replaces the tasks that source contributes; nil removes them.
+func (s *Store) SetTasks(source string, tasks []*Task) {
+	if tasks == nil {
+		tasks = []*Task{}
+	}
+	s.Apply(source, Contribution{Tasks: tasks})
 }
 
 // DropSource removes everything source contributed, for data too stale to
@@ -111,36 +183,24 @@ func (s *Store) DropSource(source string) {
 	defer s.mu.Unlock()
 	delete(s.tasks, source)
 	delete(s.services, source)
-	if source == InsightsSource {
-		s.insights = nil
-	}
+	delete(s.insights, source)
 	s.publishLocked()
 }
 
-// SetServices replaces the services that source contributes. The Store takes
-// ownership of services.
+// SetServices replaces the services that source contributes.
 func (s *Store) SetServices(source string, services []*Service) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.services[source] = services
-	s.publishLocked()
+	if services == nil {
+		services = []*Service{}
+	}
+	s.Apply(source, Contribution{Services: services})
 }
 
-// InsightsSource names the collector whose Container Insights samples
-// DropSource removes.
-const InsightsSource = "insights"
-
-// SetInsights replaces the Container Insights samples. The Store takes
-// ownership of samples, and orders them by metric if they are not already.
-func (s *Store) SetInsights(samples []InsightsSample) {
-	byMetric := func(a, b InsightsSample) int { return strings.Compare(a.Metric, b.Metric) }
-	if !slices.IsSortedFunc(samples, byMetric) {
-		slices.SortStableFunc(samples, byMetric)
+// SetInsights replaces the Container Insights samples source contributes.
+func (s *Store) SetInsights(source string, samples []InsightsSample) {
+	if samples == nil {
+		samples = []InsightsSample{}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.insights = samples
-	s.publishLocked()
+	s.Apply(source, Contribution{Insights: samples})
 }
 
 // DedupWindow is how long an event ID is remembered. Stopped tasks stay
@@ -182,25 +242,11 @@ func Drain(events <-chan Event, fn func(Event)) {
 	}
 }
 
-// Notify passes events to subscribers without counting them: for sources
-// that keep their own counts, as the sidecar does for OOM kills. An event
-// whose ID was already passed on, by Notify or Record, is not passed on
-// again: a kill that the sidecar and the standalone collector of one
-// process both see reaches each push exporter once.
-func (s *Store) Notify(events ...Event) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var fresh []Event
-	for _, ev := range events {
-		if se := s.seenLocked(ev); !se.notified {
-			se.notified = true
-			fresh = append(fresh, ev)
-		}
-	}
-	if s.fanOutLocked(fresh) {
-		s.publishLocked()
-	}
-}
+// Notify passes events to subscribers without counting them (Apply's
+// Notify). An event whose ID was already passed on, by Notify or Record, is
+// not passed on again: a kill that the sidecar and the standalone collector
+// of one process both see reaches each push exporter once.
+func (s *Store) Notify(events ...Event) { s.Apply("", Contribution{Notify: events}) }
 
 // seenEvent is what the Store did with one event ID.
 type seenEvent struct {
@@ -263,30 +309,9 @@ func (s *Store) Record(events ...Event) []Event {
 }
 
 // RecordAt is Record that also returns the time of the first snapshot that
-// holds the events: an exporter that has delivered that snapshot, or a later
-// one, has delivered them.
+// holds the events (Apply's Events).
 func (s *Store) RecordAt(events ...Event) (fresh []Event, at time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var notify []Event
-	for _, ev := range events {
-		se := s.seenLocked(ev)
-		if se.counted {
-			continue
-		}
-		se.counted = true
-		s.counts[countKey{ev.Kind, ev.Identity, ev.Container, ev.Label}]++
-		fresh = append(fresh, ev)
-		if !se.notified {
-			se.notified = true
-			notify = append(notify, ev)
-		}
-	}
-	if len(fresh) > 0 {
-		s.fanOutLocked(notify)
-		s.publishLocked()
-	}
-	return fresh, s.current.Load().Time
+	return s.Apply("", Contribution{Events: events})
 }
 
 // Count adds n to one of ecswatch's own counters and publishes.
@@ -297,15 +322,9 @@ func (s *Store) Count(name, label string, n uint64) {
 // CountByLabel adds to several labels of one of ecswatch's own counters and
 // publishes once, for a source that counts a batch at a time.
 func (s *Store) CountByLabel(name string, byLabel map[string]uint64) {
-	if len(byLabel) == 0 {
-		return
+	if len(byLabel) > 0 {
+		s.Apply("", Contribution{Counts: map[string]map[string]uint64{name: byLabel}})
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for label, n := range byLabel {
-		s.daemon[DaemonCount{Name: name, Label: label}] += n
-	}
-	s.publishLocked()
 }
 
 // CountAPICall counts one AWS API call. Calls are counted often and read
@@ -325,7 +344,7 @@ func (s *Store) SetHealth(h CollectorHealth) {
 }
 
 func (s *Store) publishLocked() {
-	snap := &Snapshot{Time: s.now(), Insights: s.insights}
+	snap := &Snapshot{Time: s.now(), Insights: s.mergedInsightsLocked()}
 	for _, ts := range s.tasks {
 		snap.Tasks = append(snap.Tasks, ts...)
 	}
@@ -404,6 +423,25 @@ func sortedEvents(events []EventCount) []EventCount {
 			strings.Compare(a.Container, b.Container), strings.Compare(a.Label, b.Label))
 	})
 	return events
+}
+
+// mergedInsightsLocked is every source's Container Insights samples, ordered
+// by metric; one source's slice is used as it is.
+func (s *Store) mergedInsightsLocked() []InsightsSample {
+	switch len(s.insights) {
+	case 0:
+		return nil
+	case 1:
+		for _, in := range s.insights {
+			return in
+		}
+	}
+	var all []InsightsSample
+	for _, src := range slices.Sorted(maps.Keys(s.insights)) {
+		all = append(all, s.insights[src]...)
+	}
+	slices.SortStableFunc(all, func(a, b InsightsSample) int { return strings.Compare(a.Metric, b.Metric) })
+	return all
 }
 
 // mergeServices lists every source's services, one per cluster and name: a

@@ -10,7 +10,7 @@ import (
 func TestInsightsFor(t *testing.T) {
 	t.Parallel()
 	s := NewStore(nil)
-	s.SetInsights([]InsightsSample{
+	s.SetInsights("insights", []InsightsSample{
 		{Metric: "MemoryUtilized", Container: "a"},
 		{Metric: "CpuUtilized", Container: "a"},
 		{Metric: "MemoryUtilized", Container: "b"},
@@ -104,5 +104,37 @@ func TestImageReference(t *testing.T) {
 		if got := [3]string{name, tag, digest}; got != want {
 			t.Errorf("ImageReference(%q) = %q, want %q", ref, got, want)
 		}
+	}
+}
+
+// TestApplyIsOnePublish: a source's whole contribution (its data, events,
+// counts) appears in one snapshot; a nil kind leaves the source's data as it
+// was, an empty one clears it; and the source goes stale as a whole.
+func TestApplyIsOnePublish(t *testing.T) {
+	t.Parallel()
+	s := NewStore(nil)
+	before := s.Snapshot()
+	ev := Event{Kind: EventOOMKill, ID: "t1/app", Identity: Identity{Cluster: "c", Service: "api", Family: "api"}, Container: "app"}
+	fresh, at := s.Apply("src", Contribution{
+		Services: []*Service{{Cluster: "c", Name: "api"}},
+		Insights: []InsightsSample{{Metric: "CpuUtilized", Value: 1}},
+		Events:   []Event{ev, ev},
+		Counts:   map[string]map[string]uint64{"ecswatch_events_received_total": {"ECS Task State Change": 1}},
+	})
+	snap := s.Snapshot()
+	if len(fresh) != 1 || !at.Equal(snap.Time) || snap == before {
+		t.Fatalf("fresh %v at %v, snapshot at %v", fresh, at, snap.Time)
+	}
+	if len(snap.Services) != 1 || len(snap.Insights) != 1 || len(snap.Counts) != 1 {
+		t.Errorf("one publish holds %d services, %d insights, %d counts", len(snap.Services), len(snap.Insights), len(snap.Counts))
+	}
+	s.Apply("src", Contribution{Insights: []InsightsSample{}})
+	if snap := s.Snapshot(); len(snap.Services) != 1 || len(snap.Insights) != 0 {
+		t.Errorf("an empty kind must clear only itself: %d services, %d insights", len(snap.Services), len(snap.Insights))
+	}
+	s.Apply("src", Contribution{Insights: []InsightsSample{{Metric: "CpuUtilized"}}})
+	s.DropSource("src")
+	if snap := s.Snapshot(); len(snap.Services) != 0 || len(snap.Insights) != 0 {
+		t.Errorf("a stale source keeps %d services and %d insights", len(snap.Services), len(snap.Insights))
 	}
 }

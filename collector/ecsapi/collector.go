@@ -114,7 +114,7 @@ func (c *Collector) Collect(ctx context.Context) error {
 	defer c.mu.Unlock()
 	var (
 		errs     []error
-		services []*collector.Service
+		services = []*collector.Service{} // empty, not nil: no services is news too
 		events   []collector.Event
 	)
 	for i, cluster := range clusters {
@@ -141,10 +141,10 @@ func (c *Collector) Collect(ctx context.Context) error {
 			delete(c.trackers, cluster)
 		}
 	}
-	for _, ev := range c.store.Record(events...) {
+	fresh, _ := c.store.Apply(Name, collector.Contribution{Services: services, Events: events})
+	for _, ev := range fresh {
 		collector.LogEvent(c.logger, ev)
 	}
-	c.store.SetServices(Name, services)
 	return errors.Join(errs...)
 }
 

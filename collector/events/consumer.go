@@ -138,8 +138,9 @@ func (c *Consumer) Collect(ctx context.Context) error {
 			done = append(done, types.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: m.ReceiptHandle})
 		}
 	}
-	c.store.CountByLabel(ReceivedMetric, received)
-	fresh, applied := c.store.RecordAt(events...)
+	fresh, applied := c.store.Apply(Name, collector.Contribution{
+		Counts: map[string]map[string]uint64{ReceivedMetric: received}, Events: events,
+	})
 	for _, ev := range fresh {
 		collector.LogEvent(c.logger, ev)
 	}

@@ -24,7 +24,7 @@ import (
 )
 
 // Name is the collector's name in ecswatch_collector_* series.
-const Name = collector.InsightsSource
+const Name = "insights"
 
 // MaxQueries is GetMetricData's limit of queries per call.
 const MaxQueries = 500
@@ -156,7 +156,7 @@ func (c *Collector) collect(ctx context.Context, qs []query) error {
 	// Published even when CloudWatch failed: the samples kept from earlier
 	// runs age like the others, and one older than StaleAfter goes, so that
 	// no exporter sends an old datapoint as current during an outage.
-	var out []collector.InsightsSample
+	out := []collector.InsightsSample{} // empty, not nil: none left is news too
 	for k, s := range c.latest {
 		if now.Sub(s.Time) > c.opts.StaleAfter {
 			delete(c.latest, k) // no data for too long: no series, never a zero
@@ -169,7 +169,7 @@ func (c *Collector) collect(ctx context.Context, qs []query) error {
 			strings.Compare(a.Identity.Service, b.Identity.Service), strings.Compare(a.Identity.Family, b.Identity.Family),
 			strings.Compare(a.Container, b.Container))
 	})
-	c.store.SetInsights(out)
+	c.store.Apply(Name, collector.Contribution{Insights: out})
 	return err
 }
 

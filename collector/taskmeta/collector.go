@@ -75,8 +75,8 @@ func (c *Collector) Collect(ctx context.Context) error {
 	}
 	stats, partial := decodeStats(rawStats)
 	t := translate(tr, stats)
-	c.track(t, tr)
-	c.store.SetTasks(c.name, []*collector.Task{t})
+	kills := c.track(t, tr)
+	c.store.Apply(c.name, collector.Contribution{Tasks: []*collector.Task{t}, Notify: kills})
 	if partial != nil {
 		return fmt.Errorf("task stats: %w", partial)
 	}
@@ -87,7 +87,7 @@ func (c *Collector) Collect(ctx context.Context) error {
 // totals into t. The first poll learns the exits that already happened
 // without counting them: a restarted sidecar must not count its task's past
 // kills again (README, "OOM kills: what each mode can tell").
-func (c *Collector) track(t *collector.Task, tr *taskResponse) {
+func (c *Collector) track(t *collector.Task, tr *taskResponse) (kills []collector.Event) {
 	seen := make(map[string]bool, len(tr.Containers))
 	taskWantsRun := t.DesiredStatus != "STOPPED"
 	learning := !c.primed
@@ -121,7 +121,7 @@ func (c *Collector) track(t *collector.Task, tr *taskResponse) {
 				h.handledStop = stop
 				if !learning && oomKilled(tr, cr, h) {
 					h.oomKills++
-					c.notifyOOM(t, cr, stop)
+					kills = append(kills, c.oomEvent(t, cr, stop))
 				}
 			}
 		}
@@ -148,6 +148,7 @@ func (c *Collector) track(t *collector.Task, tr *taskResponse) {
 			ct.Restarts = h.restarts
 		}
 	}
+	return kills
 }
 
 // maxStopTimeout is the longest stopTimeout ECS allows: a container that
@@ -193,13 +194,13 @@ func oomKilled(tr *taskResponse, cr *containerResponse, h *containerHistory) boo
 	return true
 }
 
-// notifyOOM passes a counted kill on to the push exporters. The sidecar
-// counts kills itself, per task container; the Store only passes the event
-// on. A kill that stops the task is the one the standalone collector and the
+// oomEvent is a counted kill, for the push exporters. The sidecar counts
+// kills itself, per task container; the Store only passes the event on. A
+// kill that stops the task is the one the standalone collector and the
 // event stream report too, under the ID they use (task ARN and container),
 // so that one process that runs both sends it once; a kill followed by a
 // restart in place carries its stop in the ID, one event per kill.
-func (c *Collector) notifyOOM(t *collector.Task, cr *containerResponse, stop string) {
+func (c *Collector) oomEvent(t *collector.Task, cr *containerResponse, stop string) collector.Event {
 	c.logger.Info("container killed with exit code 137, counted as OOM kill",
 		"task_arn", t.ARN, "container_name", cr.Name)
 	id := t.ARN + "/" + cr.Name
@@ -210,11 +211,11 @@ func (c *Collector) notifyOOM(t *collector.Task, cr *containerResponse, stop str
 	if cr.FinishedAt != nil {
 		at = *cr.FinishedAt
 	}
-	c.store.Notify(collector.Event{
+	return collector.Event{
 		Kind: collector.EventOOMKill, ID: id, Time: at,
 		Identity: t.Identity(), Container: cr.Name, TaskARN: t.ARN,
 		Message: "exit code 137 while ECS wanted the container running",
-	})
+	}
 }
 
 // stopIdentity tells one stop of a container from the next: a restarted
