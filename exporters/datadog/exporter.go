@@ -22,6 +22,7 @@ import (
 	"github.com/DataDog/datadog-go/v5/statsd"
 
 	"github.com/ecswatch/ecswatch/collector"
+	"github.com/ecswatch/ecswatch/exporters/push"
 	"github.com/ecswatch/ecswatch/internal/catalog"
 )
 
@@ -54,9 +55,9 @@ type Exporter struct {
 	logger *slog.Logger
 	opts   Options
 
-	last     map[string]int64 // counter totals (in the sent unit) at the last push, by series key
-	pushed   bool             // a first push established the baseline
-	lastDrop uint64
+	last   map[string]int64 // counter totals (in the sent unit) at the last push, by series key
+	pushed bool             // a first push established the baseline
+	drops  *push.Drops
 }
 
 // New returns an Exporter sending to opts.Address; events come from a Store
@@ -76,28 +77,17 @@ func New(source Source, events <-chan collector.Event, logger *slog.Logger, opts
 	if err != nil {
 		return nil, fmt.Errorf("datadog: dogstatsd client for %q: %w", opts.Address, err)
 	}
-	return &Exporter{client: client, source: source, events: events, logger: logger, opts: opts, last: map[string]int64{}}, nil
+	return &Exporter{client: client, source: source, events: events, logger: logger, opts: opts, last: map[string]int64{}, drops: push.NewDrops(source, Name)}, nil
 }
 
 // Run pushes every PushInterval and sends events as they come, until ctx ends.
 func (e *Exporter) Run(ctx context.Context) {
-	t := time.NewTicker(e.opts.PushInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case ev := <-e.events:
-			e.sendEvent(ev)
-		case <-t.C:
-			e.Push()
-		}
-	}
+	push.Loop(ctx, e.events, e.sendEvent, e.opts.PushInterval, e.Push)
 }
 
 // Shutdown sends what is pending, pushes once more and flushes the client.
 func (e *Exporter) Shutdown(context.Context) error {
-	collector.Drain(e.events, e.sendEvent)
+	push.Drain(e.events, e.sendEvent)
 	e.Push()
 	return e.client.Close()
 }
@@ -150,17 +140,9 @@ func (e *Exporter) Push() {
 		e.serviceCheck(svc)
 	}
 	_ = e.client.Flush()
-	e.countDrops()
-	e.source.Exported(Name, snap.Time)
-}
-
-func (e *Exporter) countDrops() {
 	tm := e.client.GetTelemetry()
-	dropped := tm.TotalDroppedOnReceive + tm.TotalPayloadsDropped
-	if dropped > e.lastDrop {
-		e.source.Count(collector.DroppedMetric, Name, dropped-e.lastDrop)
-		e.lastDrop = dropped
-	}
+	e.drops.Total(tm.TotalDroppedOnReceive + tm.TotalPayloadsDropped)
+	e.source.Exported(Name, snap.Time)
 }
 
 // tags are the Datadog Agent's ECS tags for a sample, then the family's own

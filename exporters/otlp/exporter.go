@@ -32,6 +32,7 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 
 	"github.com/ecswatch/ecswatch/collector"
+	"github.com/ecswatch/ecswatch/exporters/push"
 	"github.com/ecswatch/ecswatch/internal/catalog"
 )
 
@@ -128,14 +129,7 @@ func (e *Exporter) Run(ctx context.Context) {
 		e.logger.Error("otlp exporter not started", "err", err)
 		return
 	}
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case ev := <-e.events:
-			e.emit(ctx, ev)
-		}
-	}
+	push.Loop(ctx, e.events, func(ev collector.Event) { e.emit(ctx, ev) }, 0, nil)
 }
 
 func (e *Exporter) hasData() bool {
@@ -149,7 +143,7 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 	if err := e.start(ctx); err != nil {
 		return err
 	}
-	collector.Drain(e.events, func(ev collector.Event) { e.emit(ctx, ev) })
+	push.Drain(e.events, func(ev collector.Event) { e.emit(ctx, ev) })
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return errors.Join(e.mp.Shutdown(ctx), e.lp.Shutdown(ctx))
@@ -193,12 +187,12 @@ func (e *Exporter) start(ctx context.Context) error {
 	}
 	mp := sdkmetric.NewMeterProvider(
 		sdkmetric.WithResource(res),
-		sdkmetric.WithReader(sdkmetric.NewPeriodicReader(&countingMetricExporter{Exporter: mexp, source: e.source,
+		sdkmetric.WithReader(sdkmetric.NewPeriodicReader(&countingMetricExporter{Exporter: mexp, drops: push.NewDrops(e.source, Name), source: e.source,
 			observed: func() time.Time { return time.Unix(0, e.observed.Load()) }}, readerOpts...)),
 	)
 	lp := sdklog.NewLoggerProvider(
 		sdklog.WithResource(res),
-		sdklog.WithProcessor(sdklog.NewBatchProcessor(&countingLogExporter{Exporter: lexp, source: e.source},
+		sdklog.WithProcessor(sdklog.NewBatchProcessor(&countingLogExporter{Exporter: lexp, drops: push.NewDrops(e.source, Name)},
 			sdklog.WithMaxQueueSize(2048), sdklog.WithExportTimeout(10*time.Second))),
 	)
 	if err := e.register(mp.Meter(ScopeName, metric.WithInstrumentationVersion(e.version))); err != nil {

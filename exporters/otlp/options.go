@@ -15,7 +15,7 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
-	"github.com/ecswatch/ecswatch/collector"
+	"github.com/ecswatch/ecswatch/exporters/push"
 )
 
 // Options configure the exporters. Every empty field leaves the decision to
@@ -182,6 +182,7 @@ func temporality(t string) sdkmetric.TemporalitySelector {
 // A successful export tells the Store which snapshot left the process.
 type countingMetricExporter struct {
 	sdkmetric.Exporter
+	drops    *push.Drops
 	source   Source
 	observed func() time.Time // the snapshot the last collection read
 }
@@ -204,7 +205,7 @@ func (c *countingMetricExporter) Export(ctx context.Context, rm *metricdata.Reso
 				}
 			}
 		}
-		c.source.Count(collector.DroppedMetric, Name, uint64(n))
+		c.drops.Add(uint64(n))
 	}
 	return err
 }
@@ -212,13 +213,13 @@ func (c *countingMetricExporter) Export(ctx context.Context, rm *metricdata.Reso
 // countingLogExporter counts the records of failed exports as dropped.
 type countingLogExporter struct {
 	sdklog.Exporter
-	source Source
+	drops *push.Drops
 }
 
 func (c *countingLogExporter) Export(ctx context.Context, records []sdklog.Record) error {
 	err := c.Exporter.Export(ctx, records)
 	if err != nil {
-		c.source.Count(collector.DroppedMetric, Name, uint64(len(records)))
+		c.drops.Add(uint64(len(records)))
 	}
 	return err
 }
