@@ -274,7 +274,7 @@ type ServiceEvent struct {
 	Message   string
 }
 
-// ServiceHealth is what collector/health derived for a service.
+// ServiceHealth is what collector/rules derived for a service.
 type ServiceHealth struct {
 	// RevisionsRunning counts distinct task definitions with running tasks.
 	RevisionsRunning int
@@ -284,7 +284,7 @@ type ServiceHealth struct {
 	MixedSince time.Time
 	MixedFor   time.Duration
 	// Stuck is the reason the primary deployment is considered stuck, or
-	// empty. See collector/health for the rule.
+	// empty. See collector/rules for the rule.
 	Stuck StuckReason
 
 	// Deploy headroom, EC2 services only.

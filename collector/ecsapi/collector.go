@@ -1,7 +1,7 @@
 // Package ecsapi is the standalone collector: it reads services,
 // deployments, running and stopped tasks and container instances of whole
 // clusters from the ECS API, in as few calls as the API's batch limits allow,
-// and publishes services and events to the Store through collector/health.
+// and publishes services and events to the Store through collector/rules.
 package ecsapi
 
 import (
@@ -22,7 +22,8 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/ecswatch/ecswatch/collector"
-	"github.com/ecswatch/ecswatch/collector/health"
+	"github.com/ecswatch/ecswatch/collector/rules"
+	"github.com/ecswatch/ecswatch/internal/ecsvocab"
 )
 
 // Name is the collector's name in ecswatch_collector_* series.
@@ -45,7 +46,7 @@ type Options struct {
 	// Parallel is how many clusters, and describe batches within one, are
 	// read at once.
 	Parallel int
-	Health   health.Options
+	Health   rules.Options
 }
 
 // Collector reads clusters through the ECS API.
@@ -57,7 +58,7 @@ type Collector struct {
 	now    func() time.Time
 
 	mu          sync.Mutex
-	trackers    map[string]*health.Tracker      // by cluster: clusters are read concurrently
+	trackers    map[string]*rules.Tracker       // by cluster: clusters are read concurrently
 	lastGood    map[string][]*collector.Service // by cluster, kept while a cluster fails
 	stoppedSeen map[string]bool                 // stopped task ARNs already described
 	failing     map[string]bool                 // clusters whose failure was logged
@@ -70,7 +71,7 @@ func New(client *ecs.Client, store *collector.Store, logger *slog.Logger, opts O
 	}
 	return &Collector{
 		client: client, store: store, logger: logger, opts: opts, now: time.Now,
-		trackers:    map[string]*health.Tracker{},
+		trackers:    map[string]*rules.Tracker{},
 		lastGood:    map[string][]*collector.Service{},
 		stoppedSeen: map[string]bool{},
 		failing:     map[string]bool{},
@@ -167,7 +168,7 @@ func (c *Collector) collectCluster(ctx context.Context, cluster string) ([]*coll
 	c.mu.Lock()
 	tracker := c.trackers[cluster]
 	if tracker == nil {
-		tracker = health.NewTracker(c.opts.Health)
+		tracker = rules.NewTracker(c.opts.Health)
 		c.trackers[cluster] = tracker
 	}
 	c.mu.Unlock()
@@ -184,18 +185,18 @@ func (c *Collector) collectCluster(ctx context.Context, cluster string) ([]*coll
 				continue // still stopping: its stop reason is not final yet
 			}
 			if !tracker.Learning() {
-				events = append(events, health.StoppedTask(stoppedInfo(cluster, t))...)
+				events = append(events, rules.StoppedTask(stoppedInfo(cluster, t))...)
 			}
 			continue
 		}
-		td := shortTaskDefinition(aws.ToString(t.TaskDefinitionArn))
+		td := ecsvocab.TaskDefinition(aws.ToString(t.TaskDefinitionArn))
 		cpu, _ := strconv.Atoi(aws.ToString(t.Cpu))
 		mem, _ := strconv.Atoi(aws.ToString(t.Memory))
 		if cpu > 0 || mem > 0 {
 			sizes[td] = size{cpu, mem}
 		}
-		if svc := health.ServiceFromGroup(aws.ToString(t.Group)); svc != "" {
-			family := taskFamily(td)
+		if svc := rules.ServiceFromGroup(aws.ToString(t.Group)); svc != "" {
+			family := ecsvocab.TaskFamily(td)
 			for _, ct := range t.Containers {
 				tc := collector.TaskContainer{Family: family, Name: aws.ToString(ct.Name)}
 				if !slices.Contains(containers[svc], tc) {
@@ -204,12 +205,12 @@ func (c *Collector) collectCluster(ctx context.Context, cluster string) ([]*coll
 			}
 		}
 	}
-	var free []health.Instance
+	var free []rules.Instance
 	for _, in := range instances {
 		if aws.ToString(in.Status) != "ACTIVE" || !in.AgentConnected {
 			continue
 		}
-		free = append(free, health.Instance{
+		free = append(free, rules.Instance{
 			RemainingCPU:    resource(in.RemainingResources, "CPU"),
 			RemainingMemory: resource(in.RemainingResources, "MEMORY"),
 		})
@@ -228,7 +229,7 @@ func (c *Collector) collectCluster(ctx context.Context, cluster string) ([]*coll
 			svc.TaskCPUUnits, svc.TaskMemoryMiB = sz.cpu, sz.mem
 		}
 		events = append(events, tracker.Service(now, svc)...)
-		health.Headroom(svc, free)
+		rules.Headroom(svc, free)
 		keep[svc.Name] = true
 		out = append(out, svc)
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
 	"github.com/ecswatch/ecswatch/collector"
-	"github.com/ecswatch/ecswatch/collector/health"
+	"github.com/ecswatch/ecswatch/collector/rules"
 	"github.com/ecswatch/ecswatch/internal/awsapi"
 	"github.com/ecswatch/ecswatch/internal/sim"
 	"github.com/ecswatch/ecswatch/internal/testutil"
@@ -40,7 +40,7 @@ func newFixture(t testing.TB, clusters ...string) *fixture {
 		t.Fatal(err)
 	}
 	c := New(ecs.NewFromConfig(cfg), store, slog.New(slog.DiscardHandler), Options{
-		Clusters: clusters, CallTimeout: 10 * time.Second, Health: health.DefaultOptions,
+		Clusters: clusters, CallTimeout: 10 * time.Second, Health: rules.DefaultOptions,
 	})
 	c.SetClock(clk.Now)
 	return &fixture{clock: clk, fake: fake, store: store, c: c}

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/ecswatch/ecswatch/internal/ecsvocab"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -35,7 +36,7 @@ func (c *Collector) listClusters(ctx context.Context) ([]string, error) {
 	}
 	names := make([]string, len(arns))
 	for i, a := range arns {
-		names[i] = lastSegment(a)
+		names[i] = ecsvocab.ResourceID(a)
 	}
 	return names, nil
 }

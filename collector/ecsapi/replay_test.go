@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
 	"github.com/ecswatch/ecswatch/collector"
-	"github.com/ecswatch/ecswatch/collector/health"
+	"github.com/ecswatch/ecswatch/collector/rules"
 	"github.com/ecswatch/ecswatch/internal/awsapi"
 	"github.com/ecswatch/ecswatch/internal/sim"
 	"github.com/ecswatch/ecswatch/internal/testutil"
@@ -64,7 +64,7 @@ func TestRecordedPayloads(t *testing.T) {
 				t.Fatal(err)
 			}
 			c := New(ecs.NewFromConfig(cfg), store, slog.New(slog.DiscardHandler), Options{
-				Clusters: []string{sim.ShopCluster}, CallTimeout: 10 * time.Second, Health: health.DefaultOptions,
+				Clusters: []string{sim.ShopCluster}, CallTimeout: 10 * time.Second, Health: rules.DefaultOptions,
 			})
 			c.SetClock(func() time.Time { return now })
 			if err := c.Collect(t.Context()); err != nil {
@@ -94,7 +94,7 @@ func recordScenario(t *testing.T, dir string, at time.Duration) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := New(ecs.NewFromConfig(cfg), store, slog.New(slog.DiscardHandler), Options{Clusters: []string{sim.ShopCluster}, CallTimeout: 10 * time.Second, Health: health.DefaultOptions})
+	c := New(ecs.NewFromConfig(cfg), store, slog.New(slog.DiscardHandler), Options{Clusters: []string{sim.ShopCluster}, CallTimeout: 10 * time.Second, Health: rules.DefaultOptions})
 	c.SetClock(clk.Now)
 	if err := c.Collect(t.Context()); err != nil {
 		t.Fatal(err)

@@ -3,13 +3,12 @@ package ecsapi
 // The translate step: pure functions from the API's types to the model.
 
 import (
-	"strings"
-
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/ecswatch/ecswatch/collector"
-	"github.com/ecswatch/ecswatch/collector/health"
+	"github.com/ecswatch/ecswatch/collector/rules"
+	"github.com/ecswatch/ecswatch/internal/ecsvocab"
 )
 
 func translateService(cluster string, s types.Service) *collector.Service {
@@ -34,7 +33,7 @@ func translateService(cluster string, s types.Service) *collector.Service {
 	for _, d := range s.Deployments {
 		svc.Deployments = append(svc.Deployments, collector.Deployment{
 			ID: aws.ToString(d.Id), Status: aws.ToString(d.Status),
-			TaskDefinition: shortTaskDefinition(aws.ToString(d.TaskDefinition)),
+			TaskDefinition: ecsvocab.TaskDefinition(aws.ToString(d.TaskDefinition)),
 			RolloutState:   string(d.RolloutState), RolloutStateReason: aws.ToString(d.RolloutStateReason),
 			Desired: int(d.DesiredCount), Running: int(d.RunningCount), Pending: int(d.PendingCount), Failed: int(d.FailedTasks),
 			CreatedAt: aws.ToTime(d.CreatedAt), UpdatedAt: aws.ToTime(d.UpdatedAt),
@@ -46,14 +45,14 @@ func translateService(cluster string, s types.Service) *collector.Service {
 	return svc
 }
 
-func stoppedInfo(cluster string, t types.Task) health.StoppedTaskInfo {
-	info := health.StoppedTaskInfo{
-		ARN: aws.ToString(t.TaskArn), Cluster: cluster, Service: health.ServiceFromGroup(aws.ToString(t.Group)),
-		Family:   taskFamily(shortTaskDefinition(aws.ToString(t.TaskDefinitionArn))),
+func stoppedInfo(cluster string, t types.Task) rules.StoppedTaskInfo {
+	info := rules.StoppedTaskInfo{
+		ARN: aws.ToString(t.TaskArn), Cluster: cluster, Service: rules.ServiceFromGroup(aws.ToString(t.Group)),
+		Family:   ecsvocab.TaskFamily(ecsvocab.TaskDefinition(aws.ToString(t.TaskDefinitionArn))),
 		StopCode: string(t.StopCode), StoppedReason: aws.ToString(t.StoppedReason), StoppedAt: aws.ToTime(t.StoppedAt),
 	}
 	for _, ct := range t.Containers {
-		sc := health.StoppedContainer{Name: aws.ToString(ct.Name), Reason: aws.ToString(ct.Reason)}
+		sc := rules.StoppedContainer{Name: aws.ToString(ct.Name), Reason: aws.ToString(ct.Reason)}
 		if ct.ExitCode != nil {
 			code := int(*ct.ExitCode)
 			sc.ExitCode = &code
@@ -70,26 +69,4 @@ func resource(rs []types.Resource, name string) int {
 		}
 	}
 	return 0
-}
-
-// shortTaskDefinition turns a task definition ARN into family:revision, the
-// bounded form used as a label.
-func shortTaskDefinition(arn string) string {
-	if i := strings.LastIndex(arn, "task-definition/"); i >= 0 {
-		return arn[i+len("task-definition/"):]
-	}
-	return arn
-}
-
-// taskFamily is the family of a family:revision.
-func taskFamily(td string) string {
-	family, _, _ := strings.Cut(td, ":")
-	return family
-}
-
-func lastSegment(arn string) string {
-	if i := strings.LastIndexByte(arn, '/'); i >= 0 {
-		return arn[i+1:]
-	}
-	return arn
 }

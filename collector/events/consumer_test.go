@@ -15,7 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/ecswatch/ecswatch/collector"
-	"github.com/ecswatch/ecswatch/collector/health"
+	"github.com/ecswatch/ecswatch/collector/rules"
 	"github.com/ecswatch/ecswatch/internal/awsapi"
 	"github.com/ecswatch/ecswatch/internal/ecsvocab"
 	"github.com/ecswatch/ecswatch/internal/sim"
@@ -145,9 +145,9 @@ func TestDuplicateDelivery(t *testing.T) {
 	c, store := b.consumer(t, nil)
 	// The polling collector saw the kill first.
 	code := 137
-	store.Record(health.StoppedTask(health.StoppedTaskInfo{
+	store.Record(rules.StoppedTask(rules.StoppedTaskInfo{
 		ARN: "arn:aws:ecs:us-west-2:111122223333:task/prod/5c3a9e1f0b2d4c6e8a0b1c2d3e4f5a6b", Cluster: "prod", Service: "api", Family: "api",
-		StopCode: "EssentialContainerExited", Containers: []health.StoppedContainer{{Name: "app", ExitCode: &code, Reason: "OutOfMemoryError: Container killed due to memory usage"}},
+		StopCode: "EssentialContainerExited", Containers: []rules.StoppedContainer{{Name: "app", ExitCode: &code, Reason: "OutOfMemoryError: Container killed due to memory usage"}},
 	})...)
 	for range 2 {
 		b.fake.Send(queue, fixture(t, "task_stopped_oom"))

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/ecswatch/ecswatch/collector"
-	"github.com/ecswatch/ecswatch/collector/health"
+	"github.com/ecswatch/ecswatch/collector/rules"
 	"github.com/ecswatch/ecswatch/internal/ecsvocab"
 )
 
@@ -131,15 +131,15 @@ func taskEvents(env *Envelope) ([]collector.Event, error) {
 	if d.LastStatus != "STOPPED" {
 		return nil, nil
 	}
-	info := health.StoppedTaskInfo{
-		ARN: d.TaskArn, Cluster: lastSegment(d.ClusterArn), Service: health.ServiceFromGroup(d.Group),
-		Family:   strings.SplitN(lastSegment(d.TaskDefinitionArn), ":", 2)[0],
+	info := rules.StoppedTaskInfo{
+		ARN: d.TaskArn, Cluster: ecsvocab.ResourceID(d.ClusterArn), Service: rules.ServiceFromGroup(d.Group),
+		Family:   strings.SplitN(ecsvocab.ResourceID(d.TaskDefinitionArn), ":", 2)[0],
 		StopCode: d.StopCode, StoppedReason: d.StoppedReason, StoppedAt: d.StoppedAt,
 	}
 	for _, c := range d.Containers {
-		info.Containers = append(info.Containers, health.StoppedContainer{Name: c.Name, ExitCode: c.ExitCode, Reason: c.Reason})
+		info.Containers = append(info.Containers, rules.StoppedContainer{Name: c.Name, ExitCode: c.ExitCode, Reason: c.Reason})
 	}
-	return health.StoppedTask(info), nil
+	return rules.StoppedTask(info), nil
 }
 
 func deploymentEvents(env *Envelope) ([]collector.Event, error) {
@@ -172,7 +172,7 @@ func serviceActionEvents(env *Envelope) ([]collector.Event, error) {
 		return nil, nil
 	}
 	return []collector.Event{{Kind: collector.EventPlacementFailure, ID: env.ID, Time: d.CreatedAt,
-		Identity: serviceIdentity(env.Resources, lastSegment(d.ClusterArn)),
+		Identity: serviceIdentity(env.Resources, ecsvocab.ResourceID(d.ClusterArn)),
 		Label:    placementReason(d.Reason), Message: d.EventName + " " + d.Reason}}, nil
 }
 
@@ -212,11 +212,4 @@ func serviceIdentity(resources []string, cluster string) collector.Identity {
 		return collector.Identity{Cluster: cluster, Service: rest}
 	}
 	return collector.Identity{Cluster: cluster}
-}
-
-func lastSegment(arn string) string {
-	if i := strings.LastIndexByte(arn, '/'); i >= 0 {
-		return arn[i+1:]
-	}
-	return arn
 }

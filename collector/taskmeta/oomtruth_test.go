@@ -39,7 +39,7 @@ func exited(name, desired string, code int, started, finished string) ctr {
 // TestOOMTruthTable scores the sidecar's exit-137 rule against the cases
 // operators live through; README's "OOM kills: what each mode can tell"
 // shows the same table with the standalone mode's results
-// (collector/health TestOOMTruthTableStandalone). want is what the sidecar
+// (collector/rules TestOOMTruthTableStandalone). want is what the sidecar
 // counts; where it differs from the truth, the case is one the metadata
 // endpoint cannot tell, and README says so.
 func TestOOMTruthTable(t *testing.T) {

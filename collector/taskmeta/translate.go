@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/ecswatch/ecswatch/collector"
+	"github.com/ecswatch/ecswatch/internal/ecsvocab"
 )
 
 const (
@@ -29,8 +30,8 @@ const (
 func translate(tr *taskResponse, stats map[string]*statsResponse) *collector.Task {
 	t := &collector.Task{
 		ARN:              tr.TaskARN,
-		ID:               lastSegment(tr.TaskARN),
-		Cluster:          lastSegment(tr.Cluster),
+		ID:               ecsvocab.ResourceID(tr.TaskARN),
+		Cluster:          ecsvocab.ResourceID(tr.Cluster),
 		Service:          tr.ServiceName,
 		Family:           tr.Family,
 		Revision:         tr.Revision,
@@ -294,13 +295,6 @@ func state(known string) collector.ContainerState {
 	default:
 		return collector.StatePending
 	}
-}
-
-func lastSegment(arn string) string {
-	if i := strings.LastIndexByte(arn, '/'); i >= 0 {
-		return arn[i+1:]
-	}
-	return arn
 }
 
 func deref(p *float64) float64 {

@@ -13,7 +13,7 @@ import (
 
 	"github.com/ecswatch/ecswatch/collector"
 	"github.com/ecswatch/ecswatch/internal/catalog"
-	"github.com/ecswatch/ecswatch/internal/demo"
+	"github.com/ecswatch/ecswatch/internal/testpipeline"
 	"github.com/ecswatch/ecswatch/internal/testutil"
 )
 
@@ -57,9 +57,9 @@ func find(ms []metric, name string, tags ...string) []metric {
 	return out
 }
 
-func newPipeline(t *testing.T, address string) (*demo.Pipeline, *Exporter) {
+func newPipeline(t *testing.T, address string) (*testpipeline.Pipeline, *Exporter) {
 	t.Helper()
-	p, err := demo.New(t.Context(), true)
+	p, err := testpipeline.New(t.Context(), true)
 	if err != nil {
 		t.Fatal(err)
 	}

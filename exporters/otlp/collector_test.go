@@ -16,8 +16,8 @@ import (
 
 	"github.com/ecswatch/ecswatch/collector"
 	"github.com/ecswatch/ecswatch/internal/catalog"
-	"github.com/ecswatch/ecswatch/internal/demo"
 	"github.com/ecswatch/ecswatch/internal/otelcoltest"
+	"github.com/ecswatch/ecswatch/internal/testpipeline"
 	"github.com/ecswatch/ecswatch/internal/testutil"
 )
 
@@ -27,7 +27,7 @@ import (
 func run(t *testing.T, col *otelcoltest.Collector, protocol string, standalone bool) ([]otelcoltest.Metric, []otelcoltest.LogRecord) {
 	t.Helper()
 	before := len(col.Output()) // the Collector may have served an earlier run
-	p, err := demo.New(t.Context(), standalone)
+	p, err := testpipeline.New(t.Context(), standalone)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,9 +250,9 @@ func TestExportErrorsGoThroughSlog(t *testing.T) {
 }
 
 // sidecarAtStart is the demo's sidecar pipeline after its first collection.
-func sidecarAtStart(t *testing.T) *demo.Pipeline {
+func sidecarAtStart(t *testing.T) *testpipeline.Pipeline {
 	t.Helper()
-	p, err := demo.New(t.Context(), false)
+	p, err := testpipeline.New(t.Context(), false)
 	if err != nil {
 		t.Fatal(err)
 	}

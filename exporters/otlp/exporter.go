@@ -34,6 +34,7 @@ import (
 	"github.com/ecswatch/ecswatch/collector"
 	"github.com/ecswatch/ecswatch/exporters/push"
 	"github.com/ecswatch/ecswatch/internal/catalog"
+	"github.com/ecswatch/ecswatch/internal/ecsvocab"
 )
 
 // Name is the exporter's label in ecswatch_exporter_dropped_total.
@@ -216,7 +217,7 @@ func (e *Exporter) resource() (res *resource.Resource, taskID string, err error)
 	switch {
 	case len(snap.Tasks) == 1 && len(snap.Services) == 0:
 		t := snap.Tasks[0]
-		region, account := arnRegionAccount(t.ARN)
+		region, account := ecsvocab.RegionAccount(t.ARN)
 		clusterARN := t.ClusterARN
 		if clusterARN == "" && region != "" {
 			clusterARN = "arn:aws:ecs:" + region + ":" + account + ":cluster/" + t.Cluster
@@ -229,20 +230,11 @@ func (e *Exporter) resource() (res *resource.Resource, taskID string, err error)
 		)
 		taskID = t.ID
 	case len(snap.Services) > 0:
-		region, account := arnRegionAccount(snap.Services[0].ARN)
+		region, account := ecsvocab.RegionAccount(snap.Services[0].ARN)
 		attrs = append(attrs, semconv.CloudRegion(region), semconv.CloudAccountID(account))
 	}
 	res, err = resource.Merge(resource.Default(), resource.NewWithAttributes(semconv.SchemaURL, attrs...))
 	return res, taskID, err
-}
-
-// arnRegionAccount splits arn:aws:ecs:REGION:ACCOUNT:...
-func arnRegionAccount(arn string) (region, account string) {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) < 6 {
-		return "", ""
-	}
-	return parts[3], parts[4]
 }
 
 // register creates one asynchronous instrument per OTLP name and one

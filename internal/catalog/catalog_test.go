@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ecswatch/ecswatch/internal/demo"
+	"github.com/ecswatch/ecswatch/internal/testpipeline"
 )
 
 // TestEveryFamilyIsOneConsistentContract: each family's kind, unit and
@@ -68,7 +68,7 @@ func TestEveryFamilyIsOneConsistentContract(t *testing.T) {
 // declared set: a collector cannot grow a label the catalogue bounds.
 func TestEmittedLabelValuesAreDeclared(t *testing.T) {
 	t.Parallel()
-	p, err := demo.New(t.Context(), true)
+	p, err := testpipeline.New(t.Context(), true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,8 +17,8 @@ import (
 	"github.com/ecswatch/ecswatch/collector"
 	"github.com/ecswatch/ecswatch/collector/ecsapi"
 	"github.com/ecswatch/ecswatch/collector/events"
-	"github.com/ecswatch/ecswatch/collector/health"
 	"github.com/ecswatch/ecswatch/collector/insights"
+	"github.com/ecswatch/ecswatch/collector/rules"
 	"github.com/ecswatch/ecswatch/exporters/otlp"
 	"github.com/ecswatch/ecswatch/internal/awsapi"
 	"github.com/ecswatch/ecswatch/internal/config"
@@ -89,7 +89,7 @@ func standaloneJob(cfg *config.Config, store *collector.Store, logger *slog.Logg
 	c := ecsapi.New(ecs.NewFromConfig(awsCfg), store, logger, ecsapi.Options{
 		Clusters:    st.Clusters,
 		CallTimeout: time.Duration(st.CallTimeout),
-		Health: health.Options{
+		Health: rules.Options{
 			StuckAfter: time.Duration(st.Health.StuckAfter), ProgressWindow: time.Duration(st.Health.ProgressWindow),
 			PlacementFromEvents: cfg.Events.Enabled,
 		},

@@ -29,7 +29,7 @@ import (
 
 	"github.com/ecswatch/ecswatch/collector"
 	"github.com/ecswatch/ecswatch/collector/ecsapi"
-	"github.com/ecswatch/ecswatch/collector/health"
+	"github.com/ecswatch/ecswatch/collector/rules"
 	"github.com/ecswatch/ecswatch/collector/taskmeta"
 	"github.com/ecswatch/ecswatch/exporters/datadog"
 	"github.com/ecswatch/ecswatch/exporters/otlp"
@@ -125,7 +125,7 @@ func ecsCollector(t *testing.T, url string, store *collector.Store, now func() t
 		t.Fatal(err)
 	}
 	c := ecsapi.New(ecs.NewFromConfig(cfg), store, slog.New(slog.DiscardHandler), ecsapi.Options{
-		Clusters: []string{sim.ShopCluster}, CallTimeout: 10 * time.Second, Health: health.DefaultOptions,
+		Clusters: []string{sim.ShopCluster}, CallTimeout: 10 * time.Second, Health: rules.DefaultOptions,
 	})
 	c.SetClock(now)
 	return c

@@ -39,3 +39,24 @@ func TestPlacementFailure(t *testing.T) {
 		t.Error("a steady state read as a placement failure")
 	}
 }
+
+func TestARNs(t *testing.T) {
+	t.Parallel()
+	task := "arn:aws:ecs:eu-west-1:123456789012:task/shop-prod/3f1c9a7e2b7d4c0e9a1b2c3d4e5f6a7b"
+	if got := ResourceID(task); got != "3f1c9a7e2b7d4c0e9a1b2c3d4e5f6a7b" {
+		t.Errorf("ResourceID = %q", got)
+	}
+	if got := ResourceID("shop-prod"); got != "shop-prod" {
+		t.Errorf("ResourceID of a name = %q", got)
+	}
+	td := TaskDefinition("arn:aws:ecs:eu-west-1:123456789012:task-definition/checkout:12")
+	if td != "checkout:12" || TaskFamily(td) != "checkout" {
+		t.Errorf("TaskDefinition = %q, family %q", td, TaskFamily(td))
+	}
+	if r, a := RegionAccount(task); r != "eu-west-1" || a != "123456789012" {
+		t.Errorf("RegionAccount = %q %q", r, a)
+	}
+	if r, a := RegionAccount("not-an-arn"); r != "" || a != "" {
+		t.Errorf("RegionAccount of a name = %q %q", r, a)
+	}
+}

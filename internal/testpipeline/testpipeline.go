@@ -1,7 +1,7 @@
-// Package demo runs ecswatch's collectors against the simulated ECS on a
+// Package testpipeline runs ecswatch's collectors against the simulated ECS on a
 // fake clock, so that tests of exporters can take the demo scenario's
 // snapshots at exact points of its timeline.
-package demo
+package testpipeline
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 
 	"github.com/ecswatch/ecswatch/collector"
 	"github.com/ecswatch/ecswatch/collector/ecsapi"
-	"github.com/ecswatch/ecswatch/collector/health"
+	"github.com/ecswatch/ecswatch/collector/rules"
 	"github.com/ecswatch/ecswatch/collector/taskmeta"
 	"github.com/ecswatch/ecswatch/internal/awsapi"
 	"github.com/ecswatch/ecswatch/internal/sim"
@@ -55,7 +55,7 @@ func New(ctx context.Context, standalone bool) (*Pipeline, error) {
 	p.collectors = []collector.Collector{taskmeta.New(taskmeta.Name, taskmeta.NewClient(meta.URL, 5*time.Second), p.Store, logger)}
 	if standalone {
 		c := ecsapi.New(ecs.NewFromConfig(cfg), p.Store, logger, ecsapi.Options{
-			Clusters: []string{sim.ShopCluster}, CallTimeout: 5 * time.Second, Health: health.DefaultOptions,
+			Clusters: []string{sim.ShopCluster}, CallTimeout: 5 * time.Second, Health: rules.DefaultOptions,
 		})
 		c.SetClock(p.clock)
 		p.collectors = append(p.collectors, c)

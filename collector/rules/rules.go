@@ -1,10 +1,10 @@
-// Package health derives the signals operators alert on from what the
+// Package rules derives the signals operators alert on from what the
 // standalone collector reads: stuck and failed deployments, mixed revisions,
 // placement failures, OOM kills and stopped tasks, and EC2 deploy headroom.
 //
 // The rules, with their thresholds (Options), are documented in README.md
 // under "Deployment health rules"; a test keeps the two in step.
-package health
+package rules
 
 import (
 	"strings"
