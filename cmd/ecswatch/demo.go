@@ -37,8 +37,7 @@ func demo(f flags, promConfig string, stderr io.Writer) int {
 	ec2 := httptest.NewServer(sim.NewTaskSim(sim.EC2, nil).Handler())
 	defer ec2.Close()
 	start := time.Now()
-	fakeECS := sim.NewECS("eu-west-1", nil)
-	fakeECS.AddScripted(sim.ShopCluster, sim.ShopScenario(start))
+	fakeECS := sim.NewShopECS("eu-west-1", start)
 	ecsAPI := httptest.NewServer(fakeECS)
 	defer ecsAPI.Close()
 	cwAPI := httptest.NewServer(sim.NewCloudWatch(nil))
@@ -106,8 +105,7 @@ func demo(f flags, promConfig string, stderr io.Writer) int {
 // so that a benchmark measures the daemon's process alone.
 func simulate(base, containers int, latency time.Duration, large bool, stderr io.Writer) int {
 	start := time.Now()
-	fakeECS := sim.NewECS("eu-west-1", nil)
-	fakeECS.AddScripted(sim.ShopCluster, sim.ShopScenario(start))
+	fakeECS := sim.NewShopECS("eu-west-1", start)
 	if large {
 		fakeECS.AddCluster(sim.LargeCluster("large", 1000, 10, start))
 	}

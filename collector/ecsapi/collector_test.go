@@ -1,8 +1,12 @@
 package ecsapi
 
 import (
+	"encoding/json"
+	"flag"
 	"log/slog"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -76,6 +80,15 @@ func count(s *collector.Snapshot, kind collector.EventKind, svc, container, labe
 		}
 	}
 	return n
+}
+
+// expectCount reports an error unless s counted want events matching count's
+// filter; what names them in the message.
+func expectCount(t *testing.T, s *collector.Snapshot, want uint64, what string, kind collector.EventKind, svc, container, label string) {
+	t.Helper()
+	if n := count(s, kind, svc, container, label); n != want {
+		t.Errorf("%s = %d, want %d", what, n, want)
+	}
 }
 
 // events lists the counters for one service that counted something, to
@@ -160,25 +173,15 @@ func TestStuckOnInsufficientMemory(t *testing.T) {
 		t.Errorf("checkout health = %+v, want %+v", co.Health, want)
 	}
 	// History from before ecswatch started is not counted.
-	if n := count(s, collector.EventPlacementFailure, "checkout", "", ""); n != 0 {
-		t.Errorf("placement failures at start = %d, want 0", n)
-	}
-	if n := count(s, collector.EventDeploymentStuck, "checkout", "", "placement_failure"); n != 1 {
-		t.Errorf("stuck events = %d, want 1", n)
-	}
+	expectCount(t, s, 0, "placement failures at start", collector.EventPlacementFailure, "checkout", "", "")
+	expectCount(t, s, 1, "stuck events", collector.EventDeploymentStuck, "checkout", "", "placement_failure")
 	// Two more retries, each seen by two polls.
 	for _, e := range []time.Duration{time.Minute, 2 * time.Minute, 3 * time.Minute, 4*time.Minute + 30*time.Second} {
 		s = f.collectAt(t, e)
 	}
-	if n := count(s, collector.EventPlacementFailure, "checkout", "", "insufficient_memory"); n != 2 {
-		t.Errorf("placement failures after two retries = %d, want 2", n)
-	}
-	if n := count(s, collector.EventDeploymentStuck, "checkout", "", ""); n != 1 {
-		t.Errorf("stuck events after five polls = %d, want still 1", n)
-	}
-	if n := count(s, collector.EventDeploymentFailed, "checkout", "", ""); n != 0 {
-		t.Errorf("a stuck deployment counted as failed: %d", n)
-	}
+	expectCount(t, s, 2, "placement failures after two retries", collector.EventPlacementFailure, "checkout", "", "insufficient_memory")
+	expectCount(t, s, 1, "stuck events after five polls", collector.EventDeploymentStuck, "checkout", "", "")
+	expectCount(t, s, 0, "a stuck deployment counted as failed", collector.EventDeploymentFailed, "checkout", "", "")
 }
 
 // TestCircuitBreakerRollback: the failed rollout counts once, its failed
@@ -192,18 +195,12 @@ func TestCircuitBreakerRollback(t *testing.T) {
 		t.Fatalf("failed before the breaker tripped: %d", n)
 	}
 	// The ten tasks that failed before ecswatch started are history.
-	if n := count(s, collector.EventTaskStopped, "payments", "", "TaskFailedToStart"); n != 0 {
-		t.Errorf("stopped tasks at start = %d, want 0", n)
-	}
+	expectCount(t, s, 0, "stopped tasks at start", collector.EventTaskStopped, "payments", "", "TaskFailedToStart")
 	for _, e := range []time.Duration{sim.CircuitBreakerTrips, sim.CircuitBreakerTrips + 10*time.Second, sim.RollbackDone} {
 		s = f.collectAt(t, e)
 	}
-	if n := count(s, collector.EventDeploymentFailed, "payments", "", ""); n != 1 {
-		t.Errorf("deployment failures = %d, want 1", n)
-	}
-	if n := count(s, collector.EventTaskStopped, "payments", "", "TaskFailedToStart"); n != 0 {
-		t.Errorf("stopped tasks = %d, want still 0", n)
-	}
+	expectCount(t, s, 1, "deployment failures", collector.EventDeploymentFailed, "payments", "", "")
+	expectCount(t, s, 0, "stopped tasks", collector.EventTaskStopped, "payments", "", "TaskFailedToStart")
 	pay := service(t, s, "payments")
 	if pay.Health.Stuck != "" || pay.Health.HasHeadroom || len(pay.Deployments) != 1 || pay.Deployments[0].RolloutState != "COMPLETED" {
 		t.Errorf("payments after rollback = %+v", pay)
@@ -292,12 +289,8 @@ func TestRestartDoesNotRecount(t *testing.T) {
 	}
 	// The next kill after the restart counts once.
 	s = restarted.collectAt(t, sim.FirstTaskOOM+3*sim.TaskOOMEvery)
-	if n := count(s, collector.EventOOMKill, "worker", "worker", ""); n != 1 {
-		t.Errorf("OOM kills after the restart = %d, want 1", n)
-	}
-	if n := count(s, collector.EventDeploymentFailed, "payments", "", ""); n != 0 {
-		t.Errorf("the failed deployment was counted again: %d", n)
-	}
+	expectCount(t, s, 1, "OOM kills after the restart", collector.EventOOMKill, "worker", "worker", "")
+	expectCount(t, s, 0, "the failed deployment was counted again", collector.EventDeploymentFailed, "payments", "", "")
 }
 
 // TestThrottlingAndServerErrorsAreRetried: the SDK's retryer absorbs them
@@ -387,4 +380,88 @@ func equalCalls(a, b map[string]int) bool {
 		}
 	}
 	return true
+}
+
+var record = flag.Bool("record", false, "record testdata/<scenario>/ payloads from the ECS simulator")
+
+// recordings are the scenarios recorded from the simulator's shop cluster,
+// by their time into its timeline. The payloads are data: edit a copy to
+// make a new scenario, no Go needed.
+var recordings = map[string]time.Duration{
+	"shop_at_start":          0,
+	"shop_breaker_tripped":   sim.CircuitBreakerTrips + 5*time.Second,
+	"shop_rollout_completed": sim.RollbackDone + 30*time.Second,
+}
+
+// TestRecordedPayloads feeds each scenario's recorded ECS API answers to the
+// collector through the real SDK client, and pins the services it derives
+// (translate, then the health rules of a first cycle) in want.json.
+func TestRecordedPayloads(t *testing.T) {
+	t.Parallel()
+	if *record {
+		for name, at := range recordings {
+			recordScenario(t, filepath.Join("testdata", name), at)
+		}
+	}
+	dirs, _ := filepath.Glob("testdata/*")
+	if len(dirs) < len(recordings) {
+		t.Fatalf("%d recorded scenarios, want %d (go test -run TestRecordedPayloads -record)", len(dirs), len(recordings))
+	}
+	for _, dir := range dirs {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			t.Parallel()
+			nowText, err := os.ReadFile(filepath.Join(dir, "now.txt"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			now, err := time.Parse(time.RFC3339, strings.TrimSpace(string(nowText)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewServer(sim.Replay(func() string { return dir }, sim.ECSPayload))
+			defer srv.Close()
+			store := collector.NewStore(func() time.Time { return now })
+			cfg, err := awsapi.LoadConfig(t.Context(), awsapi.Simulator(srv.URL, "eu-west-1"), store)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := New(ecs.NewFromConfig(cfg), store, slog.New(slog.DiscardHandler), Options{
+				Clusters: []string{sim.ShopCluster}, CallTimeout: 10 * time.Second, Health: rules.DefaultOptions,
+			})
+			c.SetClock(func() time.Time { return now })
+			if err := c.Collect(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			got, err := json.MarshalIndent(store.Snapshot().Services, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			testutil.Golden(t, filepath.Join(dir, "want.json"), append(got, '\n'))
+		})
+	}
+}
+
+// recordScenario runs the simulator at at into its timeline and writes
+// every answer a collection gets into dir.
+func recordScenario(t *testing.T, dir string, at time.Duration) {
+	t.Helper()
+	clk := testutil.NewClock(start)
+	fake := sim.NewECS("eu-west-1", clk.Now)
+	fake.AddScripted(sim.ShopCluster, sim.ShopScenario(start))
+	clk.Set(start.Add(at))
+	srv := httptest.NewServer(sim.Record(dir, fake, sim.ECSPayload))
+	defer srv.Close()
+	store := collector.NewStore(clk.Now)
+	cfg, err := awsapi.LoadConfig(t.Context(), awsapi.Simulator(srv.URL, "eu-west-1"), store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := New(ecs.NewFromConfig(cfg), store, slog.New(slog.DiscardHandler), Options{Clusters: []string{sim.ShopCluster}, CallTimeout: 10 * time.Second, Health: rules.DefaultOptions})
+	c.SetClock(clk.Now)
+	if err := c.Collect(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "now.txt"), []byte(clk.Now().UTC().Format(time.RFC3339)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -80,39 +80,19 @@ func newExporters(ctx context.Context, o Options) (sdkmetric.Exporter, sdklog.Ex
 	)
 	switch p := resolveProtocol(o.Protocol, "METRICS", os.LookupEnv); p {
 	case ProtocolGRPC:
-		opts := []otlpmetricgrpc.Option{otlpmetricgrpc.WithTimeout(timeout), otlpmetricgrpc.WithRetry(otlpmetricgrpc.RetryConfig{
-			Enabled: true, InitialInterval: retryInitial, MaxInterval: retryMax, MaxElapsedTime: retryElapsed})}
-		if base != "" {
-			opts = append(opts, otlpmetricgrpc.WithEndpointURL(base))
-		}
-		if o.Insecure {
-			opts = append(opts, otlpmetricgrpc.WithInsecure())
-		}
-		if len(o.Headers) > 0 {
-			opts = append(opts, otlpmetricgrpc.WithHeaders(o.Headers))
-		}
-		if o.Compression == "gzip" {
-			opts = append(opts, otlpmetricgrpc.WithCompressor("gzip"))
-		}
+		opts := commonOptions(o, base, "", timeout, otlpmetricgrpc.WithTimeout, otlpmetricgrpc.WithEndpointURL,
+			otlpmetricgrpc.WithInsecure, otlpmetricgrpc.WithHeaders, otlpmetricgrpc.WithCompressor("gzip"))
+		opts = append(opts, otlpmetricgrpc.WithRetry(otlpmetricgrpc.RetryConfig{
+			Enabled: true, InitialInterval: retryInitial, MaxInterval: retryMax, MaxElapsedTime: retryElapsed}))
 		if sel := temporality(o.Temporality); sel != nil {
 			opts = append(opts, otlpmetricgrpc.WithTemporalitySelector(sel))
 		}
 		mexp, err = otlpmetricgrpc.New(ctx, opts...)
 	case ProtocolHTTP:
-		opts := []otlpmetrichttp.Option{otlpmetrichttp.WithTimeout(timeout), otlpmetrichttp.WithRetry(otlpmetrichttp.RetryConfig{
-			Enabled: true, InitialInterval: retryInitial, MaxInterval: retryMax, MaxElapsedTime: retryElapsed})}
-		if base != "" {
-			opts = append(opts, otlpmetrichttp.WithEndpointURL(base+"/v1/metrics"))
-		}
-		if o.Insecure {
-			opts = append(opts, otlpmetrichttp.WithInsecure())
-		}
-		if len(o.Headers) > 0 {
-			opts = append(opts, otlpmetrichttp.WithHeaders(o.Headers))
-		}
-		if o.Compression == "gzip" {
-			opts = append(opts, otlpmetrichttp.WithCompression(otlpmetrichttp.GzipCompression))
-		}
+		opts := commonOptions(o, base, "/v1/metrics", timeout, otlpmetrichttp.WithTimeout, otlpmetrichttp.WithEndpointURL,
+			otlpmetrichttp.WithInsecure, otlpmetrichttp.WithHeaders, otlpmetrichttp.WithCompression(otlpmetrichttp.GzipCompression))
+		opts = append(opts, otlpmetrichttp.WithRetry(otlpmetrichttp.RetryConfig{
+			Enabled: true, InitialInterval: retryInitial, MaxInterval: retryMax, MaxElapsedTime: retryElapsed}))
 		if sel := temporality(o.Temporality); sel != nil {
 			opts = append(opts, otlpmetrichttp.WithTemporalitySelector(sel))
 		}
@@ -126,36 +106,16 @@ func newExporters(ctx context.Context, o Options) (sdkmetric.Exporter, sdklog.Ex
 
 	switch p := resolveProtocol(o.Protocol, "LOGS", os.LookupEnv); p {
 	case ProtocolGRPC:
-		opts := []otlploggrpc.Option{otlploggrpc.WithTimeout(timeout), otlploggrpc.WithRetry(otlploggrpc.RetryConfig{
-			Enabled: true, InitialInterval: retryInitial, MaxInterval: retryMax, MaxElapsedTime: retryElapsed})}
-		if base != "" {
-			opts = append(opts, otlploggrpc.WithEndpointURL(base))
-		}
-		if o.Insecure {
-			opts = append(opts, otlploggrpc.WithInsecure())
-		}
-		if len(o.Headers) > 0 {
-			opts = append(opts, otlploggrpc.WithHeaders(o.Headers))
-		}
-		if o.Compression == "gzip" {
-			opts = append(opts, otlploggrpc.WithCompressor("gzip"))
-		}
+		opts := commonOptions(o, base, "", timeout, otlploggrpc.WithTimeout, otlploggrpc.WithEndpointURL,
+			otlploggrpc.WithInsecure, otlploggrpc.WithHeaders, otlploggrpc.WithCompressor("gzip"))
+		opts = append(opts, otlploggrpc.WithRetry(otlploggrpc.RetryConfig{
+			Enabled: true, InitialInterval: retryInitial, MaxInterval: retryMax, MaxElapsedTime: retryElapsed}))
 		lexp, err = otlploggrpc.New(ctx, opts...)
 	case ProtocolHTTP:
-		opts := []otlploghttp.Option{otlploghttp.WithTimeout(timeout), otlploghttp.WithRetry(otlploghttp.RetryConfig{
-			Enabled: true, InitialInterval: retryInitial, MaxInterval: retryMax, MaxElapsedTime: retryElapsed})}
-		if base != "" {
-			opts = append(opts, otlploghttp.WithEndpointURL(base+"/v1/logs"))
-		}
-		if o.Insecure {
-			opts = append(opts, otlploghttp.WithInsecure())
-		}
-		if len(o.Headers) > 0 {
-			opts = append(opts, otlploghttp.WithHeaders(o.Headers))
-		}
-		if o.Compression == "gzip" {
-			opts = append(opts, otlploghttp.WithCompression(otlploghttp.GzipCompression))
-		}
+		opts := commonOptions(o, base, "/v1/logs", timeout, otlploghttp.WithTimeout, otlploghttp.WithEndpointURL,
+			otlploghttp.WithInsecure, otlploghttp.WithHeaders, otlploghttp.WithCompression(otlploghttp.GzipCompression))
+		opts = append(opts, otlploghttp.WithRetry(otlploghttp.RetryConfig{
+			Enabled: true, InitialInterval: retryInitial, MaxInterval: retryMax, MaxElapsedTime: retryElapsed}))
 		lexp, err = otlploghttp.New(ctx, opts...)
 	default:
 		return nil, nil, fmt.Errorf("otlp: unknown protocol %q (want grpc or http/protobuf)", p)
@@ -165,6 +125,28 @@ func newExporters(ctx context.Context, o Options) (sdkmetric.Exporter, sdklog.Ex
 		return nil, nil, fmt.Errorf("otlp log exporter: %w", err)
 	}
 	return mexp, lexp, nil
+}
+
+// commonOptions builds the options the four OTLP exporter packages share,
+// each with its own option type: the timeout, the endpoint (path is the
+// signal's path over HTTP), insecure transport, headers and gzip.
+func commonOptions[O any](o Options, base, path string, timeout time.Duration,
+	withTimeout func(time.Duration) O, withEndpointURL func(string) O, withInsecure func() O,
+	withHeaders func(map[string]string) O, gzip O) []O {
+	opts := []O{withTimeout(timeout)}
+	if base != "" {
+		opts = append(opts, withEndpointURL(base+path))
+	}
+	if o.Insecure {
+		opts = append(opts, withInsecure())
+	}
+	if len(o.Headers) > 0 {
+		opts = append(opts, withHeaders(o.Headers))
+	}
+	if o.Compression == "gzip" {
+		opts = append(opts, gzip)
+	}
+	return opts
 }
 
 func temporality(t string) sdkmetric.TemporalitySelector {

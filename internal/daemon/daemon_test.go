@@ -141,3 +141,11 @@ func TestShutdown(t *testing.T) {
 		t.Errorf("final collection did not record the OOM kill:\n%s", r.logs.String())
 	}
 }
+
+// shopECS serves the shop scenario's ECS API, begun now, and returns its URL.
+func shopECS(t *testing.T) string {
+	t.Helper()
+	srv := httptest.NewServer(sim.NewShopECS("eu-west-1", time.Now()))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}

@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -17,12 +16,9 @@ import (
 // counter goes up when the worker is killed.
 func TestRealPrometheus(t *testing.T) {
 	t.Parallel()
-	fakeECS := sim.NewECS("eu-west-1", nil)
-	fakeECS.AddScripted(sim.ShopCluster, sim.ShopScenario(time.Now()))
-	ecsAPI := httptest.NewServer(fakeECS)
-	t.Cleanup(ecsAPI.Close)
+	ecsURL := shopECS(t)
 	r := start(t, 500*time.Millisecond, sim.Schedule{FirstOOM: time.Hour, Period: time.Hour, RestartDelay: 3 * time.Second}, func(c *config.Config) {
-		c.Standalone.Enabled, c.Standalone.Endpoint, c.Standalone.Region = true, ecsAPI.URL, "eu-west-1"
+		c.Standalone.Enabled, c.Standalone.Endpoint, c.Standalone.Region = true, ecsURL, "eu-west-1"
 		c.Standalone.Clusters = []string{sim.ShopCluster}
 		c.Standalone.Interval, c.Standalone.Timeout, c.Standalone.CallTimeout = config.Duration(time.Second), config.Duration(time.Second), config.Duration(time.Second)
 	})

@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -19,10 +18,7 @@ import (
 // each alert stays one alert.
 func TestRestartDoesNotRecountInPrometheus(t *testing.T) {
 	t.Parallel()
-	fakeECS := sim.NewECS("eu-west-1", nil)
-	fakeECS.AddScripted(sim.ShopCluster, sim.ShopScenario(time.Now()))
-	ecsAPI := httptest.NewServer(fakeECS)
-	t.Cleanup(ecsAPI.Close)
+	ecsURL := shopECS(t)
 	addr := testutil.FreeAddr(t, "127.0.0.1")
 
 	run := func() *running {
@@ -30,7 +26,7 @@ func TestRestartDoesNotRecountInPrometheus(t *testing.T) {
 			off := false
 			c.Sidecar.Enabled = &off
 			c.Web.ListenAddress = addr
-			c.Standalone.Enabled, c.Standalone.Endpoint, c.Standalone.Region = true, ecsAPI.URL, "eu-west-1"
+			c.Standalone.Enabled, c.Standalone.Endpoint, c.Standalone.Region = true, ecsURL, "eu-west-1"
 			c.Standalone.Clusters = []string{sim.ShopCluster}
 			c.Standalone.Interval, c.Standalone.Timeout, c.Standalone.CallTimeout = config.Duration(time.Second), config.Duration(time.Second), config.Duration(time.Second)
 			c.ShutdownLinger = 0

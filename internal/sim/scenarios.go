@@ -220,3 +220,11 @@ func LargeCluster(name string, services, tasksPer int, start time.Time) *Cluster
 	}
 	return c
 }
+
+// NewShopECS is the ECS API of the shop scenario begun at start, the world
+// the demo and the standalone tests share.
+func NewShopECS(region string, start time.Time) *ECS {
+	e := NewECS(region, nil)
+	e.AddScripted(ShopCluster, ShopScenario(start))
+	return e
+}
