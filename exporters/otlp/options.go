@@ -81,22 +81,14 @@ func newExporters(ctx context.Context, o Options) (sdkmetric.Exporter, sdklog.Ex
 	switch p := resolveProtocol(o.Protocol, "METRICS", os.LookupEnv); p {
 	case ProtocolGRPC:
 		opts := commonOptions(o, base, "", timeout, otlpmetricgrpc.WithTimeout, otlpmetricgrpc.WithEndpointURL,
-			otlpmetricgrpc.WithInsecure, otlpmetricgrpc.WithHeaders, otlpmetricgrpc.WithCompressor("gzip"))
-		opts = append(opts, otlpmetricgrpc.WithRetry(otlpmetricgrpc.RetryConfig{
-			Enabled: true, InitialInterval: retryInitial, MaxInterval: retryMax, MaxElapsedTime: retryElapsed}))
-		if sel := temporality(o.Temporality); sel != nil {
-			opts = append(opts, otlpmetricgrpc.WithTemporalitySelector(sel))
-		}
-		mexp, err = otlpmetricgrpc.New(ctx, opts...)
+			otlpmetricgrpc.WithInsecure, otlpmetricgrpc.WithHeaders, otlpmetricgrpc.WithCompressor("gzip"),
+			otlpmetricgrpc.WithRetry(otlpmetricgrpc.RetryConfig{Enabled: true, InitialInterval: retryInitial, MaxInterval: retryMax, MaxElapsedTime: retryElapsed}))
+		mexp, err = otlpmetricgrpc.New(ctx, withTemporality(opts, o.Temporality, otlpmetricgrpc.WithTemporalitySelector)...)
 	case ProtocolHTTP:
 		opts := commonOptions(o, base, "/v1/metrics", timeout, otlpmetrichttp.WithTimeout, otlpmetrichttp.WithEndpointURL,
-			otlpmetrichttp.WithInsecure, otlpmetrichttp.WithHeaders, otlpmetrichttp.WithCompression(otlpmetrichttp.GzipCompression))
-		opts = append(opts, otlpmetrichttp.WithRetry(otlpmetrichttp.RetryConfig{
-			Enabled: true, InitialInterval: retryInitial, MaxInterval: retryMax, MaxElapsedTime: retryElapsed}))
-		if sel := temporality(o.Temporality); sel != nil {
-			opts = append(opts, otlpmetrichttp.WithTemporalitySelector(sel))
-		}
-		mexp, err = otlpmetrichttp.New(ctx, opts...)
+			otlpmetrichttp.WithInsecure, otlpmetrichttp.WithHeaders, otlpmetrichttp.WithCompression(otlpmetrichttp.GzipCompression),
+			otlpmetrichttp.WithRetry(otlpmetrichttp.RetryConfig{Enabled: true, InitialInterval: retryInitial, MaxInterval: retryMax, MaxElapsedTime: retryElapsed}))
+		mexp, err = otlpmetrichttp.New(ctx, withTemporality(opts, o.Temporality, otlpmetrichttp.WithTemporalitySelector)...)
 	default:
 		return nil, nil, fmt.Errorf("otlp: unknown protocol %q (want grpc or http/protobuf)", p)
 	}
@@ -107,15 +99,13 @@ func newExporters(ctx context.Context, o Options) (sdkmetric.Exporter, sdklog.Ex
 	switch p := resolveProtocol(o.Protocol, "LOGS", os.LookupEnv); p {
 	case ProtocolGRPC:
 		opts := commonOptions(o, base, "", timeout, otlploggrpc.WithTimeout, otlploggrpc.WithEndpointURL,
-			otlploggrpc.WithInsecure, otlploggrpc.WithHeaders, otlploggrpc.WithCompressor("gzip"))
-		opts = append(opts, otlploggrpc.WithRetry(otlploggrpc.RetryConfig{
-			Enabled: true, InitialInterval: retryInitial, MaxInterval: retryMax, MaxElapsedTime: retryElapsed}))
+			otlploggrpc.WithInsecure, otlploggrpc.WithHeaders, otlploggrpc.WithCompressor("gzip"),
+			otlploggrpc.WithRetry(otlploggrpc.RetryConfig{Enabled: true, InitialInterval: retryInitial, MaxInterval: retryMax, MaxElapsedTime: retryElapsed}))
 		lexp, err = otlploggrpc.New(ctx, opts...)
 	case ProtocolHTTP:
 		opts := commonOptions(o, base, "/v1/logs", timeout, otlploghttp.WithTimeout, otlploghttp.WithEndpointURL,
-			otlploghttp.WithInsecure, otlploghttp.WithHeaders, otlploghttp.WithCompression(otlploghttp.GzipCompression))
-		opts = append(opts, otlploghttp.WithRetry(otlploghttp.RetryConfig{
-			Enabled: true, InitialInterval: retryInitial, MaxInterval: retryMax, MaxElapsedTime: retryElapsed}))
+			otlploghttp.WithInsecure, otlploghttp.WithHeaders, otlploghttp.WithCompression(otlploghttp.GzipCompression),
+			otlploghttp.WithRetry(otlploghttp.RetryConfig{Enabled: true, InitialInterval: retryInitial, MaxInterval: retryMax, MaxElapsedTime: retryElapsed}))
 		lexp, err = otlploghttp.New(ctx, opts...)
 	default:
 		return nil, nil, fmt.Errorf("otlp: unknown protocol %q (want grpc or http/protobuf)", p)
@@ -132,8 +122,8 @@ func newExporters(ctx context.Context, o Options) (sdkmetric.Exporter, sdklog.Ex
 // signal's path over HTTP), insecure transport, headers and gzip.
 func commonOptions[O any](o Options, base, path string, timeout time.Duration,
 	withTimeout func(time.Duration) O, withEndpointURL func(string) O, withInsecure func() O,
-	withHeaders func(map[string]string) O, gzip O) []O {
-	opts := []O{withTimeout(timeout)}
+	withHeaders func(map[string]string) O, gzip, retry O) []O {
+	opts := []O{withTimeout(timeout), retry}
 	if base != "" {
 		opts = append(opts, withEndpointURL(base+path))
 	}
@@ -145,6 +135,15 @@ func commonOptions[O any](o Options, base, path string, timeout time.Duration,
 	}
 	if o.Compression == "gzip" {
 		opts = append(opts, gzip)
+	}
+	return opts
+}
+
+// withTemporality adds the configured temporality, if any, to a metric
+// exporter's options.
+func withTemporality[O any](opts []O, t string, with func(sdkmetric.TemporalitySelector) O) []O {
+	if sel := temporality(t); sel != nil {
+		return append(opts, with(sel))
 	}
 	return opts
 }

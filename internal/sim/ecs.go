@@ -131,19 +131,10 @@ const ecsTargetPrefix = "AmazonEC2ContainerServiceV20141113."
 
 // ServeHTTP implements http.Handler.
 func (s *ECS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	op, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), ecsTargetPrefix)
-	if r.Method != http.MethodPost || !ok {
-		writeAWSError(w, awsError{400, "UnknownOperationException", "missing or foreign X-Amz-Target"})
-		return
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	if err != nil {
-		writeAWSError(w, awsError{400, "SerializationException", err.Error()})
-		return
-	}
 	var req ecsRequest
-	if err := json.Unmarshal(body, &req); err != nil {
-		writeAWSError(w, awsError{400, "SerializationException", err.Error()})
+	op, aerr := readAWSJSON(r, ecsTargetPrefix, &req, "UnknownOperationException", "SerializationException")
+	if aerr != nil {
+		writeAWSError(w, *aerr)
 		return
 	}
 
@@ -193,7 +184,6 @@ func (s *ECS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 
 	var resp any
-	var aerr *awsError
 	if handle, ok := ecsOperations[op]; ok {
 		resp, aerr = handle(s, c, names, &req)
 	} else {
@@ -259,14 +249,7 @@ var ecsOperations = map[string]ecsOperation{
 		return page(arns, req.NextToken, req.MaxResults, "taskArns")
 	},
 	"DescribeTasks": func(s *ECS, c *Cluster, _ []string, req *ecsRequest) (any, *awsError) {
-		return describeBatch(req.Tasks, 100, "tasks", func(arn string) []any {
-			for _, t := range c.Tasks {
-				if t.ID == lastPart(arn) {
-					return []any{s.taskJSON(c, t)}
-				}
-			}
-			return nil
-		})
+		return describeBatch(req.Tasks, 100, "tasks", findByID(c.Tasks, func(t *Task) string { return t.ID }, func(t *Task) any { return s.taskJSON(c, t) }))
 	},
 	"ListContainerInstances": func(s *ECS, c *Cluster, _ []string, req *ecsRequest) (any, *awsError) {
 		var arns []string
@@ -276,14 +259,8 @@ var ecsOperations = map[string]ecsOperation{
 		return page(arns, req.NextToken, req.MaxResults, "containerInstanceArns")
 	},
 	"DescribeContainerInstances": func(s *ECS, c *Cluster, _ []string, req *ecsRequest) (any, *awsError) {
-		return describeBatch(req.ContainerInstances, 100, "containerInstances", func(arn string) []any {
-			for _, in := range c.Instances {
-				if in.ID == lastPart(arn) {
-					return []any{s.instanceJSON(c, in)}
-				}
-			}
-			return nil
-		})
+		return describeBatch(req.ContainerInstances, 100, "containerInstances",
+			findByID(c.Instances, func(in *Instance) string { return in.ID }, func(in *Instance) any { return s.instanceJSON(c, in) }))
 	},
 }
 
@@ -298,6 +275,36 @@ func describeBatch(items []string, limit int, key string, find func(string) []an
 		out = append(out, find(it)...)
 	}
 	return map[string]any{key: out, "failures": []any{}}, nil
+}
+
+// readAWSJSON reads an awsJson1.x request: its operation from X-Amz-Target
+// past prefix and its body into v. Failures are answered with the service's
+// own error codes for a foreign target and an unreadable body.
+func readAWSJSON(r *http.Request, prefix string, v any, badTarget, badBody string) (string, *awsError) {
+	op, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), prefix)
+	if r.Method != http.MethodPost || !ok {
+		return "", &awsError{400, badTarget, "missing or foreign X-Amz-Target"}
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err == nil {
+		err = json.Unmarshal(body, v)
+	}
+	if err != nil {
+		return "", &awsError{400, badBody, err.Error()}
+	}
+	return op, nil
+}
+
+// findByID is describeBatch's find for items named by the last part of an ARN.
+func findByID[T any](items []T, id func(T) string, render func(T) any) func(string) []any {
+	return func(arn string) []any {
+		for _, it := range items {
+			if id(it) == lastPart(arn) {
+				return []any{render(it)}
+			}
+		}
+		return nil
+	}
 }
 
 func writeAWSError(w http.ResponseWriter, e awsError) {

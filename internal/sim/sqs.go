@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -119,11 +118,6 @@ const sqsTargetPrefix = "AmazonSQS."
 
 // ServeHTTP implements http.Handler.
 func (s *SQS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	op, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), sqsTargetPrefix)
-	if r.Method != http.MethodPost || !ok {
-		writeSQSError(w, awsError{400, "UnsupportedOperation", "missing or foreign X-Amz-Target"})
-		return
-	}
 	var req struct {
 		QueueURL            string `json:"QueueUrl"`
 		MaxNumberOfMessages int    `json:"MaxNumberOfMessages"`
@@ -136,9 +130,9 @@ func (s *SQS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			ReceiptHandle string `json:"ReceiptHandle"`
 		} `json:"Entries"`
 	}
-	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	if err := json.Unmarshal(body, &req); err != nil {
-		writeSQSError(w, awsError{400, "InvalidParameterValue", err.Error()})
+	op, aerr := readAWSJSON(r, sqsTargetPrefix, &req, "UnsupportedOperation", "InvalidParameterValue")
+	if aerr != nil {
+		writeSQSError(w, *aerr)
 		return
 	}
 	s.mu.Lock()
@@ -156,7 +150,6 @@ func (s *SQS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	var resp any
-	var aerr *awsError
 	switch op {
 	case "ReceiveMessage":
 		resp, aerr = s.receive(r, q, req.MaxNumberOfMessages, req.WaitTimeSeconds, req.VisibilityTimeout)
