@@ -29,8 +29,8 @@ RUN go build -trimpath \
       -ldflags "-s -w ${VERSION:+-X github.com/prometheus/common/version.Version=${VERSION}} ${REVISION:+-X github.com/prometheus/common/version.Revision=${REVISION}}" \
       -o /out/ecswatch ./cmd/ecswatch
 
-FROM gcr.io/distroless/static-debian12:nonroot@sha256:d093aa3e30dbadd3efe1310db061a14da60299baff8450a17fe0ccc514a16639 AS sidecar
-COPY --from=build-sidecar /out/ecswatch /ecswatch
+# runtime is what both images share; each adds its own binary.
+FROM gcr.io/distroless/static-debian12:nonroot@sha256:d093aa3e30dbadd3efe1310db061a14da60299baff8450a17fe0ccc514a16639 AS runtime
 USER 65532:65532
 # 9787: ecswatch's metrics port (9779 is prometheus-community/ecs_exporter's).
 EXPOSE 9787
@@ -38,10 +38,8 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=10s CMD ["/ecswatch", "he
 ENTRYPOINT ["/ecswatch"]
 CMD ["run"]
 
-FROM gcr.io/distroless/static-debian12:nonroot@sha256:d093aa3e30dbadd3efe1310db061a14da60299baff8450a17fe0ccc514a16639 AS full
+FROM runtime AS sidecar
+COPY --from=build-sidecar /out/ecswatch /ecswatch
+
+FROM runtime AS full
 COPY --from=build-full /out/ecswatch /ecswatch
-USER 65532:65532
-EXPOSE 9787
-HEALTHCHECK --interval=30s --timeout=5s --start-period=10s CMD ["/ecswatch", "healthcheck"]
-ENTRYPOINT ["/ecswatch"]
-CMD ["run"]

@@ -4,7 +4,6 @@ package main
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -40,10 +39,7 @@ func TestDemoShowsItsAlerts(t *testing.T) {
 			Targets []struct{ Expr string }
 		}
 	}
-	b, err := os.ReadFile("../../deploy/grafana/ecswatch.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := testutil.ReadFile(t, "../../deploy/grafana/ecswatch.json")
 	if err := json.Unmarshal(b, &dashboard); err != nil {
 		t.Fatal(err)
 	}

@@ -249,10 +249,7 @@ func TestHelpAndVersionStartNothing(t *testing.T) {
 // ecs_exporter's labels and nothing about the exporter itself.
 func TestEcsExporterDropIn(t *testing.T) {
 	t.Parallel()
-	want, err := os.ReadFile("testdata/ecs_exporter_series.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
+	want := testutil.ReadFile(t, "testdata/ecs_exporter_series.txt")
 	addr := testutil.FreeAddr(t, "127.0.0.1")
 	meta := httptest.NewServer(sim.NewTaskSim(sim.Fargate, nil).Handler())
 	t.Cleanup(meta.Close)

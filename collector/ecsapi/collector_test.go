@@ -410,10 +410,7 @@ func TestRecordedPayloads(t *testing.T) {
 	for _, dir := range dirs {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			t.Parallel()
-			nowText, err := os.ReadFile(filepath.Join(dir, "now.txt"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			nowText := testutil.ReadFile(t, filepath.Join(dir, "now.txt"))
 			now, err := time.Parse(time.RFC3339, strings.TrimSpace(string(nowText)))
 			if err != nil {
 				t.Fatal(err)

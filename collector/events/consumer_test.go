@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -60,10 +59,7 @@ func (b *bench) consumer(t testing.TB, logger *slog.Logger) (*Consumer, *collect
 
 func fixture(t testing.TB, name string) string {
 	t.Helper()
-	b, err := os.ReadFile("testdata/" + name + ".json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := testutil.ReadFile(t, "testdata/"+name+".json")
 	return string(b)
 }
 

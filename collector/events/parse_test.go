@@ -20,10 +20,7 @@ func TestParseGolden(t *testing.T) {
 	}
 	var b strings.Builder
 	for _, f := range files {
-		body, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
+		body := testutil.ReadFile(t, f)
 		env, evs, err := Parse(body)
 		if err != nil {
 			t.Errorf("%s: %v", f, err)

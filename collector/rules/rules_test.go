@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/ecswatch/ecswatch/collector"
 	"github.com/ecswatch/ecswatch/internal/ecsvocab"
+	"github.com/ecswatch/ecswatch/internal/testutil"
 )
 
 func TestPlacementFailure(t *testing.T) {
@@ -156,10 +156,7 @@ func TestStoppedTask(t *testing.T) {
 // with the code: every threshold default, reason and placement reason.
 func TestReadmeDocumentsRules(t *testing.T) {
 	t.Parallel()
-	readme, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
+	readme := testutil.ReadFile(t, "../../README.md")
 	text := string(readme)
 	i := strings.Index(text, "### Deployment health rules")
 	if i < 0 {

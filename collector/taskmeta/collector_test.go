@@ -27,10 +27,7 @@ func serveFixture(t *testing.T, dir string) *httptest.Server {
 	t.Helper()
 	mux := http.NewServeMux()
 	for path, file := range map[string]string{"/task": "task.json", "/task/stats": "stats.json"} {
-		body, err := os.ReadFile(filepath.Join(dir, file))
-		if err != nil {
-			t.Fatal(err)
-		}
+		body := testutil.ReadFile(t, filepath.Join(dir, file))
 		mux.HandleFunc("GET "+path, func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write(body)
@@ -397,10 +394,7 @@ func sourceFields(t *testing.T, dir string) map[string]map[string]bool {
 	}
 	var stats map[string]map[string]json.RawMessage
 	for file, v := range map[string]any{"task.json": &task, "stats.json": &stats} {
-		b, err := os.ReadFile(filepath.Join(dir, file))
-		if err != nil {
-			t.Fatal(err)
-		}
+		b := testutil.ReadFile(t, filepath.Join(dir, file))
 		if err := json.Unmarshal(b, v); err != nil {
 			t.Fatal(err)
 		}

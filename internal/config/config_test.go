@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ecswatch/ecswatch/internal/testutil"
 )
 
 func env(m map[string]string) func(string) (string, bool) {
@@ -16,10 +18,7 @@ func env(m map[string]string) func(string) (string, bool) {
 // default, so parsing it must give exactly Default().
 func TestExampleIsDefault(t *testing.T) {
 	t.Parallel()
-	data, err := os.ReadFile("../../config.example.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := testutil.ReadFile(t, "../../config.example.yaml")
 	cfg, err := Parse(data, "config.example.yaml")
 	if err != nil {
 		t.Fatalf("example does not parse: %v", err)

@@ -177,10 +177,7 @@ func runScenario(t *testing.T, dir string, steps []step) {
 	var datagrams []string
 	for i, st := range steps {
 		sd := stepDir(dir, i)
-		nowText, err := os.ReadFile(filepath.Join(sd, "now.txt"))
-		if err != nil {
-			t.Fatalf("%v (record the scenario with go test ./internal/e2e -record -update)", err)
-		}
+		nowText := testutil.ReadFile(t, filepath.Join(sd, "now.txt"))
 		mu.Lock()
 		current = sd
 		now, err = time.Parse(time.RFC3339, strings.TrimSpace(string(nowText)))

@@ -66,3 +66,14 @@ func ReadmeSection(t testing.TB, path, begin, end, content string) {
 	}
 	Golden(t, path, []byte(text[:i+len(begin)]+content+text[j:]))
 }
+
+// ReadFile returns the contents of a test's input file, failing the test if
+// it cannot be read.
+func ReadFile(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
