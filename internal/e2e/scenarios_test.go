@@ -287,13 +287,22 @@ type otlpReceiver struct {
 func (o *otlpReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	var lines []string
+	var msg proto.Message
 	switch r.URL.Path {
 	case "/v1/metrics":
-		var req colmetrics.ExportMetricsServiceRequest
-		if err := proto.Unmarshal(body, &req); err != nil {
-			http.Error(w, err.Error(), 400)
-			return
-		}
+		msg = &colmetrics.ExportMetricsServiceRequest{}
+	case "/v1/logs":
+		msg = &collogs.ExportLogsServiceRequest{}
+	default:
+		http.NotFound(w, r)
+		return
+	}
+	if err := proto.Unmarshal(body, msg); err != nil {
+		http.Error(w, err.Error(), 400)
+		return
+	}
+	switch req := msg.(type) {
+	case *colmetrics.ExportMetricsServiceRequest:
 		for _, rm := range req.ResourceMetrics {
 			res := attrs(rm.GetResource().GetAttributes())
 			for _, sm := range rm.ScopeMetrics {
@@ -307,12 +316,7 @@ func (o *otlpReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				}
 			}
 		}
-	case "/v1/logs":
-		var req collogs.ExportLogsServiceRequest
-		if err := proto.Unmarshal(body, &req); err != nil {
-			http.Error(w, err.Error(), 400)
-			return
-		}
+	case *collogs.ExportLogsServiceRequest:
 		for _, rl := range req.ResourceLogs {
 			for _, sl := range rl.ScopeLogs {
 				for _, lr := range sl.LogRecords {

@@ -225,19 +225,12 @@ var ecsOperations = map[string]ecsOperation{
 		return page(arns, req.NextToken, req.MaxResults, "clusterArns")
 	},
 	"ListServices": func(s *ECS, c *Cluster, _ []string, req *ecsRequest) (any, *awsError) {
-		var arns []string
-		for _, svc := range c.Services {
-			arns = append(arns, s.arn("service", c.Name+"/"+svc.Name))
-		}
+		arns := arnsOf(c.Services, func(svc *Service) string { return s.arn("service", c.Name+"/"+svc.Name) })
 		return page(arns, req.NextToken, req.MaxResults, "serviceArns")
 	},
 	"DescribeServices": func(s *ECS, c *Cluster, _ []string, req *ecsRequest) (any, *awsError) {
-		return describeBatch(req.Services, 10, "services", func(name string) []any {
-			if svc := c.service(lastPart(name)); svc != nil {
-				return []any{s.serviceJSON(c, svc)}
-			}
-			return nil
-		})
+		return describeBatch(req.Services, 10, "services",
+			findByID(c.Services, func(svc *Service) string { return svc.Name }, func(svc *Service) any { return s.serviceJSON(c, svc) }))
 	},
 	"ListTasks": func(s *ECS, c *Cluster, _ []string, req *ecsRequest) (any, *awsError) {
 		var arns []string
@@ -252,10 +245,7 @@ var ecsOperations = map[string]ecsOperation{
 		return describeBatch(req.Tasks, 100, "tasks", findByID(c.Tasks, func(t *Task) string { return t.ID }, func(t *Task) any { return s.taskJSON(c, t) }))
 	},
 	"ListContainerInstances": func(s *ECS, c *Cluster, _ []string, req *ecsRequest) (any, *awsError) {
-		var arns []string
-		for _, in := range c.Instances {
-			arns = append(arns, s.arn("container-instance", c.Name+"/"+in.ID))
-		}
+		arns := arnsOf(c.Instances, func(in *Instance) string { return s.arn("container-instance", c.Name+"/"+in.ID) })
 		return page(arns, req.NextToken, req.MaxResults, "containerInstanceArns")
 	},
 	"DescribeContainerInstances": func(s *ECS, c *Cluster, _ []string, req *ecsRequest) (any, *awsError) {
@@ -293,6 +283,15 @@ func readAWSJSON(r *http.Request, prefix string, v any, badTarget, badBody strin
 		return "", &awsError{400, badBody, err.Error()}
 	}
 	return op, nil
+}
+
+// arnsOf lists the ARNs of items, for a List* call.
+func arnsOf[T any](items []T, arn func(T) string) []string {
+	arns := make([]string, 0, len(items))
+	for _, it := range items {
+		arns = append(arns, arn(it))
+	}
+	return arns
 }
 
 // findByID is describeBatch's find for items named by the last part of an ARN.
@@ -443,15 +442,6 @@ type Cluster struct {
 	Services  []*Service
 	Tasks     []*Task
 	Instances []*Instance
-}
-
-func (c *Cluster) service(name string) *Service {
-	for _, s := range c.Services {
-		if s.Name == name {
-			return s
-		}
-	}
-	return nil
 }
 
 // Service is one simulated service.
