@@ -3,6 +3,7 @@ package ecsapi
 import (
 	"encoding/json"
 	"flag"
+	"fmt"
 	"log/slog"
 	"net/http/httptest"
 	"os"
@@ -212,18 +213,15 @@ func TestCircuitBreakerRollback(t *testing.T) {
 func TestOOMKilledTasks(t *testing.T) {
 	t.Parallel()
 	f := shopFixture(t)
-	checks := []struct {
+	type check struct {
 		at  time.Duration
 		oom uint64
-	}{{0, 0}, {sim.FirstTaskOOM, 1}, {sim.FirstTaskOOM + 30*time.Second, 1}, {sim.FirstTaskOOM + sim.TaskOOMEvery, 2}, {sim.FirstTaskOOM + sim.TaskOOMEvery + time.Second, 2}}
+	}
+	checks := []check{{0, 0}, {sim.FirstTaskOOM, 1}, {sim.FirstTaskOOM + 30*time.Second, 1}, {sim.FirstTaskOOM + sim.TaskOOMEvery, 2}, {sim.FirstTaskOOM + sim.TaskOOMEvery + time.Second, 2}}
 	for _, c := range checks {
 		s := f.collectAt(t, c.at)
-		if n := count(s, collector.EventOOMKill, "worker", "worker", ""); n != c.oom {
-			t.Errorf("at %s: OOM kills = %d, want %d", c.at, n, c.oom)
-		}
-		if n := count(s, collector.EventTaskStopped, "worker", "", "EssentialContainerExited"); n != c.oom {
-			t.Errorf("at %s: stopped = %d, want %d", c.at, n, c.oom)
-		}
+		expectCount(t, s, c.oom, fmt.Sprintf("at %s: OOM kills", c.at), collector.EventOOMKill, "worker", "worker", "")
+		expectCount(t, s, c.oom, fmt.Sprintf("at %s: stopped", c.at), collector.EventTaskStopped, "worker", "", "EssentialContainerExited")
 	}
 	for _, e := range f.store.Snapshot().Events {
 		if e.Kind == collector.EventOOMKill && e.Count > 0 && (e.Identity != collector.Identity{Cluster: sim.ShopCluster, Service: "worker", Family: "worker"}) {
