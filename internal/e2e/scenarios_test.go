@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -29,12 +30,14 @@ import (
 
 	"github.com/ecswatch/ecswatch/collector"
 	"github.com/ecswatch/ecswatch/collector/ecsapi"
+	"github.com/ecswatch/ecswatch/collector/insights"
 	"github.com/ecswatch/ecswatch/collector/rules"
 	"github.com/ecswatch/ecswatch/collector/taskmeta"
 	"github.com/ecswatch/ecswatch/exporters/datadog"
 	"github.com/ecswatch/ecswatch/exporters/otlp"
 	"github.com/ecswatch/ecswatch/exporters/prometheus"
 	"github.com/ecswatch/ecswatch/internal/awsapi"
+	"github.com/ecswatch/ecswatch/internal/config"
 	"github.com/ecswatch/ecswatch/internal/sim"
 	"github.com/ecswatch/ecswatch/internal/testutil"
 )
@@ -44,8 +47,11 @@ var record = flag.Bool("record", false, "record each scenario's inputs from the 
 // step is one moment of a scenario: how far into the simulators' timeline,
 // and which sources are read then.
 type step struct {
-	at           time.Duration
-	sidecar, ecs bool
+	at                     time.Duration
+	sidecar, ecs, insights bool
+	// cloudWatchDown: CloudWatch answers nothing at this step (no recorded
+	// answer, which Replay serves as a 503).
+	cloudWatchDown bool
 }
 
 // scenarios are the operator situations, each a few collections apart.
@@ -58,6 +64,10 @@ var scenarios = map[string][]step{
 	// payments' circuit breaker fails its deployment and rolls back; a
 	// worker task is OOM-killed meanwhile.
 	"circuit_breaker_rollback": {{at: 0, ecs: true}, {at: sim.CircuitBreakerTrips + 5*time.Second, ecs: true}},
+	// Container Insights is read, then CloudWatch is down for longer than
+	// insights.stale_after: every ecs_containerinsights_* series goes, from
+	// every exporter, rather than being sent on as current.
+	"cloudwatch_outage": {{at: 0, ecs: true, insights: true}, {at: 14 * time.Minute, ecs: true, insights: true, cloudWatchDown: true}},
 }
 
 var start = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
@@ -92,6 +102,7 @@ func recordScenario(t *testing.T, dir string, steps []step) {
 		fake.AddScripted(sim.ShopCluster, sim.ShopScenario(start))
 		clk.Set(start.Add(st.at))
 		sd := stepDir(dir, i)
+		store := collector.NewStore(clk.Now)
 		if st.sidecar {
 			srv := httptest.NewServer(sim.Record(filepath.Join(sd, "metadata"), ts.Handler(), sim.MetadataPayload))
 			for _, path := range []string{"/task", "/task/stats"} {
@@ -105,9 +116,16 @@ func recordScenario(t *testing.T, dir string, steps []step) {
 		}
 		if st.ecs {
 			srv := httptest.NewServer(sim.Record(filepath.Join(sd, "ecs"), fake, sim.ECSPayload))
-			store := collector.NewStore(clk.Now)
 			c := ecsCollector(t, srv.URL, store, clk.Now)
 			if err := c.Collect(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			srv.Close()
+		}
+		if st.insights && !st.cloudWatchDown {
+			// Reads the Container Insights series of the services just read.
+			srv := httptest.NewServer(sim.Record(filepath.Join(sd, "cloudwatch"), sim.NewCloudWatch(clk.Now), sim.CloudWatchPayload))
+			if err := insightsCollector(t, srv.URL, store, clk.Now).Collect(t.Context()); err != nil {
 				t.Fatal(err)
 			}
 			srv.Close()
@@ -126,6 +144,21 @@ func ecsCollector(t *testing.T, url string, store *collector.Store, now func() t
 	}
 	c := ecsapi.New(ecs.NewFromConfig(cfg), store, slog.New(slog.DiscardHandler), ecsapi.Options{
 		Clusters: []string{sim.ShopCluster}, CallTimeout: 10 * time.Second, Health: rules.DefaultOptions,
+	})
+	c.SetClock(now)
+	return c
+}
+
+func insightsCollector(t *testing.T, url string, store *collector.Store, now func() time.Time) *insights.Collector {
+	t.Helper()
+	cfg, err := awsapi.LoadConfig(t.Context(), awsapi.Simulator(url, "eu-west-1"), store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := config.Default().Insights
+	c := insights.New(cloudwatch.NewFromConfig(cfg), store, slog.New(slog.DiscardHandler), insights.Options{
+		Clusters: []string{sim.ShopCluster}, Period: time.Duration(in.Period), Delay: time.Duration(in.Delay),
+		Lookback: time.Duration(in.Lookback), StaleAfter: time.Duration(in.StaleAfter), CallTimeout: 10 * time.Second,
 	})
 	c.SetClock(now)
 	return c
@@ -154,6 +187,11 @@ func runScenario(t *testing.T, dir string, steps []step) {
 		srv := httptest.NewServer(sim.Replay(func() string { return filepath.Join(at(), "ecs") }, sim.ECSPayload))
 		t.Cleanup(srv.Close)
 		collectors = append(collectors, ecsCollector(t, srv.URL, store, clock))
+	}
+	if slices.ContainsFunc(steps, func(s step) bool { return s.insights }) {
+		srv := httptest.NewServer(sim.Replay(func() string { return filepath.Join(at(), "cloudwatch") }, sim.CloudWatchPayload))
+		t.Cleanup(srv.Close)
+		collectors = append(collectors, insightsCollector(t, srv.URL, store, clock))
 	}
 
 	prom := prometheus.New(store, prometheus.Options{IdentityLabels: true})
@@ -186,15 +224,25 @@ func runScenario(t *testing.T, dir string, steps []step) {
 			t.Fatal(err)
 		}
 		for _, c := range collectors {
-			if read := (c.Name() == taskmeta.Name && st.sidecar) || (c.Name() == ecsapi.Name && st.ecs); !read {
+			read := map[string]bool{taskmeta.Name: st.sidecar, ecsapi.Name: st.ecs, insights.Name: st.insights}
+			if !read[c.Name()] {
 				continue
 			}
-			if err := c.Collect(t.Context()); err != nil {
-				t.Fatalf("%s at step %d: %v", c.Name(), i+1, err)
+			err := c.Collect(t.Context())
+			if down := c.Name() == insights.Name && st.cloudWatchDown; (err != nil) != down {
+				t.Fatalf("%s at step %d: error %v, CloudWatch down %t", c.Name(), i+1, err, down)
 			}
 		}
 		dd.Push()
-		datagrams = append(datagrams, agent.Take()...)
+		sent := agent.Take()
+		if st.cloudWatchDown {
+			for _, d := range sent {
+				if strings.Contains(d, ".containerinsights.") {
+					t.Errorf("step %d: Datadog sent %s while CloudWatch was down past stale_after", i+1, d)
+				}
+			}
+		}
+		datagrams = append(datagrams, sent...)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

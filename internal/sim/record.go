@@ -3,12 +3,16 @@ package sim
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"hash/fnv"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/fxamacker/cbor/v2"
 )
 
 // PayloadName names the file that holds the answer to a request.
@@ -35,19 +39,42 @@ func MetadataPayload(r *http.Request, _ []byte) string {
 	return "task.json"
 }
 
-// Record serves next and writes each answer, indented, into dir under the
-// name name gives it: the payloads a test can later Replay, as data.
+// CloudWatchPayload names a GetMetricData answer (CBOR) by its first query
+// and page, so that each call of a cycle and each page has its file.
+func CloudWatchPayload(_ *http.Request, body []byte) string {
+	var req gmdRequest
+	_ = cbor.Unmarshal(body, &req)
+	name := "GetMetricData"
+	if len(req.Queries) > 0 {
+		name += "-" + req.Queries[0].ID
+	}
+	if req.NextToken != "" {
+		h := fnv.New32a()
+		_, _ = h.Write([]byte(req.NextToken))
+		name += fmt.Sprintf("-%08x", h.Sum32())
+	}
+	return name + ".cbor"
+}
+
+// Record serves next and writes each successful answer into dir under the
+// name name gives it, JSON indented and CBOR as it is: the payloads a test
+// can later Replay, as data.
 func Record(dir string, next http.Handler, name PayloadName) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		rec := httptest.NewRecorder()
 		next.ServeHTTP(rec, r)
+		file := name(r, body)
+		answer := rec.Body.Bytes()
 		var pretty bytes.Buffer
-		if json.Indent(&pretty, rec.Body.Bytes(), "", "  ") == nil {
+		if json.Indent(&pretty, answer, "", "  ") == nil {
 			pretty.WriteByte('\n')
+			answer = pretty.Bytes()
+		}
+		if rec.Code == http.StatusOK && (strings.HasSuffix(file, ".cbor") || pretty.Len() > 0) {
 			if err := os.MkdirAll(dir, 0o755); err == nil {
-				_ = os.WriteFile(filepath.Join(dir, name(r, body)), pretty.Bytes(), 0o644)
+				_ = os.WriteFile(filepath.Join(dir, file), answer, 0o644)
 			}
 		}
 		for k, v := range rec.Header() {
@@ -60,17 +87,29 @@ func Record(dir string, next http.Handler, name PayloadName) http.Handler {
 
 // Replay answers each request with the file name gives it in the directory
 // dir returns (asked at each request, so a test can step through recorded
-// moments), as JSON; a request with no recorded answer gets a 400 in the
-// AWS JSON error shape.
+// moments), as JSON or, for a .cbor file, as Smithy RPC v2 CBOR. A JSON
+// request with no recorded answer gets a 400 in the AWS JSON error shape; a
+// CBOR one gets a 503, as from CloudWatch during an outage, which is how a
+// scenario records one: by having no answer for that moment.
 func Replay(dir func() string, name PayloadName) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		answer, err := os.ReadFile(filepath.Join(dir(), name(r, body)))
-		if err != nil {
-			writeAWSError(w, awsError{400, "InvalidParameterException", "no recorded answer for " + name(r, body)})
+		file := name(r, body)
+		answer, err := os.ReadFile(filepath.Join(dir(), file))
+		isCBOR := strings.HasSuffix(file, ".cbor")
+		switch {
+		case err != nil && isCBOR:
+			writeCBORError(w, http.StatusServiceUnavailable, "ServiceUnavailable", "no recorded answer for "+file)
 			return
+		case err != nil:
+			writeAWSError(w, awsError{400, "InvalidParameterException", "no recorded answer for " + file})
+			return
+		case isCBOR:
+			w.Header().Set("Smithy-Protocol", "rpc-v2-cbor")
+			w.Header().Set("Content-Type", "application/cbor")
+		default:
+			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 		}
-		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 		_, _ = w.Write(answer)
 	})
 }
