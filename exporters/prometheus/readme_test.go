@@ -21,16 +21,16 @@ const (
 // metricsTable renders the README's metric table from the catalogue.
 func metricsTable() string {
 	var b strings.Builder
-	b.WriteString("| Metric | Type | Labels | Description |\n|---|---|---|---|\n")
+	b.WriteString("| Metric | Type | Labels | Stability | Description |\n|---|---|---|---|---|\n")
 	for _, f := range catalog.Families() {
 		var labels []string
 		if f.Scope != catalog.ScopeDaemon && !f.NoIdentity {
 			labels = append(labels, identityCol)
 		}
 		labels = append(labels, f.Labels...)
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", f.Name, f.Kind, codeList(labels), f.Help)
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s since %s | %s |\n", f.Name, f.Kind, codeList(labels), f.Stability.Level, f.Stability.Since, f.Help)
 	}
-	fmt.Fprintf(&b, "| `%s` | info | %s | Version and build details of the running binary; always 1. |\n",
+	fmt.Fprintf(&b, "| `%s` | info | %s | stable | Version and build details of the running binary; always 1. |\n",
 		buildInfo, codeList([]string{"version", "revision", "branch", "goversion", "goos", "goarch", "tags"}))
 	return b.String()
 }

@@ -120,6 +120,8 @@ type Family struct {
 	// (events, OOM kills), so that its whole first value is an increase;
 	// other counters (CPU seconds, bytes) began before ecswatch did.
 	SinceStart bool
+	// Stability is what the family's name, labels and meaning promise.
+	Stability Stability
 
 	// Exactly one of these produces the family's samples.
 	task      func(t *collector.Task, emit Emit)
@@ -398,4 +400,45 @@ func unixSeconds(t time.Time) float64 {
 	return float64(t.UnixNano()) / 1e9
 }
 
-var families = slices.Concat(taskFamilies, containerFamilies, networkFamilies, serviceFamilies, daemonFamilies, insightsFamilies())
+var families = stableByDefault(slices.Concat(taskFamilies, containerFamilies, networkFamilies, serviceFamilies, daemonFamilies, insightsFamilies()))
+
+// StabilityLevel is how far a family is promised, in the sense of
+// kube-state-metrics and Kubernetes metrics: a stable family keeps its name,
+// labels and meaning within a major version; an experimental one may change
+// in any release; a deprecated one is still served and goes in a later
+// release.
+type StabilityLevel string
+
+// The stability levels.
+const (
+	Stable       StabilityLevel = "stable"
+	Experimental StabilityLevel = "experimental"
+	Deprecated   StabilityLevel = "deprecated"
+)
+
+// Stability is a family's level and the ecswatch version that gave it that
+// level.
+type Stability struct {
+	Level StabilityLevel
+	Since string
+}
+
+// firstRelease is the version of the first families, stable from the start.
+const firstRelease = "0.1.0"
+
+// stableByDefault gives families that declare no stability the first
+// release's: stable since 0.1.0.
+func stableByDefault(fs []*Family) []*Family {
+	for _, f := range fs {
+		if f.Stability.Level == "" {
+			f.Stability = Stability{Level: Stable, Since: firstRelease}
+		}
+	}
+	return fs
+}
+
+// experimental marks a family added as experimental in version since.
+func (f *Family) experimental(since string) *Family {
+	f.Stability = Stability{Level: Experimental, Since: since}
+	return f
+}

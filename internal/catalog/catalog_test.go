@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"os/exec"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -10,10 +11,12 @@ import (
 	"github.com/ecswatch/ecswatch/internal/testpipeline"
 )
 
+var semver = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+$`)
+
 // TestEveryFamilyIsOneConsistentContract: each family's kind, unit and
 // backend columns agree with one another and with its Prometheus name, so
 // that a family cannot be a counter in Prometheus and a gauge in Datadog, or
-// bytes in its name and seconds in OTLP.
+// bytes in its name and seconds in OTLP; and each says how stable it is.
 func TestEveryFamilyIsOneConsistentContract(t *testing.T) {
 	t.Parallel()
 	seen := map[string]bool{}
@@ -25,6 +28,9 @@ func TestEveryFamilyIsOneConsistentContract(t *testing.T) {
 		seen[f.Name] = true
 		if f.Help == "" || strings.Contains(f.Help, `"`) {
 			t.Errorf("%s: help empty or quoting (the text format's HELP cannot escape quotes in OpenMetrics)", f.Name)
+		}
+		if !slices.Contains([]StabilityLevel{Stable, Experimental, Deprecated}, f.Stability.Level) || !semver.MatchString(f.Stability.Since) {
+			t.Errorf("%s: stability %+v is not a level since a version", f.Name, f.Stability)
 		}
 		switch f.Kind {
 		case Info:

@@ -30,11 +30,11 @@ var taskFamilies = []*Family{
 		func(t *collector.Task) (float64, bool) { return t.EphemeralStorageUsedBytes, t.HasEphemeralStorage }).with(Datadog{Name: "task.ephemeral_storage.used", Type: DatadogGauge}, OTLP{Name: "aws.ecs.task.ephemeral_storage.usage", Instrument: InstrumentUpDownCounter}),
 	// ecs_exporter's name for what the endpoint calls Reserved.
 	taskGauge("ecs_task_ephemeral_storage_allocated_bytes", "Ephemeral storage allocated to the task (Fargate only).", "By",
-		func(t *collector.Task) (float64, bool) { return t.EphemeralStorageReservedBytes, t.HasEphemeralStorage }).with(Datadog{Name: "task.ephemeral_storage.reserved", Type: DatadogGauge}, OTLP{Name: "aws.ecs.task.ephemeral_storage.limit", Instrument: InstrumentGauge}),
+		func(t *collector.Task) (float64, bool) { return t.EphemeralStorageReservedBytes, t.HasEphemeralStorage }).with(Datadog{Name: "task.ephemeral_storage.reserved", Type: DatadogGauge}, OTLP{Name: "aws.ecs.task.ephemeral_storage.limit", Instrument: InstrumentGauge}).experimental("0.2.0"),
 	taskGauge("ecs_task_image_pull_start_timestamp_seconds", "Unix time the task started pulling container images; absent when not reported.", "s",
-		func(t *collector.Task) (float64, bool) { return positive(unixSeconds(t.PullStartedAt)) }).with(Datadog{Name: "task.image_pull.start", Type: DatadogGauge}, OTLP{Name: "aws.ecs.task.image_pull.start_time", Instrument: InstrumentGauge}),
+		func(t *collector.Task) (float64, bool) { return positive(unixSeconds(t.PullStartedAt)) }).with(Datadog{Name: "task.image_pull.start", Type: DatadogGauge}, OTLP{Name: "aws.ecs.task.image_pull.start_time", Instrument: InstrumentGauge}).experimental("0.2.0"),
 	taskGauge("ecs_task_image_pull_stop_timestamp_seconds", "Unix time the task finished pulling container images; absent when not reported.", "s",
-		func(t *collector.Task) (float64, bool) { return positive(unixSeconds(t.PullStoppedAt)) }).with(Datadog{Name: "task.image_pull.stop", Type: DatadogGauge}, OTLP{Name: "aws.ecs.task.image_pull.stop_time", Instrument: InstrumentGauge}),
+		func(t *collector.Task) (float64, bool) { return positive(unixSeconds(t.PullStoppedAt)) }).with(Datadog{Name: "task.image_pull.stop", Type: DatadogGauge}, OTLP{Name: "aws.ecs.task.image_pull.stop_time", Instrument: InstrumentGauge}).experimental("0.2.0"),
 	taskGauge("ecs_task_image_pull_duration_seconds", "Time the task spent pulling container images.", "s",
 		func(t *collector.Task) (float64, bool) { return positive(t.ImagePullDuration().Seconds()) }).with(Datadog{Name: "task.image_pull.duration", Type: DatadogGauge}, OTLP{Name: "aws.ecs.task.image_pull.duration", Instrument: InstrumentGauge}),
 }
