@@ -140,8 +140,10 @@ func (s *Store) Apply(source string, c Contribution) (fresh []Event, at time.Tim
 		}
 	}
 	var notify []Event
+	now := s.now()
+	s.pruneSeenLocked(now)
 	for _, ev := range c.Events {
-		se := s.seenLocked(ev)
+		se := s.seenLocked(ev, now)
 		if se.counted {
 			continue
 		}
@@ -154,7 +156,7 @@ func (s *Store) Apply(source string, c Contribution) (fresh []Event, at time.Tim
 		}
 	}
 	for _, ev := range c.Notify {
-		if se := s.seenLocked(ev); !se.notified {
+		if se := s.seenLocked(ev, now); !se.notified {
 			se.notified = true
 			notify = append(notify, ev)
 		}
@@ -255,18 +257,21 @@ type seenEvent struct {
 	notified bool
 }
 
-// seenLocked returns the record of ev's ID, creating it, and forgets IDs
-// older than DedupWindow once an hour.
-func (s *Store) seenLocked(ev Event) *seenEvent {
-	now := s.now()
-	if now.Sub(s.lastPrune) > time.Hour {
-		for id, se := range s.seen {
-			if now.Sub(se.at) > DedupWindow {
-				delete(s.seen, id)
-			}
-		}
-		s.lastPrune = now
+// pruneSeenLocked forgets event IDs older than DedupWindow, once an hour.
+func (s *Store) pruneSeenLocked(now time.Time) {
+	if now.Sub(s.lastPrune) <= time.Hour {
+		return
 	}
+	for id, se := range s.seen {
+		if now.Sub(se.at) > DedupWindow {
+			delete(s.seen, id)
+		}
+	}
+	s.lastPrune = now
+}
+
+// seenLocked returns the record of ev's ID, creating it as seen at now.
+func (s *Store) seenLocked(ev Event, now time.Time) *seenEvent {
 	key := string(ev.Kind) + "\x00" + ev.ID
 	se := s.seen[key]
 	if se == nil {
@@ -301,17 +306,12 @@ type countKey struct {
 }
 
 // Record counts events not counted before and returns those that were new,
-// in order. An event whose ID was counted within DedupWindow changes nothing;
-// one only notified before is counted but not passed on again.
+// in order (Apply's Events). An event whose ID was counted within
+// DedupWindow changes nothing; one only notified before is counted but not
+// passed on again.
 func (s *Store) Record(events ...Event) []Event {
-	fresh, _ := s.RecordAt(events...)
+	fresh, _ := s.Apply("", Contribution{Events: events})
 	return fresh
-}
-
-// RecordAt is Record that also returns the time of the first snapshot that
-// holds the events (Apply's Events).
-func (s *Store) RecordAt(events ...Event) (fresh []Event, at time.Time) {
-	return s.Apply("", Contribution{Events: events})
 }
 
 // Count adds n to one of ecswatch's own counters and publishes.

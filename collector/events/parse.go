@@ -133,7 +133,7 @@ func taskEvents(env *Envelope) ([]collector.Event, error) {
 	}
 	info := rules.StoppedTaskInfo{
 		ARN: d.TaskArn, Cluster: ecsvocab.ResourceID(d.ClusterArn), Service: rules.ServiceFromGroup(d.Group),
-		Family:   strings.SplitN(ecsvocab.ResourceID(d.TaskDefinitionArn), ":", 2)[0],
+		Family:   ecsvocab.TaskFamily(ecsvocab.TaskDefinition(d.TaskDefinitionArn)),
 		StopCode: d.StopCode, StoppedReason: d.StoppedReason, StoppedAt: d.StoppedAt,
 	}
 	for _, c := range d.Containers {

@@ -124,7 +124,7 @@ func (c *Collector) Queries(s *collector.Snapshot) []query {
 		}
 		add(ecsvocab.Service, collector.Identity{Cluster: svc.Cluster, Service: svc.Name}, "", "ClusterName", svc.Cluster, "ServiceName", svc.Name)
 		for _, d := range svc.Deployments {
-			family, _, _ := strings.Cut(d.TaskDefinition, ":")
+			family := ecsvocab.TaskFamily(d.TaskDefinition)
 			if family != "" && !families[[2]string{svc.Cluster, family}] {
 				families[[2]string{svc.Cluster, family}] = true
 				add(ecsvocab.Family, collector.Identity{Cluster: svc.Cluster, Family: family}, "", "ClusterName", svc.Cluster, "TaskDefinitionFamily", family)

@@ -106,7 +106,7 @@ func (t *Tracker) Service(now time.Time, svc *collector.Service) []collector.Eve
 		if learning || t.opts.PlacementFromEvents || !e.CreatedAt.After(st.watermark) {
 			continue
 		}
-		if reason, ok := PlacementFailure(e.Message); ok {
+		if reason, ok := ecsvocab.PlacementFailure(e.Message); ok {
 			events = append(events, collector.Event{
 				Kind: collector.EventPlacementFailure, ID: e.ID, Time: e.CreatedAt, Identity: id,
 				Label: reason, Message: e.Message,
@@ -158,7 +158,7 @@ func (t *Tracker) stuck(now time.Time, svc *collector.Service, p *collector.Depl
 		return ""
 	}
 	for _, e := range svc.Events {
-		if _, ok := PlacementFailure(e.Message); ok && !e.CreatedAt.Before(p.CreatedAt) {
+		if _, ok := ecsvocab.PlacementFailure(e.Message); ok && !e.CreatedAt.Before(p.CreatedAt) {
 			return collector.StuckPlacementFailure
 		}
 	}
@@ -199,12 +199,6 @@ func (t *Tracker) EndCycle(keep map[string]bool) {
 		}
 	}
 	t.primed = true
-}
-
-// PlacementFailure reports whether a service event message says a task could
-// not be placed, and why, as a bounded reason (ecsvocab.PlacementFailure).
-func PlacementFailure(message string) (reason string, ok bool) {
-	return ecsvocab.PlacementFailure(message)
 }
 
 // Instance is what headroom needs of one container instance.

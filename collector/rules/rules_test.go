@@ -32,7 +32,7 @@ func TestPlacementFailure(t *testing.T) {
 		{"(service api) has started 2 tasks: (task 1) (task 2).", "", false},
 	}
 	for _, tt := range tests {
-		reason, ok := PlacementFailure(tt.message)
+		reason, ok := ecsvocab.PlacementFailure(tt.message)
 		if reason != tt.reason || ok != tt.ok {
 			t.Errorf("PlacementFailure(%q) = %q, %v; want %q, %v", tt.message, reason, ok, tt.reason, tt.ok)
 		}

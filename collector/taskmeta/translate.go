@@ -192,8 +192,8 @@ func translateWindowsStats(st *statsResponse, cr *containerResponse, taskMemory 
 	}
 	if st.Storage.ReadSizeBytes != nil || st.Storage.WriteSizeBytes != nil {
 		s.HasBlockIO = true
-		s.BlockReadBytes = float64(derefUint(st.Storage.ReadSizeBytes))
-		s.BlockWriteBytes = float64(derefUint(st.Storage.WriteSizeBytes))
+		s.BlockReadBytes = float64(deref(st.Storage.ReadSizeBytes))
+		s.BlockWriteBytes = float64(deref(st.Storage.WriteSizeBytes))
 	}
 	return s
 }
@@ -297,14 +297,8 @@ func state(known string) collector.ContainerState {
 	}
 }
 
-func deref(p *float64) float64 {
-	if p == nil {
-		return 0
-	}
-	return *p
-}
-
-func derefUint(p *uint64) uint64 {
+// deref is *p, or 0 for a field the payload left out.
+func deref[T float64 | uint64](p *T) T {
 	if p == nil {
 		return 0
 	}

@@ -194,8 +194,8 @@ func (tr *taskResponse) plausible() error {
 func (s *statsResponse) plausible() error {
 	for what, v := range map[string]uint64{
 		"cpu_usage.total_usage": s.CPU.Usage.TotalUsage, "throttled_time": s.CPU.Throttling.ThrottledTime,
-		"memory usage": derefUint(s.Memory.Usage), "commitbytes": derefUint(s.Memory.Commit),
-		"privateworkingset": derefUint(s.Memory.PrivateWorkingSet),
+		"memory usage": deref(s.Memory.Usage), "commitbytes": deref(s.Memory.Commit),
+		"privateworkingset": deref(s.Memory.PrivateWorkingSet),
 	} {
 		if v > maxCounter || (strings.HasPrefix(what, "memory") && v > maxMemoryBytes) {
 			return implausible(what, v)
