@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,6 +37,9 @@ type cachingHandler struct {
 	served   *Served // may be nil
 	// collected, when set, returns the snapshot the last gathering rendered.
 	collected func() *collector.Snapshot
+	// asked is the format the last scrape negotiated (an expfmt.Format):
+	// what a render encodes ahead, so that scrapes only copy bytes.
+	asked atomic.Value
 
 	mu        sync.Mutex
 	cur       *body
@@ -49,8 +53,8 @@ type cachingHandler struct {
 }
 
 // body is one gathering of the registry, encoded in each format scrapes ask
-// for: the text format at once, others (OpenMetrics, protobuf) when a scrape
-// first asks, then shared like the text.
+// for: the last scrape's format at once, others when a scrape first asks,
+// then shared like it.
 type body struct {
 	snap *collector.Snapshot
 	at   time.Time // when gathering began
@@ -87,6 +91,7 @@ func (h *cachingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Header.Get("Accept") != "" {
 		format = expfmt.NegotiateAccept(r.Header, acceptedFormats...)
 	}
+	h.asked.Store(format)
 	e := h.encoded(b, format)
 	w.Header().Set("Content-Type", string(format))
 	var err error
@@ -143,8 +148,8 @@ func (h *cachingHandler) renderInBackground(done chan struct{}) {
 	h.render(done)
 }
 
-// render gathers a new body, encodes it in the text format, and ends the
-// render that done stands for, even if encoding panics.
+// render gathers a new body, encodes it in the format scrapers ask for, and
+// ends the render that done stands for, even if encoding panics.
 func (h *cachingHandler) render(done chan struct{}) {
 	var fresh *body // set only once encoding has finished
 	defer func() {
@@ -170,8 +175,18 @@ func (h *cachingHandler) render(done chan struct{}) {
 			b.snap = c
 		}
 	}
-	h.encoded(b, textFormat)
+	h.encoded(b, h.format())
 	fresh = b
+}
+
+// format is the format scrapers ask for: the last one negotiated, the text
+// format before any scrape. Prometheus sends Accept, and what it gets back
+// names an escaping scheme, so it is never the bare text format.
+func (h *cachingHandler) format() expfmt.Format {
+	if f, ok := h.asked.Load().(expfmt.Format); ok {
+		return f
+	}
+	return textFormat
 }
 
 // encoded returns b in format, encoding it on first use.

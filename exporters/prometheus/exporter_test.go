@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -359,6 +360,39 @@ func TestCachedScrapeFollowsSnapshots(t *testing.T) {
 	}
 	if plain, err := io.ReadAll(zr); err != nil || !has(string(plain), "api-v3") {
 		t.Errorf("gzip body does not decode to the metrics: %v", err)
+	}
+}
+
+// TestRenderEncodesWhatPrometheusAsksFor: Prometheus sends Accept, and the
+// format negotiated for it is not the bare text format; a render encodes
+// that one ahead, so that its scrapes never encode.
+func TestRenderEncodesWhatPrometheusAsksFor(t *testing.T) {
+	t.Parallel()
+	src := &swapSource{}
+	src.snap.Store(fixture())
+	h := cachingFor(t, src, time.Hour)
+	const accept = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+	req := httptest.NewRequest("GET", "/metrics", nil)
+	req.Header.Set("Accept", accept)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	asked := expfmt.Format(rec.Header().Get("Content-Type"))
+
+	src.snap.Store(fixture()) // a new snapshot: the next scrape renders in the background
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	h.mu.Lock()
+	done := h.rendering
+	h.mu.Unlock()
+	if done != nil {
+		<-done
+	}
+	h.mu.Lock()
+	b := h.cur
+	h.mu.Unlock()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.enc[asked] == nil {
+		t.Errorf("the background render encoded %v, not %q that Prometheus asked for", slices.Collect(maps.Keys(b.enc)), asked)
 	}
 }
 
