@@ -91,7 +91,9 @@ func (h *cachingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Header.Get("Accept") != "" {
 		format = expfmt.NegotiateAccept(r.Header, acceptedFormats...)
 	}
-	h.asked.Store(format)
+	if h.format() != format {
+		h.asked.Store(format) // boxing allocates: only when it changes
+	}
 	e := h.encoded(b, format)
 	w.Header().Set("Content-Type", string(format))
 	var err error
