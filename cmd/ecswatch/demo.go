@@ -150,9 +150,6 @@ func writePrometheusConfig(path, target string) error {
 	if err != nil {
 		return fmt.Errorf("listen address %q: %w", target, err)
 	}
-	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
-		host = "127.0.0.1"
-	}
 	limit, _ := model.ParseDuration(demoFor)
 	rules := forLine.ReplaceAllFunc(deploy.AlertRules, func(line []byte) []byte {
 		m := forLine.FindSubmatch(line)
@@ -172,7 +169,7 @@ scrape_configs:
   - job_name: ecswatch-demo
     static_configs:
       - targets: [%q]
-`, net.JoinHostPort(host, port))
+`, net.JoinHostPort(reachableHost(host), port))
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err

@@ -259,10 +259,7 @@ func healthcheck(f flags, stderr io.Writer) int {
 		return 0
 	}
 
-	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
-		host = "127.0.0.1" // listening everywhere: loopback is one of them
-	}
-	addr := net.JoinHostPort(host, port)
+	addr := net.JoinHostPort(reachableHost(host), port)
 	client := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{
 		Proxy: nil,
 		// Ourselves: the certificate names the public host.
@@ -292,4 +289,13 @@ func get(client *http.Client, url string) (int, error) {
 	}
 	resp.Body.Close()
 	return resp.StatusCode, nil
+}
+
+// reachableHost is host as a local client dials it: a daemon listening
+// everywhere (no host, 0.0.0.0, ::) is reached on loopback, one of them.
+func reachableHost(host string) string {
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		return "127.0.0.1"
+	}
+	return host
 }

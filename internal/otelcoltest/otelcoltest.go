@@ -8,7 +8,6 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ecswatch/ecswatch/internal/testutil"
 )
 
 // EnvBinary names the variable that points at the built Collector.
@@ -51,7 +52,7 @@ func Start(t testing.TB) *Collector {
 		}
 		t.Skipf("$%s not set: build the Collector from internal/otelcoltest/manifest.yaml (see .ci/run)", EnvBinary)
 	}
-	c := &Collector{GRPC: freePort(t), HTTP: freePort(t)}
+	c := &Collector{GRPC: testutil.FreeAddr(t, "127.0.0.1"), HTTP: testutil.FreeAddr(t, "127.0.0.1")}
 	cfg := fmt.Sprintf(`receivers:
   otlp:
     protocols:
@@ -99,15 +100,6 @@ service:
 		time.Sleep(50 * time.Millisecond)
 	}
 	return c
-}
-
-func freePort(t testing.TB) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // Metric is one metric as the debug exporter printed it.

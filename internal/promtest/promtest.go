@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -15,6 +14,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/ecswatch/ecswatch/internal/testutil"
 )
 
 // Binary returns the path of a Prometheus tool. Where it is not installed the
@@ -78,12 +79,7 @@ func StartServerWithConfig(t testing.TB, path string) *Server {
 	t.Helper()
 	bin := Binary(t, "prometheus")
 	dir := t.TempDir()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := testutil.FreeAddr(t, "127.0.0.1")
 	logs := &bytes.Buffer{}
 	cmd := exec.Command(bin,
 		"--config.file="+path,

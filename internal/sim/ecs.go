@@ -294,13 +294,18 @@ func arnsOf[T any](items []T, arn func(T) string) []string {
 	return arns
 }
 
-// findByID is describeBatch's find for items named by the last part of an ARN.
+// findByID is describeBatch's find for items named by the last part of an
+// ARN, indexed once per call: a large cluster's describes stay linear.
 func findByID[T any](items []T, id func(T) string, render func(T) any) func(string) []any {
+	byID := make(map[string]T, len(items))
+	for _, it := range items {
+		if _, dup := byID[id(it)]; !dup { // the first of an ID, as a scan finds it
+			byID[id(it)] = it
+		}
+	}
 	return func(arn string) []any {
-		for _, it := range items {
-			if id(it) == lastPart(arn) {
-				return []any{render(it)}
-			}
+		if it, ok := byID[lastPart(arn)]; ok {
+			return []any{render(it)}
 		}
 		return nil
 	}
