@@ -87,7 +87,7 @@ func (e *Exporter) Run(ctx context.Context) {
 
 // Shutdown sends what is pending, pushes once more and flushes the client.
 func (e *Exporter) Shutdown(context.Context) error {
-	push.Drain(e.events, e.sendEvent)
+	collector.Drain(e.events, e.sendEvent)
 	e.Push()
 	return e.client.Close()
 }

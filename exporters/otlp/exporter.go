@@ -144,7 +144,7 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 	if err := e.start(ctx); err != nil {
 		return err
 	}
-	push.Drain(e.events, func(ev collector.Event) { e.emit(ctx, ev) })
+	collector.Drain(e.events, func(ev collector.Event) { e.emit(ctx, ev) })
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return errors.Join(e.mp.Shutdown(ctx), e.lp.Shutdown(ctx))

@@ -31,12 +31,6 @@ func Loop(ctx context.Context, events <-chan collector.Event, handle func(collec
 	}
 }
 
-// Drain hands handle every event already pending, without waiting for more:
-// a push exporter's last act before it stops.
-func Drain(events <-chan collector.Event, handle func(collector.Event)) {
-	collector.Drain(events, handle)
-}
-
 // Counter is where an exporter counts what it dropped
 // (ecswatch_exporter_dropped_total); *collector.Store is one.
 type Counter interface {

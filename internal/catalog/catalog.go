@@ -368,18 +368,11 @@ func (f *Family) values(label string, vs []string) *Family {
 	return f
 }
 
-func containerStates() []string {
-	var out []string
-	for _, s := range collector.ContainerStates {
-		out = append(out, string(s))
-	}
-	return out
-}
-
-func stuckReasons() []string {
-	var out []string
-	for _, r := range collector.StuckReasons {
-		out = append(out, string(r))
+// stringsOf is an enumerated type's values as a label's values.
+func stringsOf[T ~string](values []T) []string {
+	out := make([]string, len(values))
+	for i, v := range values {
+		out[i] = string(v)
 	}
 	return out
 }

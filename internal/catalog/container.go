@@ -16,7 +16,7 @@ var containerFamilies = []*Family{
 		},
 	},
 	{
-		Name: "ecs_container_state", Unit: "1", Datadog: Datadog{Name: "container.state", Type: DatadogGauge}, OTLP: OTLP{Name: "aws.ecs.container.state", Instrument: InstrumentGauge}, Kind: Gauge, Scope: ScopeContainer, Values: map[string][]string{"state": containerStates()},
+		Name: "ecs_container_state", Unit: "1", Datadog: Datadog{Name: "container.state", Type: DatadogGauge}, OTLP: OTLP{Name: "aws.ecs.container.state", Instrument: InstrumentGauge}, Kind: Gauge, Scope: ScopeContainer, Values: map[string][]string{"state": stringsOf(collector.ContainerStates)},
 		Help:   "Container lifecycle state: 1 for the current state, 0 for the others.",
 		Labels: []string{"container_name", "state"},
 		container: func(_ *collector.Task, c *collector.Container, emit Emit) {

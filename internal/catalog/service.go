@@ -35,7 +35,7 @@ var serviceFamilies = []*Family{
 	deploymentGauge("ecs_service_deployment_created_timestamp_seconds", "Unix time the deployment was created.", "s",
 		func(d *collector.Deployment) float64 { return unixSeconds(d.CreatedAt) }).with(Datadog{Name: "deployment.created", Type: DatadogGauge}, OTLP{Name: "aws.ecs.deployment.created_time", Instrument: InstrumentGauge}),
 	{
-		Name: "ecs_service_deployment_stuck", Unit: "1", Datadog: Datadog{Name: "deployment.stuck", Type: DatadogGauge}, OTLP: OTLP{Name: "aws.ecs.deployment.stuck", Instrument: InstrumentGauge}, Kind: Gauge, Scope: ScopeService, Labels: []string{"reason"}, Values: map[string][]string{"reason": stuckReasons()},
+		Name: "ecs_service_deployment_stuck", Unit: "1", Datadog: Datadog{Name: "deployment.stuck", Type: DatadogGauge}, OTLP: OTLP{Name: "aws.ecs.deployment.stuck", Instrument: InstrumentGauge}, Kind: Gauge, Scope: ScopeService, Labels: []string{"reason"}, Values: map[string][]string{"reason": stringsOf(collector.StuckReasons)},
 		Help: "1 when the primary deployment is stuck for this reason (placement_failure, failing_tasks, no_progress), else 0. See README for the rule.",
 		service: func(s *collector.Service, emit Emit) {
 			for _, r := range collector.StuckReasons {

@@ -61,6 +61,11 @@ type Web struct {
 	TelemetryPath string `yaml:"telemetry_path"`
 }
 
+// ListenAddresses are every address to listen on, ListenAddress first.
+func (w Web) ListenAddresses() []string {
+	return append([]string{w.ListenAddress}, w.ExtraListenAddresses...)
+}
+
 // Log is logging.
 type Log struct {
 	Level  string `yaml:"level"`
@@ -466,7 +471,7 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s (%s): %s", key, c.origin(key), fmt.Sprintf(format, args...)))
 		}
 	}
-	for _, addr := range append([]string{c.Web.ListenAddress}, c.Web.ExtraListenAddresses...) {
+	for _, addr := range c.Web.ListenAddresses() {
 		_, _, err := net.SplitHostPort(addr)
 		check(err == nil, "web.listen_address", "want host:port, got %q", addr)
 	}

@@ -131,7 +131,7 @@ func New(cfg *config.Config, logger *slog.Logger, opts ...Option) (*Daemon, erro
 		return nil, err
 	}
 	srvCfg := prometheus.ServerConfig{
-		ListenAddresses:        append([]string{cfg.Web.ListenAddress}, cfg.Web.ExtraListenAddresses...),
+		ListenAddresses:        cfg.Web.ListenAddresses(),
 		SystemdSocket:          cfg.Web.SystemdSocket,
 		WebConfigFile:          cfg.Web.ConfigFile,
 		TelemetryPath:          cfg.Web.TelemetryPath,

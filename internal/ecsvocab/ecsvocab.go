@@ -104,18 +104,19 @@ const (
 	DetailTypeOther   = "other"
 )
 
+// detailTypeValues are every value of the events' type label.
+var detailTypeValues = []string{TaskStateChange, DeploymentStateChange, ServiceAction, ContainerInstanceStateChange, DetailTypeInvalid, DetailTypeOther}
+
 // DetailTypeLabel bounds a message's detail-type to the label's values.
 func DetailTypeLabel(detailType string) string {
-	if slices.Contains(DetailTypeValues(), detailType) {
+	if slices.Contains(detailTypeValues, detailType) {
 		return detailType
 	}
 	return DetailTypeOther
 }
 
-// DetailTypeValues are every value of the events' type label.
-func DetailTypeValues() []string {
-	return []string{TaskStateChange, DeploymentStateChange, ServiceAction, ContainerInstanceStateChange, DetailTypeInvalid, DetailTypeOther}
-}
+// DetailTypeValues are every value of the events' type label, a copy.
+func DetailTypeValues() []string { return slices.Clone(detailTypeValues) }
 
 // RolloutStates are the SDK's types.DeploymentRolloutState values; a
 // deployment from before rollout states has none ("").
