@@ -86,13 +86,14 @@ func demo(f flags, promConfig string, stderr io.Writer) int {
 		ecsAPI.URL, sim.ShopCluster)
 	fmt.Fprintf(stderr, "demo: simulated SQS queue %s receives the cluster's EventBridge events; simulated CloudWatch at %s serves Container Insights\n", queueURL, cwAPI.URL)
 	if promConfig != "" {
-		target := base.Web.ListenAddress
-		for _, o := range f.overrides {
-			if o.Key == "web.listen_address" {
-				target = o.Value
-			}
+		// The address serve will listen on, from the flags, the file and
+		// the environment alike.
+		cfg, err := loadConfig(f.base(base), f.configFile, f.overrides)
+		if err != nil {
+			fmt.Fprintf(stderr, "ecswatch: invalid configuration:\n%v\n", err)
+			return 1
 		}
-		if err := writePrometheusConfig(promConfig, target); err != nil {
+		if err := writePrometheusConfig(promConfig, cfg.Web.ListenAddress); err != nil {
 			fmt.Fprintf(stderr, "demo: %v\n", err)
 			return 1
 		}

@@ -52,3 +52,17 @@ func TestDemoShowsItsAlerts(t *testing.T) {
 		}
 	}
 }
+
+// TestDemoPrometheusConfigFollowsTheEnvironment: the written Prometheus
+// configuration scrapes the address the daemon listens on, also when that
+// comes from ECSWATCH_WEB_LISTEN_ADDRESS rather than a flag.
+func TestDemoPrometheusConfigFollowsTheEnvironment(t *testing.T) {
+	t.Parallel()
+	addr := testutil.FreeAddr(t, "127.0.0.1")
+	cfg := filepath.Join(t.TempDir(), "prometheus.yml")
+	p := startMain(t, []string{"ECSWATCH_WEB_LISTEN_ADDRESS=" + addr}, "demo", "--demo.prometheus-config="+cfg)
+	p.wait(t, "then open http://localhost:9090/alerts")
+	if b := testutil.ReadFile(t, cfg); !strings.Contains(string(b), `targets: ["`+addr+`"]`) {
+		t.Errorf("%s does not scrape %s:\n%s", cfg, addr, b)
+	}
+}
