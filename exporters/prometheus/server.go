@@ -84,10 +84,7 @@ func NewHandler(reg *prometheus.Registry, source Source, cfg ServerConfig, logge
 		pattern = "/{$}"
 	}
 	mux.Handle("GET "+pattern, metrics)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write([]byte("ok\n"))
-	})
+	mux.HandleFunc("GET /healthz", Healthz)
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		if cfg.Ready != nil && !cfg.Ready() {
@@ -184,3 +181,10 @@ func (s *Server) Listen() ([]net.Listener, error) {
 
 // Shutdown stops accepting scrapes and waits for those in flight.
 func (s *Server) Shutdown(ctx context.Context) error { return s.srv.Shutdown(ctx) }
+
+// Healthz answers a liveness probe: the process serves HTTP. The health
+// socket answers with it too.
+func Healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("ok\n"))
+}
