@@ -205,8 +205,25 @@ type Service struct {
 	MinimumHealthyPercent int
 	CircuitBreaker        bool
 	Rollback              bool
+	// Controller is the deployment controller (ECS, CODE_DEPLOY, EXTERNAL)
+	// and Strategy the ECS controller's strategy (ROLLING, BLUE_GREEN,
+	// LINEAR, CANARY; empty for the other controllers).
+	Controller, Strategy string
+	// CircuitBreakerThreshold is the failure threshold the circuit breaker
+	// works out from its ThresholdConfiguration and the desired count;
+	// zero with the breaker off.
+	CircuitBreakerThreshold int
+	// StepBake is how long a LINEAR or CANARY deployment waits between
+	// traffic steps by design.
+	StepBake time.Duration
 
 	Deployments []Deployment
+	// Rollout is the newest service deployment (ListServiceDeployments)
+	// while one is ongoing or recently finished; nil otherwise, and always
+	// for CODE_DEPLOY and EXTERNAL services.
+	Rollout *Rollout
+	// TaskSets are the task sets of a CODE_DEPLOY or EXTERNAL service.
+	TaskSets []TaskSet
 	// Events are the service's recent events, newest first, as ECS returns them.
 	Events []ServiceEvent
 
@@ -267,6 +284,75 @@ type Deployment struct {
 	UpdatedAt          time.Time
 }
 
+// Rollout is one service deployment as the ServiceDeployments API gives
+// it: the ECS controller's view of a ROLLING, BLUE_GREEN, LINEAR or CANARY
+// deployment.
+type Rollout struct {
+	ARN, ID      string
+	Status       string // a types.ServiceDeploymentStatus
+	StatusReason string
+	Stage        string // a types.ServiceDeploymentLifecycleStage; may be empty
+	CreatedAt    time.Time
+	StartedAt    time.Time
+	UpdatedAt    time.Time
+	// CircuitBreaker is the breaker's own view: its status (MONITORING,
+	// TRIGGERED, ...), failures so far and threshold.
+	CircuitBreaker RolloutMonitor
+	// Alarms is the alarm monitor's status and the alarms that triggered.
+	Alarms          RolloutMonitor
+	TriggeredAlarms []string
+	// HookFailed: a lifecycle hook failed or timed out.
+	HookFailed bool
+	// HooksAwaiting counts lifecycle hooks waiting for someone to act.
+	HooksAwaiting  int
+	RollbackReason string
+	// Revisions are the source revisions and, last, the target.
+	Revisions []RolloutRevision
+}
+
+// RolloutMonitor is a circuit breaker's or alarm set's state in a rollout.
+type RolloutMonitor struct {
+	Status       string
+	FailureCount int
+	Threshold    int
+}
+
+// Target returns the revision being deployed, or nil.
+func (r *Rollout) Target() *RolloutRevision {
+	for i := range r.Revisions {
+		if r.Revisions[i].Target {
+			return &r.Revisions[i]
+		}
+	}
+	return nil
+}
+
+// RolloutRevision is one service revision of a rollout.
+type RolloutRevision struct {
+	ARN, ID                     string
+	Target                      bool
+	Requested, Running, Pending int
+	// Weights are the requested production and test traffic percentages,
+	// when ECS gives them (BLUE_GREEN, LINEAR, CANARY).
+	HasWeights                   bool
+	ProductionWeight, TestWeight float64
+}
+
+// TaskSet is one task set of a CODE_DEPLOY or EXTERNAL service.
+type TaskSet struct {
+	ID, ARN        string
+	Status         string // PRIMARY, ACTIVE, DRAINING
+	TaskDefinition string // family:revision
+	ExternalID     string
+	// ScalePercent is the share of the service's desired count the task
+	// set runs.
+	ScalePercent              float64
+	Desired, Running, Pending int
+	Stability                 string // STEADY_STATE, STABILIZING
+	StabilityAt               time.Time
+	CreatedAt, UpdatedAt      time.Time
+}
+
 // ServiceEvent is one message from a service's events[].
 type ServiceEvent struct {
 	ID        string
@@ -276,13 +362,22 @@ type ServiceEvent struct {
 
 // ServiceHealth is what collector/rules derived for a service.
 type ServiceHealth struct {
-	// RevisionsRunning counts distinct task definitions with running tasks.
+	// RevisionsRunning counts the revisions serving production: see
+	// collector/rules for how each controller and strategy is read.
 	RevisionsRunning int
 	// MixedSince is when more than one revision started serving at once,
-	// and MixedFor how long that had lasted when last observed; both zero
-	// while only one revision runs.
+	// from ECS's own timestamps, and MixedFor how long that had lasted when
+	// last observed; both zero while only one revision serves.
 	MixedSince time.Time
 	MixedFor   time.Duration
+	// AwaitingFor is how long lifecycle hooks have been awaiting action,
+	// as far as ecswatch has seen; zero when none is.
+	AwaitingFor time.Duration
+	// The circuit breaker's failures so far in the ongoing deployment and
+	// the threshold at which it fails it; HasBreaker is false when no
+	// breaker watches one.
+	HasBreaker                        bool
+	BreakerFailures, BreakerThreshold int
 	// Stuck is the reason the primary deployment is considered stuck, or
 	// empty. See collector/rules for the rule.
 	Stuck StuckReason
@@ -320,11 +415,10 @@ const (
 	EventDeploymentFailed EventKind = "deployment_failed"
 	EventDeploymentStuck  EventKind = "deployment_stuck"
 	EventPlacementFailure EventKind = "placement_failure"
+	// EventRollbackFailed: a rollback did not restore the service, which is
+	// left broken.
+	EventRollbackFailed EventKind = "rollback_failed"
 )
-
-// DeploymentFailedLabel is the Label of every EventDeploymentFailed: the
-// failures counter has no reason label, so all failures share one series.
-const DeploymentFailedLabel = "circuit_breaker"
 
 // Event is something that happened once: an OOM kill, a stopped task, a
 // failed or stuck deployment, a placement failure. Events increment counters

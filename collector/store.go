@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/ecswatch/ecswatch/internal/ecsvocab"
 )
 
 // Snapshot is an immutable view of everything collected so far. Readers must
@@ -389,7 +391,8 @@ func (s *Store) publishLocked() {
 
 // appendBornLocked adds a zero count for every counter whose subject is
 // known but which has counted nothing yet: a service's deployment failures
-// and the OOM kills of its tasks' containers. A counter that is first
+// (one series per cause: four, a bounded cost for alerting on the first of
+// each), its failed rollbacks, and the OOM kills of its tasks' containers. A counter that is first
 // exported at 1 shows Prometheus no increase, and an alert on increase()
 // would miss exactly the first event.
 //
@@ -405,7 +408,10 @@ func (s *Store) appendBornLocked(events []EventCount, services []*Service) []Eve
 	}
 	for _, svc := range services {
 		id := svc.Identity()
-		born(countKey{kind: EventDeploymentFailed, identity: id, label: DeploymentFailedLabel})
+		for _, cause := range ecsvocab.FailureCauses {
+			born(countKey{kind: EventDeploymentFailed, identity: id, label: cause})
+		}
+		born(countKey{kind: EventRollbackFailed, identity: id})
 		for _, tc := range svc.TaskContainers {
 			born(countKey{kind: EventOOMKill, identity: Identity{Cluster: svc.Cluster, Service: svc.Name, Family: tc.Family}, container: tc.Name})
 		}

@@ -1,6 +1,7 @@
 package ecsapi
 
 import (
+	"fmt"
 	"runtime/metrics"
 	"sync/atomic"
 	"testing"
@@ -16,12 +17,23 @@ import (
 // the peak live heap of the process during the cycles. The simulator runs in
 // the same process, so the heap figure includes its JSON encoding too and is
 // an upper bound for ecswatch alone.
+//
+// With deploying services, each adds its service deployments' calls: with
+// none, a cycle makes no ServiceDeployments call at all.
 func BenchmarkLargeCluster(b *testing.B) {
+	for _, deploying := range []int{0, 10} {
+		b.Run(fmt.Sprintf("deploying=%d", deploying), func(b *testing.B) { benchmarkLargeCluster(b, deploying) })
+	}
+}
+
+func benchmarkLargeCluster(b *testing.B, deploying int) {
 	f := newFixture(b, "large")
-	f.fake.AddCluster(sim.LargeCluster("large", 1000, 10, start))
+	large := sim.LargeCluster("large", 1000, 10, start)
+	sim.Deploying(large, deploying, start)
+	f.fake.AddCluster(large)
 	f.collectAt(b, 0) // the first cycle describes the 100 stopped tasks once
 	want := 0
-	for _, n := range minimumCalls(1000, 10000, 0, 100, 200) {
+	for _, n := range minimumCalls(1000, 10000, 0, 100, 200, deploying) {
 		want += n
 	}
 

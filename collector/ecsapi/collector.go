@@ -35,6 +35,8 @@ const (
 	describeServicesBatch = 10
 	describeTasksBatch    = 100
 	describeInstanceBatch = 100
+	// DescribeServiceDeployments takes at most 20 ARNs.
+	describeServiceDeploymentsBatch = 20
 )
 
 // Options configure the collector.
@@ -62,6 +64,12 @@ type Collector struct {
 	lastGood    map[string][]*collector.Service // by cluster, kept while a cluster fails
 	stoppedSeen map[string]bool                 // stopped task ARNs already described
 	failing     map[string]bool                 // clusters whose failure was logged
+	// completed holds each service's newest service deployment once it
+	// has completed: it never changes again. By service ARN.
+	completed map[string]types.ServiceDeployment
+	// watching holds the services whose newest service deployment was
+	// still ongoing at the last read, so it is read until it completes.
+	watching map[string]bool
 }
 
 // New returns a Collector using client.
@@ -75,6 +83,8 @@ func New(client *ecs.Client, store *collector.Store, logger *slog.Logger, opts O
 		lastGood:    map[string][]*collector.Service{},
 		stoppedSeen: map[string]bool{},
 		failing:     map[string]bool{},
+		completed:   map[string]types.ServiceDeployment{},
+		watching:    map[string]bool{},
 	}
 }
 
@@ -156,14 +166,26 @@ func (c *Collector) collectCluster(ctx context.Context, cluster string) ([]*coll
 		tasks     []types.Task
 		instances []types.ContainerInstance
 	)
+	var (
+		rollouts   map[string]types.ServiceDeployment
+		rolloutErr error
+	)
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) { services, err = c.services(gctx, cluster); return })
+	g.Go(func() (err error) {
+		if services, err = c.services(gctx, cluster); err != nil {
+			return err
+		}
+		// Auxiliary: without it the rules fall back to deployments[].
+		rollouts, rolloutErr = c.serviceDeployments(gctx, cluster, c.rolloutsToRead(c.now(), services))
+		return nil
+	})
 	g.Go(func() (err error) { tasks, err = c.tasks(gctx, cluster); return })
 	g.Go(func() (err error) { instances, err = c.instances(gctx, cluster); return })
 	if err := g.Wait(); err != nil {
 		return nil, nil, err
 	}
 	now := c.now()
+	c.noteRollouts(cluster, services, rollouts, rolloutErr)
 
 	c.mu.Lock()
 	tracker := c.trackers[cluster]
@@ -220,6 +242,9 @@ func (c *Collector) collectCluster(ctx context.Context, cluster string) ([]*coll
 	keep := map[string]bool{}
 	for _, s := range services {
 		svc := translateService(cluster, s)
+		if sd, ok := rollouts[aws.ToString(s.ServiceArn)]; ok {
+			svc.Rollout = translateRollout(sd)
+		}
 		svc.TaskContainers = containers[svc.Name]
 		slices.SortFunc(svc.TaskContainers, func(a, b collector.TaskContainer) int {
 			return cmp.Or(strings.Compare(a.Family, b.Family), strings.Compare(a.Name, b.Name))
@@ -235,4 +260,65 @@ func (c *Collector) collectCluster(ctx context.Context, cluster string) ([]*coll
 	}
 	tracker.EndCycle(keep)
 	return out, events, nil
+}
+
+// rolloutsToRead picks the ECS-controller services whose service
+// deployments are read this cycle: those with a deployment in progress,
+// more than one deployment, a deployment updated within the progress
+// window, or a service deployment still ongoing at the last read. A quiet
+// service costs no call. Each maps to the earliest createdAt its newest
+// service deployment can have.
+func (c *Collector) rolloutsToRead(now time.Time, services []types.Service) map[string]time.Time {
+	recent := cmp.Or(c.opts.Health.ProgressWindow, rules.DefaultOptions.ProgressWindow)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	since := map[string]time.Time{}
+	for _, s := range services {
+		if dc := s.DeploymentController; (dc != nil && dc.Type != types.DeploymentControllerTypeEcs) || len(s.Deployments) == 0 {
+			continue
+		}
+		arn := aws.ToString(s.ServiceArn)
+		active := len(s.Deployments) > 1 || c.watching[arn]
+		earliest := aws.ToTime(s.Deployments[0].CreatedAt)
+		for _, d := range s.Deployments {
+			active = active || d.RolloutState == types.DeploymentRolloutStateInProgress || now.Sub(aws.ToTime(d.UpdatedAt)) <= recent
+			if t := aws.ToTime(d.CreatedAt); t.Before(earliest) {
+				earliest = t
+			}
+		}
+		if active {
+			since[arn] = earliest.Add(-rules.SameDeployment)
+		}
+	}
+	return since
+}
+
+// noteRollouts remembers which services' service deployments are still
+// ongoing, and logs the reading failing and recovering once each.
+func (c *Collector) noteRollouts(cluster string, services []types.Service, rollouts map[string]types.ServiceDeployment, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	key := "service deployments of " + cluster
+	if err != nil {
+		if !c.failing[key] {
+			c.logger.Warn("cannot read service deployments; judging deployments from services[].deployments", "cluster", cluster, "err", err)
+			c.failing[key] = true
+		}
+		return
+	}
+	if c.failing[key] {
+		c.logger.Info("service deployments readable again", "cluster", cluster)
+		delete(c.failing, key)
+	}
+	for _, s := range services {
+		arn := aws.ToString(s.ServiceArn)
+		if sd, ok := rollouts[arn]; ok && !ecsvocab.ServiceDeploymentCompleted(string(sd.Status)) {
+			c.watching[arn] = true
+		} else {
+			delete(c.watching, arn)
+			if !ok {
+				delete(c.completed, arn)
+			}
+		}
+	}
 }

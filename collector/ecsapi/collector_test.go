@@ -142,8 +142,10 @@ func TestRollingDeploymentCompletes(t *testing.T) {
 		primary   int
 	}{
 		{0, 1, 0, 0},
-		{10 * time.Second, 2, 0, 1},
-		{40 * time.Second, 2, 30 * time.Second, 3},
+		// Mixed since the new deployment was created, 10s before start:
+		// ECS's clock, not ecswatch's, so a restart does not reset it.
+		{10 * time.Second, 2, 20 * time.Second, 1},
+		{40 * time.Second, 2, 50 * time.Second, 3},
 		{55 * time.Second, 1, 0, 4},
 	}
 	for _, st := range steps {
@@ -168,7 +170,8 @@ func TestStuckOnInsufficientMemory(t *testing.T) {
 	f := shopFixture(t)
 	s := f.collectAt(t, 0)
 	co := service(t, s, "checkout")
-	want := collector.ServiceHealth{RevisionsRunning: 2, MixedSince: start, Stuck: collector.StuckPlacementFailure,
+	want := collector.ServiceHealth{RevisionsRunning: 2, MixedSince: start.Add(-sim.StuckDeploymentAge), MixedFor: sim.StuckDeploymentAge,
+		HasBreaker: true, BreakerThreshold: 3, Stuck: collector.StuckPlacementFailure,
 		HasHeadroom: true, HeadroomTasks: 0, SurgeTasks: 4}
 	if co.Health != want {
 		t.Errorf("checkout health = %+v, want %+v", co.Health, want)
@@ -243,9 +246,10 @@ func TestCountersAreBornAtZero(t *testing.T) {
 			born[e.Kind]++
 		}
 	}
-	// Five services; each runs tasks of one family with one container.
-	if born[collector.EventDeploymentFailed] != 5 || born[collector.EventOOMKill] != 5 {
-		t.Errorf("counters born at 0 = %v, want 5 failure and 5 OOM counters", born)
+	// Five services, four failure causes each; each runs tasks of one
+	// family with one container.
+	if born[collector.EventDeploymentFailed] != 5*4 || born[collector.EventRollbackFailed] != 5 || born[collector.EventOOMKill] != 5 {
+		t.Errorf("counters born at 0 = %v, want 20 failure (5 services × 4 causes), 5 rollback failure and 5 OOM counters", born)
 	}
 	want := collector.EventCount{Kind: collector.EventOOMKill, Identity: collector.Identity{Cluster: sim.ShopCluster, Service: "worker", Family: "worker"}, Container: "worker"}
 	for _, at := range []time.Duration{0, sim.FirstTaskOOM} {
@@ -343,13 +347,22 @@ func TestFailingClusterDoesNotStopOthers(t *testing.T) {
 // minimumCalls is the fewest calls the API's limits allow for one cycle over
 // a cluster: pages of 100 for the lists, batches of 10 services and of 100
 // tasks or instances for the describes.
-func minimumCalls(services, running, stoppedNew, stoppedListed, instances int) map[string]int {
+//
+// Service deployments cost one ListServiceDeployments per service with a
+// deployment ongoing (the API lists one service's) and one
+// DescribeServiceDeployments per 20 of those not yet described complete;
+// a quiet cluster costs neither.
+func minimumCalls(services, running, stoppedNew, stoppedListed, instances, deploying int) map[string]int {
 	pages := func(n int) int { return max(1, (n+99)/100) }
-	return map[string]int{
+	calls := map[string]int{
 		"ListServices": pages(services), "DescribeServices": (services + 9) / 10,
 		"ListTasks": pages(running) + pages(stoppedListed), "DescribeTasks": (running + stoppedNew + 99) / 100,
 		"ListContainerInstances": pages(instances), "DescribeContainerInstances": (instances + 99) / 100,
 	}
+	if deploying > 0 {
+		calls["ListServiceDeployments"], calls["DescribeServiceDeployments"] = deploying, (deploying+19)/20
+	}
+	return calls
 }
 
 func TestCallsAreMinimal(t *testing.T) {
@@ -357,14 +370,39 @@ func TestCallsAreMinimal(t *testing.T) {
 	f := newFixture(t, "large")
 	f.fake.AddCluster(sim.LargeCluster("large", 120, 10, start))
 	f.collectAt(t, 0)
-	if got, want := f.fake.Calls(), minimumCalls(120, 1200, 12, 12, 24); !equalCalls(got, want) {
+	if got, want := f.fake.Calls(), minimumCalls(120, 1200, 12, 12, 24, 0); !equalCalls(got, want) {
 		t.Errorf("first cycle calls = %v, want %v", got, want)
 	}
 	// Stopped tasks described once are not described again.
 	f.fake.ResetCalls()
 	f.collectAt(t, time.Minute)
-	if got, want := f.fake.Calls(), minimumCalls(120, 1200, 0, 12, 24); !equalCalls(got, want) {
+	if got, want := f.fake.Calls(), minimumCalls(120, 1200, 0, 12, 24, 0); !equalCalls(got, want) {
 		t.Errorf("second cycle calls = %v, want %v", got, want)
+	}
+}
+
+// TestCallsWithDeploymentsInProgress: 25 services deploying cost 25 lists
+// and two describes (20 + 5) of their service deployments, every cycle
+// while they are ongoing; the 95 quiet services cost nothing more.
+func TestCallsWithDeploymentsInProgress(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "large")
+	large := sim.LargeCluster("large", 120, 10, start)
+	sim.Deploying(large, 25, start)
+	f.fake.AddCluster(large)
+	for i, at := range []time.Duration{0, time.Minute} {
+		f.fake.ResetCalls()
+		s := f.collectAt(t, at)
+		stopped := 12
+		if i > 0 {
+			stopped = 0
+		}
+		if got, want := f.fake.Calls(), minimumCalls(120, 1200, stopped, 12, 24, 25); !equalCalls(got, want) {
+			t.Errorf("cycle %d calls = %v, want %v", i, got, want)
+		}
+		if r := service(t, s, "svc-0003").Rollout; r == nil || r.Status != "IN_PROGRESS" || r.Target().Running != 5 {
+			t.Errorf("cycle %d: svc-0003's rollout = %+v", i, r)
+		}
 	}
 }
 
@@ -401,7 +439,12 @@ func TestRecordedPayloads(t *testing.T) {
 			recordScenario(t, filepath.Join("testdata", name), at)
 		}
 	}
-	dirs, _ := filepath.Glob("testdata/*")
+	// A recording is a directory with a now.txt; other testdata are goldens.
+	nows, _ := filepath.Glob("testdata/*/now.txt")
+	var dirs []string
+	for _, n := range nows {
+		dirs = append(dirs, filepath.Dir(n))
+	}
 	if len(dirs) < len(recordings) {
 		t.Fatalf("%d recorded scenarios, want %d (go test -run TestRecordedPayloads -record)", len(dirs), len(recordings))
 	}

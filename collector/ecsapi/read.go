@@ -6,6 +6,7 @@ package ecsapi
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -173,4 +174,85 @@ func describe[T any](ctx context.Context, c *Collector, arns []string, size int,
 		return nil, err
 	}
 	return slices.Concat(results...), nil
+}
+
+// serviceDeployments returns the newest service deployment of each service
+// in since (by service ARN): services with a deployment ongoing or recently
+// finished, each with the earliest createdAt its deployment can have. It
+// lists each service's service deployments created since then (one page
+// in practice) and describes the newest of each, in batches of 20; a
+// completed one never changes and is described once.
+func (c *Collector) serviceDeployments(ctx context.Context, cluster string, since map[string]time.Time) (map[string]types.ServiceDeployment, error) {
+	if len(since) == 0 {
+		return nil, nil
+	}
+	services := slices.Sorted(maps.Keys(since))
+	newest := make([]types.ServiceDeploymentBrief, len(services))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(c.opts.Parallel)
+	for i, svc := range services {
+		g.Go(func() error {
+			// The SDK has no paginator for this operation.
+			in := &ecs.ListServiceDeploymentsInput{
+				Cluster: &cluster, Service: &svc, CreatedAt: &types.CreatedAt{After: aws.Time(since[svc])}, MaxResults: aws.Int32(listPageSize),
+			}
+			for {
+				out, err := call(gctx, c.opts.CallTimeout, func(ctx context.Context) (*ecs.ListServiceDeploymentsOutput, error) {
+					return c.client.ListServiceDeployments(ctx, in)
+				})
+				if err != nil {
+					return fmt.Errorf("list service deployments of %s: %w", ecsvocab.ResourceID(svc), err)
+				}
+				for _, b := range out.ServiceDeployments {
+					if newest[i].ServiceDeploymentArn == nil || aws.ToTime(b.CreatedAt).After(aws.ToTime(newest[i].CreatedAt)) {
+						newest[i] = b
+					}
+				}
+				if aws.ToString(out.NextToken) == "" {
+					break
+				}
+				in.NextToken = out.NextToken
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+
+	out := make(map[string]types.ServiceDeployment, len(services))
+	var arns []string
+	c.mu.Lock()
+	for i, svc := range services {
+		arn := aws.ToString(newest[i].ServiceDeploymentArn)
+		if arn == "" {
+			continue
+		}
+		if done, ok := c.completed[svc]; ok && aws.ToString(done.ServiceDeploymentArn) == arn {
+			out[svc] = done
+			continue
+		}
+		arns = append(arns, arn)
+	}
+	c.mu.Unlock()
+	described, err := describe(ctx, c, arns, describeServiceDeploymentsBatch, func(ctx context.Context, batch []string) ([]types.ServiceDeployment, error) {
+		out, err := c.client.DescribeServiceDeployments(ctx, &ecs.DescribeServiceDeploymentsInput{ServiceDeploymentArns: batch})
+		if err != nil {
+			return nil, fmt.Errorf("describe service deployments: %w", err)
+		}
+		return out.ServiceDeployments, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, sd := range described {
+		svc := aws.ToString(sd.ServiceArn)
+		out[svc] = sd
+		if ecsvocab.ServiceDeploymentCompleted(string(sd.Status)) {
+			c.completed[svc] = sd
+		}
+	}
+	return out, nil
 }

@@ -155,7 +155,7 @@ func deploymentEvents(env *Envelope) ([]collector.Event, error) {
 	case "SERVICE_DEPLOYMENT_FAILED":
 		// The same ID as the polling collector's, so it counts once.
 		return []collector.Event{{Kind: collector.EventDeploymentFailed, ID: d.DeploymentID, Time: d.UpdatedAt, Identity: id,
-			Deployment: d.DeploymentID, Label: collector.DeploymentFailedLabel, Message: d.Reason}}, nil
+			Deployment: d.DeploymentID, Label: ecsvocab.FailureCauseFromReason(d.Reason), Message: d.Reason}}, nil
 	case "SERVICE_DEPLOYMENT_IN_PROGRESS", "SERVICE_DEPLOYMENT_COMPLETED":
 		return []collector.Event{{Kind: collector.EventDeploymentState, ID: env.ID, Time: d.UpdatedAt, Identity: id,
 			Deployment: d.DeploymentID, Label: d.EventName, Message: d.Reason}}, nil

@@ -50,14 +50,16 @@ type Tracker struct {
 }
 
 type serviceState struct {
-	deployment   string // primary deployment ID being watched
-	bestRunning  int    // its highest running count so far
-	lastProgress time.Time
-	mixedSince   time.Time
-	watermark    time.Time // newest service event already counted
-	// learnedFailed holds the FAILED deployments listed at the first
-	// cycle, which are history rather than news.
-	learnedFailed map[string]bool
+	progress      progress  // of the deployment or task set being watched
+	watermark     time.Time // newest service event already counted
+	awaitingSince time.Time // when hooks were first seen awaiting action
+	// rollout is the service deployment last seen and legacyID the ID of
+	// its deployments[] entry (or its own ARN when none matched): the
+	// ID its failure is counted under.
+	rollout, legacyID string
+	// learned holds the failed deployments listed at the first cycle,
+	// which are history rather than news.
+	learned map[string]bool
 }
 
 // NewTracker returns a Tracker with opts.
@@ -74,115 +76,38 @@ func (t *Tracker) Service(now time.Time, svc *collector.Service) []collector.Eve
 		st = &serviceState{}
 		t.services[svc.Name] = st
 	}
-	learning := !t.primed
-	var events []collector.Event
-	id := svc.Identity()
-
-	// Failed rollouts: the circuit breaker marks the deployment FAILED.
-	for _, d := range svc.Deployments {
-		if d.RolloutState != "FAILED" || st.learnedFailed[d.ID] {
-			continue
-		}
-		if learning {
-			if st.learnedFailed == nil {
-				st.learnedFailed = map[string]bool{}
-			}
-			st.learnedFailed[d.ID] = true
-			continue
-		}
-		events = append(events, collector.Event{
-			Kind: collector.EventDeploymentFailed, ID: d.ID, Time: d.UpdatedAt, Identity: id,
-			Deployment: d.ID, Label: collector.DeploymentFailedLabel, Message: d.RolloutStateReason,
-		})
+	events := t.failures(svc, st)
+	events = append(events, t.placementFailures(svc, st)...)
+	mixedRevisions(now, svc)
+	breaker(svc)
+	awaiting(now, svc, st)
+	if ev, ok := t.stuck(now, svc, st); ok {
+		events = append(events, ev)
 	}
+	return events
+}
 
-	// Placement failures: count each event once, and only events newer
-	// than the watermark.
+// placementFailures counts each placement failure event once, and only
+// events newer than the watermark.
+func (t *Tracker) placementFailures(svc *collector.Service, st *serviceState) []collector.Event {
+	var events []collector.Event
 	newest := st.watermark
 	for _, e := range svc.Events {
 		if e.CreatedAt.After(newest) {
 			newest = e.CreatedAt
 		}
-		if learning || t.opts.PlacementFromEvents || !e.CreatedAt.After(st.watermark) {
+		if !t.primed || t.opts.PlacementFromEvents || !e.CreatedAt.After(st.watermark) {
 			continue
 		}
 		if reason, ok := ecsvocab.PlacementFailure(e.Message); ok {
 			events = append(events, collector.Event{
-				Kind: collector.EventPlacementFailure, ID: e.ID, Time: e.CreatedAt, Identity: id,
+				Kind: collector.EventPlacementFailure, ID: e.ID, Time: e.CreatedAt, Identity: svc.Identity(),
 				Label: reason, Message: e.Message,
 			})
 		}
 	}
 	st.watermark = newest
-
-	// Mixed revisions.
-	revisions := map[string]bool{}
-	for _, d := range svc.Deployments {
-		if d.Running > 0 {
-			revisions[d.TaskDefinition] = true
-		}
-	}
-	svc.Health.RevisionsRunning = len(revisions)
-	if len(revisions) > 1 {
-		if st.mixedSince.IsZero() {
-			st.mixedSince = now
-		}
-		svc.Health.MixedSince, svc.Health.MixedFor = st.mixedSince, now.Sub(st.mixedSince)
-	} else {
-		st.mixedSince = time.Time{}
-	}
-
-	// Stuck deployments.
-	if p := svc.Primary(); p != nil {
-		if p.ID != st.deployment {
-			st.deployment, st.bestRunning, st.lastProgress = p.ID, p.Running, now
-		} else if p.Running > st.bestRunning {
-			st.bestRunning, st.lastProgress = p.Running, now
-		}
-		if reason := t.stuck(now, svc, p, st); reason != "" {
-			svc.Health.Stuck = reason
-			events = append(events, collector.Event{
-				Kind: collector.EventDeploymentStuck, ID: p.ID, Time: now, Identity: id,
-				Deployment: p.ID, Label: string(reason), Message: stuckMessage(svc, p, reason),
-			})
-		}
-	}
 	return events
-}
-
-// stuck applies the stuck rule to the primary deployment p.
-func (t *Tracker) stuck(now time.Time, svc *collector.Service, p *collector.Deployment, st *serviceState) collector.StuckReason {
-	inProgress := p.RolloutState == "IN_PROGRESS" ||
-		(p.RolloutState == "" && (len(svc.Deployments) > 1 || p.Running < p.Desired))
-	if !inProgress || now.Sub(p.CreatedAt) <= t.opts.StuckAfter {
-		return ""
-	}
-	for _, e := range svc.Events {
-		if _, ok := ecsvocab.PlacementFailure(e.Message); ok && !e.CreatedAt.Before(p.CreatedAt) {
-			return collector.StuckPlacementFailure
-		}
-	}
-	if p.Failed > 0 {
-		return collector.StuckFailingTasks
-	}
-	if now.Sub(st.lastProgress) > t.opts.ProgressWindow {
-		return collector.StuckNoProgress
-	}
-	return ""
-}
-
-func stuckMessage(svc *collector.Service, p *collector.Deployment, reason collector.StuckReason) string {
-	var b strings.Builder
-	b.WriteString("deployment " + p.ID + " of service " + svc.Name + " (" + p.TaskDefinition + ") is stuck: ")
-	switch reason {
-	case collector.StuckPlacementFailure:
-		b.WriteString("tasks cannot be placed")
-	case collector.StuckFailingTasks:
-		b.WriteString("tasks keep failing to start")
-	default:
-		b.WriteString("the running count has not grown")
-	}
-	return b.String()
 }
 
 // Learning reports whether the Tracker is in its first cycle, in which what

@@ -83,9 +83,34 @@ func fixture() *collector.Snapshot {
 				Deployments: []collector.Deployment{{ID: "ecs-svc/99", Status: "PRIMARY", TaskDefinition: "payments:4", RolloutState: "COMPLETED", Desired: 2, Running: 2, CreatedAt: start}},
 				Health:      collector.ServiceHealth{RevisionsRunning: 1},
 			},
+			{
+				Cluster: "shop-prod", Name: "search", LaunchType: "FARGATE", Desired: 4, Running: 8, Controller: "ECS", Strategy: "CANARY",
+				Deployments: []collector.Deployment{{ID: "ecs-svc/31", Status: "PRIMARY", TaskDefinition: "search:31", RolloutState: "IN_PROGRESS", Desired: 4, Running: 4, CreatedAt: start}},
+				Rollout: &collector.Rollout{
+					ARN: "arn:aws:ecs:eu-west-1:123456789012:service-deployment/shop-prod/search/sd31", ID: "sd31",
+					Status: "IN_PROGRESS", Stage: "PRODUCTION_TRAFFIC_SHIFT", CreatedAt: start, StartedAt: start, UpdatedAt: start,
+					CircuitBreaker: collector.RolloutMonitor{Status: "MONITORING", FailureCount: 1, Threshold: 3},
+					Alarms:         collector.RolloutMonitor{Status: "MONITORING"}, HooksAwaiting: 1,
+					Revisions: []collector.RolloutRevision{
+						{ID: "rev30", Requested: 4, Running: 4, HasWeights: true, ProductionWeight: 90},
+						{ID: "rev31", Target: true, Requested: 4, Running: 4, HasWeights: true, ProductionWeight: 10, TestWeight: 100},
+					},
+				},
+				Health: collector.ServiceHealth{RevisionsRunning: 2, MixedSince: start, MixedFor: 5 * time.Minute, AwaitingFor: 2 * time.Minute,
+					HasBreaker: true, BreakerFailures: 1, BreakerThreshold: 3},
+			},
+			{
+				Cluster: "shop-prod", Name: "legacy", LaunchType: "EC2", Desired: 4, Running: 8, Controller: "CODE_DEPLOY",
+				TaskSets: []collector.TaskSet{
+					{ID: "ecs-svc/71", Status: "PRIMARY", TaskDefinition: "legacy:7", ScalePercent: 100, Desired: 4, Running: 4, Stability: "STEADY_STATE"},
+					{ID: "ecs-svc/72", Status: "ACTIVE", TaskDefinition: "legacy:8", ExternalID: "d-ABC123", ScalePercent: 100, Desired: 4, Running: 4, Stability: "STABILIZING"},
+				},
+				Health: collector.ServiceHealth{RevisionsRunning: 2, MixedSince: start, MixedFor: 10 * time.Minute},
+			},
 		},
 		Events: []collector.EventCount{
-			{Kind: collector.EventDeploymentFailed, Identity: collector.Identity{Cluster: "shop-prod", Service: "payments"}, Count: 1},
+			{Kind: collector.EventDeploymentFailed, Identity: collector.Identity{Cluster: "shop-prod", Service: "payments"}, Label: "circuit_breaker", Count: 1},
+			{Kind: collector.EventRollbackFailed, Identity: collector.Identity{Cluster: "shop-prod", Service: "payments"}, Count: 0},
 			{Kind: collector.EventOOMKill, Identity: collector.Identity{Cluster: "shop-prod", Service: "worker", Family: "worker"}, Container: "worker", Count: 3},
 			{Kind: collector.EventPlacementFailure, Identity: collector.Identity{Cluster: "shop-prod", Service: "checkout"}, Label: "insufficient_memory", Count: 7},
 			{Kind: collector.EventTaskStopped, Identity: collector.Identity{Cluster: "shop-prod", Service: "worker"}, Label: "EssentialContainerExited", Count: 3},

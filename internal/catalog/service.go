@@ -36,7 +36,7 @@ var serviceFamilies = []*Family{
 		func(d *collector.Deployment) float64 { return unixSeconds(d.CreatedAt) }).with(Datadog{Name: "deployment.created", Type: DatadogGauge}, OTLP{Name: "aws.ecs.deployment.created_time", Instrument: InstrumentGauge}),
 	{
 		Name: "ecs_service_deployment_stuck", Unit: "1", Datadog: Datadog{Name: "deployment.stuck", Type: DatadogGauge}, OTLP: OTLP{Name: "aws.ecs.deployment.stuck", Instrument: InstrumentGauge}, Kind: Gauge, Scope: ScopeService, Labels: []string{"reason"}, Values: map[string][]string{"reason": stringsOf(collector.StuckReasons)},
-		Help: "1 when the primary deployment is stuck for this reason (placement_failure, failing_tasks, no_progress), else 0. See README for the rule.",
+		Help: "1 when the ongoing deployment (or a task set stabilizing) is stuck for this reason (placement_failure, failing_tasks, no_progress), else 0; never during bake time, a traffic step's wait or a hook awaiting action. See README for the rule.",
 		service: func(s *collector.Service, emit Emit) {
 			for _, r := range collector.StuckReasons {
 				emit(boolValue(s.Health.Stuck == r), string(r))
@@ -44,10 +44,10 @@ var serviceFamilies = []*Family{
 		},
 	},
 	eventCounter(collector.EventDeploymentFailed, ScopeService, "ecs_service_deployment_failures_total",
-		"Deployments of the service that failed (rolloutState FAILED: the circuit breaker tripped).", "{deployment}").with(Datadog{Name: "deployment.failures", Type: DatadogCount}, OTLP{Name: "aws.ecs.deployment.failures", Instrument: InstrumentCounter}),
-	serviceGauge("ecs_service_revisions_running", "Distinct task definition revisions with running tasks: above 1 while old and new serve side by side.", "{revision}",
+		"Deployments of the service that failed, were stopped or rolled back, by cause: circuit_breaker, alarm (a CloudWatch deployment alarm), manual (stopped or rolled back by a user), other (e.g. a lifecycle hook failed).", "{deployment}", "cause").values("cause", ecsvocab.FailureCauses).with(Datadog{Name: "deployment.failures", Type: DatadogCount}, OTLP{Name: "aws.ecs.deployment.failures", Instrument: InstrumentCounter}),
+	serviceGauge("ecs_service_revisions_running", "Service revisions serving production: with traffic weight (blue/green, linear, canary), with running tasks (rolling), or task sets scaled above 0 (CODE_DEPLOY, EXTERNAL); above 1 while old and new serve side by side. See README for the rule.", "{revision}",
 		func(s *collector.Service) (float64, bool) { return float64(s.Health.RevisionsRunning), true }).with(Datadog{Name: "service.revisions_running", Type: DatadogGauge}, OTLP{Name: "aws.ecs.service.revisions", Instrument: InstrumentGauge}),
-	serviceGauge("ecs_service_revisions_mixed_seconds", "How long more than one revision has been running at once; 0 when only one is.", "s",
+	serviceGauge("ecs_service_revisions_mixed_seconds", "How long more than one revision has served production, from ECS's own timestamps; 0 when only one does.", "s",
 		func(s *collector.Service) (float64, bool) { return s.Health.MixedFor.Seconds(), true }).with(Datadog{Name: "service.revisions_mixed_duration", Type: DatadogGauge}, OTLP{Name: "aws.ecs.service.revisions.mixed_duration", Instrument: InstrumentGauge}),
 	eventCounter(collector.EventPlacementFailure, ScopeService, "ecs_service_placement_failures_total",
 		"Service events reporting that a task could not be placed, by reason.", "{failure}", "reason").values("reason", ecsvocab.PlacementReasons()).with(Datadog{Name: "service.placement_failures", Type: DatadogCount}, OTLP{Name: "aws.ecs.service.placement_failures", Instrument: InstrumentCounter}),

@@ -121,7 +121,7 @@ func TestRestartDoesNotRecountInPrometheus(t *testing.T) {
 	one := func(s []promtest.Sample) bool { return len(s) == 1 }
 	const (
 		oom     = `ecs_container_oom_kills_total{ecs_service="worker",container_name="worker",source="standalone"}`
-		failed  = `ecs_service_deployment_failures_total{ecs_service="payments"}`
+		failed  = `ecs_service_deployment_failures_total{ecs_service="payments",cause="circuit_breaker"}`
 		stopped = `ecs_task_stopped_total{ecs_service="worker",stop_code="EssentialContainerExited"}`
 	)
 	// The first process counts the first kill and the circuit breaker.

@@ -172,6 +172,9 @@ func (s *ECS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeAWSError(w, awsError{500, "ServerException", "cluster " + req.Cluster + " is unavailable"})
 		return
 	}
+	if req.Cluster == "" && len(req.ServiceDeploymentArns) > 0 {
+		req.Cluster = clusterOfServiceDeployment(req.ServiceDeploymentArns[0])
+	}
 	var c *Cluster
 	if op != "ListClusters" {
 		if c = s.cluster(req.Cluster); c == nil {
@@ -200,14 +203,17 @@ func (s *ECS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // ecsRequest holds the request fields the simulated operations read.
 type ecsRequest struct {
-	Cluster            string   `json:"cluster"`
-	NextToken          string   `json:"nextToken"`
-	MaxResults         int      `json:"maxResults"`
-	DesiredStatus      string   `json:"desiredStatus"`
-	Status             string   `json:"status"`
-	Services           []string `json:"services"`
-	Tasks              []string `json:"tasks"`
-	ContainerInstances []string `json:"containerInstances"`
+	Cluster       string `json:"cluster"`
+	NextToken     string `json:"nextToken"`
+	MaxResults    int    `json:"maxResults"`
+	DesiredStatus string `json:"desiredStatus"`
+	// Status is a string (ListContainerInstances) or a list
+	// (ListServiceDeployments).
+	Status             json.RawMessage `json:"status"`
+	Services           []string        `json:"services"`
+	Tasks              []string        `json:"tasks"`
+	ContainerInstances []string        `json:"containerInstances"`
+	serviceDeploymentRequest
 }
 
 // ecsOperation answers one operation for cluster c (nil for ListClusters);
@@ -217,6 +223,8 @@ type ecsOperation func(s *ECS, c *Cluster, names []string, req *ecsRequest) (any
 // ecsOperations are the simulated operations, by X-Amz-Target name. Each
 // keeps ECS's batch limit: 10 services, 100 tasks or instances per describe.
 var ecsOperations = map[string]ecsOperation{
+	"ListServiceDeployments":     listServiceDeployments,
+	"DescribeServiceDeployments": describeServiceDeployments,
 	"ListClusters": func(s *ECS, _ *Cluster, names []string, req *ecsRequest) (any, *awsError) {
 		arns := make([]string, len(names))
 		for i, n := range names {
@@ -320,7 +328,7 @@ func writeAWSError(w http.ResponseWriter, e awsError) {
 
 // page returns one page of items under key, with a nextToken when more
 // remain. maxResults above 100 is an error, as in ECS.
-func page(items []string, token string, maxResults int, key string) (any, *awsError) {
+func page[T any](items []T, token string, maxResults int, key string) (any, *awsError) {
 	if maxResults == 0 {
 		maxResults = 100
 	}
@@ -341,7 +349,7 @@ func page(items []string, token string, maxResults int, key string) (any, *awsEr
 		out["nextToken"] = strconv.Itoa(end)
 	}
 	if items == nil {
-		out[key] = []string{}
+		out[key] = []T{}
 	}
 	return out, nil
 }
@@ -378,7 +386,7 @@ func (s *ECS) serviceJSON(c *Cluster, svc *Service) map[string]any {
 	if len(svc.Deployments) > 0 {
 		taskDef = s.arn("task-definition", svc.Deployments[0].TaskDefinition)
 	}
-	return map[string]any{
+	m := map[string]any{
 		"serviceArn": s.arn("service", c.Name+"/"+svc.Name), "serviceName": svc.Name,
 		"clusterArn": s.arn("cluster", c.Name), "status": "ACTIVE", "launchType": svc.LaunchType,
 		"desiredCount": svc.Desired, "runningCount": running, "pendingCount": pending,
@@ -390,6 +398,8 @@ func (s *ECS) serviceJSON(c *Cluster, svc *Service) map[string]any {
 		"deployments": deps, "events": events,
 		"createdAt": epoch(s.start.Add(-30 * 24 * time.Hour)),
 	}
+	s.addDeploymentJSON(c, svc, m)
+	return m
 }
 
 func (s *ECS) taskJSON(c *Cluster, t *Task) map[string]any {
@@ -459,6 +469,17 @@ type Service struct {
 	CircuitBreaker        bool
 	Deployments           []Deployment
 	Events                []Event // newest first
+	// Controller is ECS when empty; Strategy ROLLING when empty.
+	Controller, Strategy string
+	StepBakeMinutes      int // LINEAR's step or CANARY's canary bake time
+	// BreakerThreshold sets the circuit breaker's threshold (a COUNT);
+	// zero leaves ECS's default.
+	BreakerThreshold int
+	// ServiceDeployments are what ListServiceDeployments and
+	// DescribeServiceDeployments answer, and TaskSets the service's task
+	// sets (CODE_DEPLOY, EXTERNAL).
+	ServiceDeployments []ServiceDeployment
+	TaskSets           []TaskSet
 }
 
 // Deployment is one deployment of a simulated service.

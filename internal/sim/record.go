@@ -19,13 +19,17 @@ import (
 type PayloadName func(r *http.Request, body []byte) string
 
 // ECSPayload names an ECS API answer by operation; ListTasks is asked once
-// per desired status, and each has its file.
+// per desired status and ListServiceDeployments once per service, and each
+// has its file.
 func ECSPayload(r *http.Request, body []byte) string {
 	op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), ecsTargetPrefix)
-	if op == "ListTasks" {
-		var in struct{ DesiredStatus string }
-		_ = json.Unmarshal(body, &in)
+	var in struct{ DesiredStatus, Service string }
+	_ = json.Unmarshal(body, &in)
+	switch op {
+	case "ListTasks":
 		return op + "-" + in.DesiredStatus + ".json"
+	case "ListServiceDeployments":
+		return op + "-" + lastPart(in.Service) + ".json"
 	}
 	return op + ".json"
 }

@@ -91,6 +91,14 @@ func ShopScenario(start time.Time) func(elapsed time.Duration) *Cluster {
 				RolloutStateReason: "ECS deployment ecs-svc/2000000000000000008 completed.", Desired: 4, Running: 4, CreatedAt: created, UpdatedAt: done}}
 			fe.Events = append([]Event{steady("frontend", done)}, fe.Events...)
 		}
+		fe.ServiceDeployments = []ServiceDeployment{{ID: "frontend8", Status: "IN_PROGRESS", CreatedAt: created, StartedAt: created, UpdatedAt: now,
+			BreakerStatus: "MONITORING", Threshold: 3,
+			Source: []Revision{{ID: "frontend7", Requested: 4 - step, Running: 4 - step}},
+			Target: &Revision{ID: "frontend8", Requested: 4, Running: step}}}
+		if step == 4 {
+			sd := &fe.ServiceDeployments[0]
+			sd.Status, sd.UpdatedAt, sd.BreakerStatus, sd.Source = "SUCCESSFUL", created.Add(4*RolloutStep), "MONITORING_COMPLETE", nil
+		}
 		c.Services = append(c.Services, fe)
 		addRunning("frontend", "frontend:8", "EC2", step, 256, 512)
 		addRunning("frontend", "frontend:7", "EC2", 4-step, 256, 512)
@@ -115,6 +123,10 @@ func ShopScenario(start time.Time) func(elapsed time.Duration) *Cluster {
 		}
 		co.Events = append(co.Events, steady("checkout", start.Add(-90*time.Hour)))
 		co.Events = co.Events[:min(len(co.Events), 100)] // ECS returns the latest 100
+		co.ServiceDeployments = []ServiceDeployment{{ID: "checkout12", Status: "IN_PROGRESS", CreatedAt: stuckAt, StartedAt: stuckAt, UpdatedAt: stuckAt.Add(time.Minute),
+			BreakerStatus: "MONITORING", Threshold: 3,
+			Source: []Revision{{ID: "checkout11", Requested: 4, Running: 4}},
+			Target: &Revision{ID: "checkout12", Requested: 4, Running: 1}}}
 		c.Services = append(c.Services, co)
 		addRunning("checkout", "checkout:12", "EC2", 1, 512, 2048)
 		addRunning("checkout", "checkout:11", "EC2", 4, 512, 2048)
@@ -148,6 +160,22 @@ func ShopScenario(start time.Time) func(elapsed time.Duration) *Cluster {
 		if e >= CircuitBreakerTrips {
 			failed = 10
 		}
+		// One service deployment through it all: ECS rolls the same one
+		// back.
+		paySD := ServiceDeployment{ID: "payments5", Status: "IN_PROGRESS", CreatedAt: failedAt, StartedAt: failedAt, UpdatedAt: now,
+			BreakerStatus: "MONITORING", BreakerFailures: failed, Threshold: 10,
+			Source: []Revision{{ID: "payments4", Requested: 2, Running: 2}},
+			Target: &Revision{ID: "payments5", Requested: 2}}
+		if e >= CircuitBreakerTrips {
+			paySD.Status, paySD.BreakerStatus, paySD.Target.Requested = "ROLLBACK_IN_PROGRESS", "TRIGGERED", 0
+			paySD.StatusReason = "ECS deployment circuit breaker: tasks failed to start."
+			paySD.RollbackReason = "Service deployment rolled back because the circuit breaker threshold was exceeded."
+		}
+		if e >= RollbackDone {
+			paySD.Status, paySD.UpdatedAt = "ROLLBACK_SUCCESSFUL", start.Add(RollbackDone)
+		}
+		pay.ServiceDeployments = []ServiceDeployment{paySD}
+		pay.BreakerThreshold = 10
 		c.Services = append(c.Services, pay)
 		addRunning("payments", "payments:4", "FARGATE", 2, 512, 1024)
 		pull := "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref public.ecr.aws/acme/payments:5.0.0: not found"
