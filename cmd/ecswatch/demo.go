@@ -30,7 +30,8 @@ import (
 // demo runs the daemon against a simulated ECS served on loopback: a Fargate
 // task (cgroup v1, awsvpc) through the regular sidecar settings, an EC2 task
 // (cgroup v2, bridge mode) as a second sidecar collector, and an ECS API
-// with the scenarios of sim.ShopScenario for the standalone collector.
+// with the scenarios of sim.ShopScenario and sim.DeployLabScenario for the
+// standalone collector.
 func demo(f flags, promConfig string, stderr io.Writer) int {
 	fargate := httptest.NewServer(sim.NewTaskSim(sim.Fargate, nil).Handler())
 	defer fargate.Close()
@@ -38,6 +39,7 @@ func demo(f flags, promConfig string, stderr io.Writer) int {
 	defer ec2.Close()
 	start := time.Now()
 	fakeECS := sim.NewShopECS("eu-west-1", start)
+	fakeECS.AddScripted(sim.DeployLabCluster, sim.DeployLabScenario(start))
 	ecsAPI := httptest.NewServer(fakeECS)
 	defer ecsAPI.Close()
 	cwAPI := httptest.NewServer(sim.NewCloudWatch(nil))
@@ -59,7 +61,7 @@ func demo(f flags, promConfig string, stderr io.Writer) int {
 	base.Standalone.Enabled = true
 	base.Standalone.Endpoint = ecsAPI.URL
 	base.Standalone.Region = "eu-west-1"
-	base.Standalone.Clusters = []string{sim.ShopCluster}
+	base.Standalone.Clusters = []string{sim.ShopCluster, sim.DeployLabCluster}
 	base.Standalone.Interval = config.Duration(10 * time.Second)
 	base.Standalone.Timeout = config.Duration(8 * time.Second)
 	base.Standalone.CallTimeout = config.Duration(5 * time.Second)
@@ -84,6 +86,8 @@ func demo(f flags, promConfig string, stderr io.Writer) int {
 		fargate.URL, ec2.URL, sim.DefaultSchedule.FirstOOM, sim.DefaultSchedule.Period)
 	fmt.Fprintf(stderr, "demo: simulated ECS API at %s with cluster %s: catalog steady, frontend rolling out, checkout stuck on insufficient memory, payments rolled back by the circuit breaker, worker tasks OOM-killed\n",
 		ecsAPI.URL, sim.ShopCluster)
+	fmt.Fprintf(stderr, "demo: cluster %s deploys as today's ECS does: web (blue/green, 30m bake), search (linear), api (canary), orders (hook awaiting approval), legacy (CODE_DEPLOY canary), edge (EXTERNAL task set stuck stabilizing), cart (rolled back by an alarm at 8m), billing (rollback fails at 10m), feed (scaled in mid-deployment)\n",
+		sim.DeployLabCluster)
 	fmt.Fprintf(stderr, "demo: simulated SQS queue %s receives the cluster's EventBridge events; simulated CloudWatch at %s serves Container Insights\n", queueURL, cwAPI.URL)
 	if promConfig != "" {
 		// The address serve will listen on, from the flags, the file and

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
 	"github.com/ecswatch/ecswatch/collector"
 	"github.com/ecswatch/ecswatch/internal/catalog"
 	"github.com/ecswatch/ecswatch/internal/sim"
@@ -148,4 +150,52 @@ func serviceSeries(s *collector.Snapshot, svc string) string {
 	})
 	slices.Sort(lines)
 	return strings.Join(lines, "\n") + "\n"
+}
+
+// TestRestartKeepsDeploymentClocks: an ecswatch started 30 minutes into the
+// lab's deployments reads the same mixed time and the same stuck verdict as
+// one that watched from the start: both clocks come from ECS's timestamps.
+func TestRestartKeepsDeploymentClocks(t *testing.T) {
+	t.Parallel()
+	watched := newFixture(t, sim.DeployLabCluster)
+	watched.fake.AddScripted(sim.DeployLabCluster, sim.DeployLabScenario(start))
+	for _, e := range labSteps[:len(labSteps)-6] { // up to 29m
+		watched.collectAt(t, e)
+	}
+	restarted := newFixture(t, sim.DeployLabCluster)
+	restarted.fake.AddScripted(sim.DeployLabCluster, sim.DeployLabScenario(start))
+	at := 29 * time.Minute
+	for _, name := range []string{"search", "edge", "legacy", "feed"} {
+		a, b := service(t, watched.store.Snapshot(), name).Health, service(t, restarted.collectAt(t, at), name).Health
+		if a.MixedFor != b.MixedFor || a.Stuck != b.Stuck {
+			t.Errorf("%s at %s: watched from the start %+v, restarted %+v", name, at, a, b)
+		}
+	}
+}
+
+func TestBreakerThreshold(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		typ     types.ThresholdType
+		value   int32
+		desired int
+		want    int
+	}{
+		{"", 0, 2, 3},      // the default: BOUNDED_PERCENT 50, at least 3
+		{"", 0, 10, 5},     // half of 10
+		{"", 0, 11, 6},     // rounded up
+		{"", 0, 1000, 200}, // at most 200
+		{types.ThresholdTypeUnboundedPercent, 50, 1000, 500},
+		{types.ThresholdTypeUnboundedPercent, 50, 2, 1},
+		{types.ThresholdTypeCount, 7, 100, 7},
+		{types.ThresholdTypeBoundedPercent, 10, 10, 3},
+	} {
+		var tc0 *types.ThresholdConfiguration
+		if tc.typ != "" {
+			tc0 = &types.ThresholdConfiguration{Type: tc.typ, Value: tc.value}
+		}
+		if got := breakerThreshold(tc0, tc.desired); got != tc.want {
+			t.Errorf("breakerThreshold(%s %d, desired %d) = %d, want %d", tc.typ, tc.value, tc.desired, got, tc.want)
+		}
+	}
 }

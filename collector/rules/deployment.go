@@ -240,6 +240,7 @@ func (p *progress) observe(now time.Time, unit, mark string, running int, update
 // judges.
 type watched struct {
 	unit, mark         string
+	name               string // unit as operators know it
 	started, updated   time.Time
 	running, requested int
 	failures           int
@@ -259,7 +260,7 @@ func watch(svc *collector.Service) (watched, bool) {
 		if !ecsvocab.ServiceDeploymentOngoing(r.Status) {
 			return watched{}, false
 		}
-		w := watched{unit: r.ARN, started: r.StartedAt, updated: r.UpdatedAt, failures: r.CircuitBreaker.FailureCount,
+		w := watched{unit: r.ARN, name: r.ID, started: r.StartedAt, updated: r.UpdatedAt, failures: r.CircuitBreaker.FailureCount,
 			paused: r.Stage == ecsvocab.StageBakeTime || r.HooksAwaiting > 0}
 		if w.started.IsZero() {
 			w.started = r.CreatedAt
@@ -276,7 +277,7 @@ func watch(svc *collector.Service) (watched, bool) {
 	}
 	for _, ts := range svc.TaskSets {
 		if ts.Stability == ecsvocab.StabilityStabilize {
-			return watched{unit: ts.ID, mark: ts.Status, started: ts.StabilityAt, updated: ts.UpdatedAt, running: ts.Running, requested: ts.Desired}, true
+			return watched{unit: ts.ID, name: ts.ID, mark: ts.Status, started: ts.StabilityAt, updated: ts.UpdatedAt, running: ts.Running, requested: ts.Desired}, true
 		}
 	}
 	p := svc.Primary()
@@ -285,7 +286,7 @@ func watch(svc *collector.Service) (watched, bool) {
 	}
 	inProgress := p.RolloutState == "IN_PROGRESS" ||
 		(p.RolloutState == "" && (len(svc.Deployments) > 1 || p.Running < p.Desired))
-	return watched{unit: p.ID, started: p.CreatedAt, updated: p.UpdatedAt, running: p.Running, requested: p.Desired, failures: p.Failed}, inProgress
+	return watched{unit: p.ID, name: p.ID, started: p.CreatedAt, updated: p.UpdatedAt, running: p.Running, requested: p.Desired, failures: p.Failed}, inProgress
 }
 
 // stuck applies the stuck rule: a deployment (or task set) older than
@@ -317,12 +318,12 @@ func (t *Tracker) stuck(now time.Time, svc *collector.Service, st *serviceState)
 	svc.Health.Stuck = reason
 	return collector.Event{
 		Kind: collector.EventDeploymentStuck, ID: w.unit, Time: now, Identity: svc.Identity(),
-		Deployment: w.unit, Label: string(reason), Message: stuckMessage(svc, w, reason),
+		Deployment: w.name, Label: string(reason), Message: stuckMessage(svc, w, reason),
 	}, true
 }
 
 func stuckMessage(svc *collector.Service, w watched, reason collector.StuckReason) string {
-	msg := fmt.Sprintf("deployment %s of service %s is stuck at %d of %d tasks: ", w.unit, svc.Name, w.running, w.requested)
+	msg := fmt.Sprintf("deployment %s of service %s is stuck at %d of %d tasks: ", w.name, svc.Name, w.running, w.requested)
 	switch reason {
 	case collector.StuckPlacementFailure:
 		return msg + "tasks cannot be placed"

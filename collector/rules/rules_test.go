@@ -153,7 +153,8 @@ func TestStoppedTask(t *testing.T) {
 }
 
 // TestReadmeDocumentsRules keeps README's "Deployment health rules" in step
-// with the code: every threshold default, reason and placement reason.
+// with the code: every threshold default, reason, placement reason, failure
+// cause, controller, strategy and service deployment status.
 func TestReadmeDocumentsRules(t *testing.T) {
 	t.Parallel()
 	readme := testutil.ReadFile(t, "../../README.md")
@@ -166,7 +167,13 @@ func TestReadmeDocumentsRules(t *testing.T) {
 	want := []string{
 		"`stuck_after` (" + model.Duration(DefaultOptions.StuckAfter).String() + ")",
 		"`progress_window` (" + model.Duration(DefaultOptions.ProgressWindow).String() + ")",
-		"OutOfMemoryError", "`FAILED`",
+		"OutOfMemoryError", "`FAILED`", "`BAKE_TIME`", "`AWAITING_ACTION`", "`STABILIZING`",
+		"`PRODUCTION_TRAFFIC_SHIFT`", "`" + ecsvocab.SDRollbackFailed + "`", "`" + ecsvocab.MonitorTriggered + "`",
+	}
+	for _, vs := range [][]string{ecsvocab.FailureCauses, ecsvocab.Controllers, ecsvocab.Strategies[:len(ecsvocab.Strategies)-1], ecsvocab.ServiceDeploymentStatuses} {
+		for _, v := range vs {
+			want = append(want, "`"+v+"`")
+		}
 	}
 	for _, r := range collector.StuckReasons {
 		want = append(want, "`"+string(r)+"`")

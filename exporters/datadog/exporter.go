@@ -24,6 +24,7 @@ import (
 	"github.com/ecswatch/ecswatch/collector"
 	"github.com/ecswatch/ecswatch/exporters/push"
 	"github.com/ecswatch/ecswatch/internal/catalog"
+	"github.com/ecswatch/ecswatch/internal/ecsvocab"
 )
 
 // Name is the exporter's label in ecswatch_exporter_dropped_total.
@@ -225,16 +226,23 @@ func tagValue(v string) string {
 }
 
 // serviceCheck reports a service's deployment health: CRITICAL while a
-// failed deployment is listed, WARNING while the primary one is stuck, OK
-// otherwise.
+// failed deployment is listed or a service deployment is failed or rolling
+// back, WARNING while the deployment is stuck, OK otherwise.
 func (e *Exporter) serviceCheck(svc *collector.Service) {
 	id := svc.Identity()
 	sc := &statsd.ServiceCheck{Name: e.opts.Namespace + "deployment", Status: statsd.Ok, Tags: identityTags(&id), Message: "deployments healthy"}
-	if i := slices.IndexFunc(svc.Deployments, func(d collector.Deployment) bool { return d.RolloutState == "FAILED" }); i >= 0 {
+	r := svc.Rollout
+	switch i := slices.IndexFunc(svc.Deployments, func(d collector.Deployment) bool { return d.RolloutState == "FAILED" }); {
+	case r != nil && r.Status != ecsvocab.SDStopped && r.Status != ecsvocab.SDStopRequested && ecsvocab.ServiceDeploymentFailed(r.Status):
+		sc.Status, sc.Message = statsd.Critical, "deployment "+r.ID+" is "+r.Status
+		if r.StatusReason != "" {
+			sc.Message += ": " + r.StatusReason
+		}
+	case i >= 0:
 		d := svc.Deployments[i]
 		sc.Status, sc.Message = statsd.Critical, "deployment "+d.ID+" ("+d.TaskDefinition+") failed: "+d.RolloutStateReason
-	} else if svc.Health.Stuck != "" {
-		sc.Status, sc.Message = statsd.Warn, "primary deployment stuck: "+string(svc.Health.Stuck)
+	case svc.Health.Stuck != "":
+		sc.Status, sc.Message = statsd.Warn, "deployment stuck: "+string(svc.Health.Stuck)
 	}
 	_ = e.client.ServiceCheck(sc)
 }
@@ -262,7 +270,11 @@ func (e *Exporter) sendEvent(ev collector.Event) {
 		de.Tags = append(de.Tags, "container_name:"+tagValue(ev.Container))
 		text = append(text, "Container: "+ev.Container)
 	case collector.EventDeploymentFailed:
-		de.Title, de.AlertType = "Deployment failed: "+where, statsd.Error
+		de.Title, de.AlertType = "Deployment failed ("+ev.Label+"): "+where, statsd.Error
+		de.Tags = append(de.Tags, "cause:"+ev.Label)
+		text = append(text, "Deployment: "+ev.Deployment)
+	case collector.EventRollbackFailed:
+		de.Title, de.AlertType = "Rollback failed, service left broken: "+where, statsd.Error
 		text = append(text, "Deployment: "+ev.Deployment)
 	case collector.EventDeploymentStuck:
 		de.Title, de.AlertType = "Deployment stuck ("+ev.Label+"): "+where, statsd.Warning

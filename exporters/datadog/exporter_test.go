@@ -110,7 +110,7 @@ func TestDemoScenario(t *testing.T) {
 		}
 	}
 	if !slices.ContainsFunc(checks, func(c string) bool {
-		return strings.HasPrefix(c, "_sc|ecswatch.deployment|1|") && strings.Contains(c, "ecs_service:checkout") && strings.Contains(c, "m:primary deployment stuck: placement_failure")
+		return strings.HasPrefix(c, "_sc|ecswatch.deployment|1|") && strings.Contains(c, "ecs_service:checkout") && strings.Contains(c, "m:deployment stuck: placement_failure")
 	}) {
 		t.Errorf("no WARNING check for the stuck checkout deployment: %q", checks)
 	}
@@ -154,7 +154,7 @@ func TestDemoScenario(t *testing.T) {
 		t.Errorf("no CRITICAL check for payments: %q", checks)
 	}
 	wantEvents := []string{"OOM kill: container worker in worker (shop-prod)", "OOM kill: container worker in storefront (shop-prod)",
-		"Deployment failed: payments (shop-prod)", "Deployment stuck (placement_failure): checkout (shop-prod)"}
+		"Deployment failed (circuit_breaker): payments (shop-prod)", "Deployment stuck (placement_failure): checkout (shop-prod)"}
 	for _, title := range wantEvents {
 		if !slices.ContainsFunc(events, func(e string) bool { return strings.Contains(e, ":"+title+"|") }) {
 			t.Errorf("no event %q in %q", title, events)

@@ -338,6 +338,7 @@ func imageName(image string) string {
 var eventNames = map[collector.EventKind]string{
 	collector.EventOOMKill:          "aws.ecs.container.oom_kill",
 	collector.EventDeploymentFailed: "aws.ecs.deployment.failed",
+	collector.EventRollbackFailed:   "aws.ecs.deployment.rollback_failed",
 	collector.EventDeploymentStuck:  "aws.ecs.deployment.stuck",
 	collector.EventDeploymentState:  "aws.ecs.deployment.state_change",
 }
@@ -353,7 +354,7 @@ func (e *Exporter) emit(ctx context.Context, ev collector.Event) {
 	r.SetTimestamp(ev.Time)
 	r.SetObservedTimestamp(time.Now())
 	switch ev.Kind {
-	case collector.EventOOMKill, collector.EventDeploymentFailed:
+	case collector.EventOOMKill, collector.EventDeploymentFailed, collector.EventRollbackFailed:
 		r.SetSeverity(log.SeverityError)
 		r.SetSeverityText("ERROR")
 	case collector.EventDeploymentStuck:

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -157,4 +158,44 @@ func TestRestartDoesNotRecountInPrometheus(t *testing.T) {
 			t.Errorf("%s alerts after the restart: %+v, want the one for the first event", a, res)
 		}
 	}
+}
+
+// TestDeploymentAlertsInRealPrometheus runs the deployment lab (blue/green,
+// linear, canary, CODE_DEPLOY, EXTERNAL, alarm and circuit-breaker
+// rollbacks) 9m50s into its timeline, with a real Prometheus evaluating the
+// shipped alerts: billing's rollback fails 10 seconds in and pages at once,
+// while nothing fires for the healthy deployments in bake time and
+// mid-traffic-shift.
+func TestDeploymentAlertsInRealPrometheus(t *testing.T) {
+	t.Parallel()
+	const into = 10*time.Minute - 10*time.Second
+	fake := sim.NewECS("eu-west-1", nil)
+	lab := sim.DeployLabScenario(time.Now().Add(-into))
+	fake.AddScripted(sim.DeployLabCluster, func(e time.Duration) *sim.Cluster { return lab(e + into) })
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	r := start(t, time.Second, sim.Schedule{FirstOOM: time.Hour, Period: time.Hour, RestartDelay: time.Hour}, func(c *config.Config) {
+		c.Standalone.Enabled, c.Standalone.Endpoint, c.Standalone.Region = true, srv.URL, "eu-west-1"
+		c.Standalone.Clusters = []string{sim.DeployLabCluster}
+		c.Standalone.Interval, c.Standalone.Timeout, c.Standalone.CallTimeout = config.Duration(time.Second), config.Duration(time.Second), config.Duration(time.Second)
+	})
+	prom := promtest.StartServer(t, strings.TrimPrefix(r.url, "http://"), "../../deploy/prometheus/alerts.yml")
+	one := func(s []promtest.Sample) bool { return len(s) == 1 }
+	rollback := `ecs_service_deployment_rollback_failures_total{ecs_service="billing"}`
+	prom.Eventually(t, rollback+" == 0", 30*time.Second, one)
+	prom.Eventually(t, rollback+" == 1", 60*time.Second, one)
+	prom.Eventually(t, `ALERTS{alertname="EcsDeploymentRollbackFailed",alertstate="firing",ecs_service="billing"}`, 30*time.Second, one)
+	// The failures before ecswatch started (billing's breaker at 6m, cart's
+	// alarm at 8m) are history, not pages.
+	if res := prom.Query(t, `ALERTS{alertname="EcsDeploymentFailed"}`); len(res) != 0 {
+		t.Errorf("history paged: %+v", res)
+	}
+	for _, svc := range []string{"web", "search", "api", "orders", "legacy", "feed"} {
+		prom.Eventually(t, `ecs_service_deployment_strategy_info{ecs_service="`+svc+`"}`, 10*time.Second, one)
+		if res := prom.Query(t, `ALERTS{ecs_service="`+svc+`"}`); len(res) != 0 {
+			t.Errorf("alerts for the healthy %s deployment: %+v", svc, res)
+		}
+	}
+	prom.Eventually(t, `ecs_service_deployment_lifecycle_stage{ecs_service="web",stage="BAKE_TIME"} == 1`, 10*time.Second, one)
+	prom.Eventually(t, `ecs_service_revisions_running{ecs_service="legacy"} == 2`, 10*time.Second, one)
 }
