@@ -117,53 +117,54 @@ func labWeb(start time.Time, e time.Duration) (*Service, []*Task) {
 	return svc, append(labRunning("web", "web:2", newRunning, created), labRunning("web", "web:1", oldRunning, created.Add(-48*time.Hour))...)
 }
 
-func labSearch(start time.Time, e time.Duration) (*Service, []*Task) {
-	created := start
-	// SCALE_UP, then four production steps 10 minutes apart, then bake.
-	i := stepOf(e, 0, 2*time.Minute, 12*time.Minute, 22*time.Minute, 32*time.Minute, 37*time.Minute)
-	changed := start.Add([]time.Duration{0, 2 * time.Minute, 12 * time.Minute, 22 * time.Minute, 32 * time.Minute, 37 * time.Minute}[i])
-	weight := []float64{0, 25, 50, 75, 100, 100}[i]
-	stage := []string{"SCALE_UP", "PRODUCTION_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT", "BAKE_TIME", ""}[i]
-	oldRunning := 4
-	state := "IN_PROGRESS"
-	if i == 5 {
-		oldRunning, state = 0, "COMPLETED"
-	}
-	svc := labECS("search", "LINEAR", "search:4", "search:5", created, 4, 4, oldRunning, state, changed)
-	svc.StepBakeMinutes = 10
-	sd := ServiceDeployment{ID: "search5", Status: "IN_PROGRESS", Stage: stage, CreatedAt: created, StartedAt: created, UpdatedAt: changed,
-		BreakerStatus: "MONITORING", Threshold: 3,
-		Source: []Revision{{ID: "search4", Requested: 4, Running: oldRunning, ProductionWeight: Weight(100 - weight), TestWeight: Weight(0)}},
-		Target: &Revision{ID: "search5", Requested: 4, Running: 4, ProductionWeight: Weight(weight), TestWeight: Weight(0)}}
-	if i == 5 {
-		sd.Status, sd.BreakerStatus, sd.Source = "SUCCESSFUL", "MONITORING_COMPLETE", nil
-	}
-	svc.ServiceDeployments = []ServiceDeployment{sd}
-	return svc, append(labRunning("search", "search:5", 4, created), labRunning("search", "search:4", oldRunning, created.Add(-48*time.Hour))...)
+// labShift is a service whose deployment shifts production traffic in
+// steps: one step per boundary (the first SCALE_UP at 0, the last the
+// deployment's completion), each with its production weight and stage.
+type labShift struct {
+	name, strategy, old, new string
+	stepBake                 int
+	at                       []time.Duration
+	weights                  []float64
+	stages                   []string
 }
 
-func labAPI(start time.Time, e time.Duration) (*Service, []*Task) {
-	created := start
-	i := stepOf(e, 0, 2*time.Minute, 17*time.Minute, 27*time.Minute)
-	changed := start.Add([]time.Duration{0, 2 * time.Minute, 17 * time.Minute, 27 * time.Minute}[i])
-	weight := []float64{0, 10, 100, 100}[i]
-	stage := []string{"SCALE_UP", "PRODUCTION_TRAFFIC_SHIFT", "BAKE_TIME", ""}[i]
+func (l labShift) build(start time.Time, e time.Duration) (*Service, []*Task) {
+	i := stepOf(e, l.at...)
+	changed, weight, stage := start.Add(l.at[i]), l.weights[i], l.stages[i]
+	done := i == len(l.at)-1
 	oldRunning, state := 4, "IN_PROGRESS"
-	if i == 3 {
+	if done {
 		oldRunning, state = 0, "COMPLETED"
 	}
-	svc := labECS("api", "CANARY", "api:8", "api:9", created, 4, 4, oldRunning, state, changed)
-	svc.StepBakeMinutes = 15
-	sd := ServiceDeployment{ID: "api9", Status: "IN_PROGRESS", Stage: stage, CreatedAt: created, StartedAt: created, UpdatedAt: changed,
+	oldTD, newTD := l.name+":"+l.old, l.name+":"+l.new
+	svc := labECS(l.name, l.strategy, oldTD, newTD, start, 4, 4, oldRunning, state, changed)
+	svc.StepBakeMinutes = l.stepBake
+	sd := ServiceDeployment{ID: l.name + l.new, Status: "IN_PROGRESS", Stage: stage, CreatedAt: start, StartedAt: start, UpdatedAt: changed,
 		BreakerStatus: "MONITORING", Threshold: 3,
-		Source: []Revision{{ID: "api8", Requested: 4, Running: oldRunning, ProductionWeight: Weight(100 - weight), TestWeight: Weight(0)}},
-		Target: &Revision{ID: "api9", Requested: 4, Running: 4, ProductionWeight: Weight(weight), TestWeight: Weight(0)}}
-	if i == 3 {
+		Source: []Revision{{ID: l.name + l.old, Requested: 4, Running: oldRunning, ProductionWeight: Weight(100 - weight), TestWeight: Weight(0)}},
+		Target: &Revision{ID: l.name + l.new, Requested: 4, Running: 4, ProductionWeight: Weight(weight), TestWeight: Weight(0)}}
+	if done {
 		sd.Status, sd.BreakerStatus, sd.Source = "SUCCESSFUL", "MONITORING_COMPLETE", nil
 	}
 	svc.ServiceDeployments = []ServiceDeployment{sd}
-	return svc, append(labRunning("api", "api:9", 4, created), labRunning("api", "api:8", oldRunning, created.Add(-48*time.Hour))...)
+	return svc, append(labRunning(l.name, newTD, 4, start), labRunning(l.name, oldTD, oldRunning, start.Add(-48*time.Hour))...)
 }
+
+// labSearch: LINEAR, four production steps 10 minutes apart, then bake.
+var labSearch = labShift{
+	name: "search", strategy: "LINEAR", old: "4", new: "5", stepBake: 10,
+	at:      []time.Duration{0, 2 * time.Minute, 12 * time.Minute, 22 * time.Minute, 32 * time.Minute, 37 * time.Minute},
+	weights: []float64{0, 25, 50, 75, 100, 100},
+	stages:  []string{"SCALE_UP", "PRODUCTION_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT", "BAKE_TIME", ""},
+}.build
+
+// labAPI: CANARY, 10% for 15 minutes, then all, then bake.
+var labAPI = labShift{
+	name: "api", strategy: "CANARY", old: "8", new: "9", stepBake: 15,
+	at:      []time.Duration{0, 2 * time.Minute, 17 * time.Minute, 27 * time.Minute},
+	weights: []float64{0, 10, 100, 100},
+	stages:  []string{"SCALE_UP", "PRODUCTION_TRAFFIC_SHIFT", "BAKE_TIME", ""},
+}.build
 
 func labOrders(start time.Time, e time.Duration) (*Service, []*Task) {
 	created := start
