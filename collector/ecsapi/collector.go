@@ -68,8 +68,10 @@ type Collector struct {
 	// has completed: it never changes again. By service ARN.
 	completed map[string]types.ServiceDeployment
 	// watching holds the services whose newest service deployment was
-	// still ongoing at the last read, so it is read until it completes.
-	watching map[string]bool
+	// still ongoing at the last read, with its createdAt, so that it is
+	// read until it completes even once deployments[] has moved on (a
+	// rollback lists a new deployment and drops the failed one).
+	watching map[string]time.Time
 }
 
 // New returns a Collector using client.
@@ -84,7 +86,7 @@ func New(client *ecs.Client, store *collector.Store, logger *slog.Logger, opts O
 		stoppedSeen: map[string]bool{},
 		failing:     map[string]bool{},
 		completed:   map[string]types.ServiceDeployment{},
-		watching:    map[string]bool{},
+		watching:    map[string]time.Time{},
 	}
 }
 
@@ -278,8 +280,12 @@ func (c *Collector) rolloutsToRead(now time.Time, services []types.Service) map[
 			continue
 		}
 		arn := aws.ToString(s.ServiceArn)
-		active := len(s.Deployments) > 1 || c.watching[arn]
+		watched, active := c.watching[arn]
+		active = active || len(s.Deployments) > 1
 		earliest := aws.ToTime(s.Deployments[0].CreatedAt)
+		if active && watched.Before(earliest) {
+			earliest = watched
+		}
 		for _, d := range s.Deployments {
 			active = active || d.RolloutState == types.DeploymentRolloutStateInProgress || now.Sub(aws.ToTime(d.UpdatedAt)) <= recent
 			if t := aws.ToTime(d.CreatedAt); t.Before(earliest) {
@@ -313,7 +319,7 @@ func (c *Collector) noteRollouts(cluster string, services []types.Service, rollo
 	for _, s := range services {
 		arn := aws.ToString(s.ServiceArn)
 		if sd, ok := rollouts[arn]; ok && !ecsvocab.ServiceDeploymentCompleted(string(sd.Status)) {
-			c.watching[arn] = true
+			c.watching[arn] = aws.ToTime(sd.CreatedAt)
 		} else {
 			delete(c.watching, arn)
 			if !ok {
