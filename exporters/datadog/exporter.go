@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,6 +40,11 @@ type Options struct {
 	Namespace    string   // prefix of every name, e.g. "ecswatch."
 	Tags         []string // global tags, e.g. env:prod
 	PushInterval time.Duration
+	// Naming is NamingEcswatch (empty means it) or NamingAgent.
+	Naming string
+	// TagCardinality is low (empty means it), orchestrator or high: which
+	// of the Agent's tags NamingAgent adds, as DD_CHECKS_TAG_CARDINALITY.
+	TagCardinality string
 }
 
 // Source is where snapshots come from; *collector.Store is one.
@@ -64,8 +70,11 @@ type Exporter struct {
 // New returns an Exporter sending to opts.Address; events come from a Store
 // subscription.
 func New(source Source, events <-chan collector.Event, logger *slog.Logger, opts Options) (*Exporter, error) {
+	opts = resolveEnv(opts, os.LookupEnv)
+	// No client namespace: the Agent-compatible names are not namespaced,
+	// so metricFor prefixes ecswatch's own names itself. The client adds
+	// env, service and version from DD_ENV, DD_SERVICE and DD_VERSION.
 	client, err := statsd.New(opts.Address,
-		statsd.WithNamespace(opts.Namespace),
 		statsd.WithTags(opts.Tags),
 		statsd.WithClientSideAggregation(),
 		// Mutex mode, not channel mode: in channel mode Close stops the
@@ -98,20 +107,19 @@ func (e *Exporter) Push() {
 	snap := e.source.Snapshot()
 	seen := make(map[string]bool, len(e.last))
 	catalog.Walk(snap, func(smp *catalog.Sample) {
-		f, v := smp.Family, smp.Value
-		m := f.Datadog
-		if m.Type == catalog.DatadogTags || m.Name == "" {
+		name, typ, factor := e.metricFor(smp)
+		if name == "" {
 			return
 		}
 		tags := e.tags(smp)
-		if m.Type == catalog.DatadogGauge {
-			_ = e.client.Gauge(m.Name, v, tags, 1)
+		if typ == catalog.DatadogGauge {
+			_ = e.client.Gauge(name, smp.Value*factor, tags, 1)
 			return
 		}
-		key := m.Name + "|" + strings.Join(tags, ",")
+		key := name + "|" + strings.Join(tags, ",")
 		seen[key] = true
 		// Deltas of the scaled integer totals: no fraction is ever lost.
-		total := int64(v * m.Factor())
+		total := int64(smp.Value * factor)
 		prev, known := e.last[key]
 		e.last[key] = total
 		var delta int64
@@ -120,16 +128,19 @@ func (e *Exporter) Push() {
 			delta = total - prev
 		case known: // reset: the counter started again from zero
 			delta = total
-		case e.pushed || f.SinceStart:
+		case e.pushed || smp.Family.SinceStart:
 			// A series born since the last push started at zero, and so
 			// did one that counts only what this process saw: a kill
 			// counted before the first push (a short task's sidecar, whose
 			// first push is its last) is still sent.
 			delta = total
+		default:
+			return // the first push only sets the baseline
 		}
-		if delta > 0 {
-			_ = e.client.Count(m.Name, delta, tags, 1)
-		}
+		// A count of 0 is sent too, as the Agent's checks do for a quiet
+		// counter: a monitor on network errors then has data, and reads
+		// 0 rather than "no data".
+		_ = e.client.Count(name, delta, tags, 1)
 	})
 	for key := range e.last {
 		if !seen[key] {
@@ -149,6 +160,9 @@ func (e *Exporter) Push() {
 // tags are the Datadog Agent's ECS tags for a sample, then the family's own
 // labels as tags.
 func (e *Exporter) tags(smp *catalog.Sample) []string {
+	if e.opts.Naming == NamingAgent {
+		return agentTags(smp, e.opts.TagCardinality)
+	}
 	var tags []string
 	switch {
 	case smp.Task != nil:
