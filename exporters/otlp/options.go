@@ -37,7 +37,20 @@ type Options struct {
 	Interval time.Duration
 	// Timeout of one export, retries included.
 	Timeout time.Duration
+	// Naming is NamingSemconv (empty means it) or NamingADOT.
+	Naming string
 }
+
+// The naming modes.
+const (
+	// NamingSemconv uses the semantic conventions' names, and ecswatch's
+	// documented ones where the conventions have none.
+	NamingSemconv = "semconv"
+	// NamingADOT uses the contrib awsecscontainermetrics receiver's names,
+	// units and resource attributes (catalog.ADOT) for the data it also
+	// reports; ecswatch's own signals keep their names.
+	NamingADOT = "adot"
+)
 
 // The protocols of the OTLP specification.
 const (
