@@ -128,7 +128,7 @@ func TestDemoScenario(t *testing.T) {
 	for _, m := range ms {
 		if m.typ == "c" {
 			counts[m.name+" "+strings.Join(slices.DeleteFunc(slices.Clone(m.tags), func(t string) bool {
-				return !strings.HasPrefix(t, "ecs_service:") && !strings.HasPrefix(t, "container_name:") && !strings.HasPrefix(t, "stop_code:") && !strings.HasPrefix(t, "task_family:")
+				return !strings.HasPrefix(t, "ecs_service:") && !strings.HasPrefix(t, "container_name:") && !strings.HasPrefix(t, "stop_code:") && !strings.HasPrefix(t, "task_family:") && !strings.HasPrefix(t, "cause:")
 			}), ",")] = m.value
 		}
 	}
@@ -136,7 +136,7 @@ func TestDemoScenario(t *testing.T) {
 		"ecswatch.container.oom_kills ecs_service:worker,task_family:worker,container_name:worker": "1", // standalone
 		"ecswatch.container.oom_kills task_family:storefront,container_name:worker":                "1", // sidecar
 		"ecswatch.task.stopped ecs_service:worker,stop_code:EssentialContainerExited":              "1",
-		"ecswatch.deployment.failures ecs_service:payments":                                        "1",
+		"ecswatch.deployment.failures ecs_service:payments,cause:circuit_breaker":                  "1",
 	} {
 		if counts[key] != want {
 			t.Errorf("count %q = %q, want %q", key, counts[key], want)
