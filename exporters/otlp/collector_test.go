@@ -181,11 +181,11 @@ func TestStandaloneThroughCollector(t *testing.T) {
 	col := otelcoltest.Start(t)
 	metrics, logs := run(t, col, ProtocolGRPC, true)
 	stuck := metricNamed(t, metrics, "aws.ecs.deployment.stuck")
-	if v, ok := point(stuck, map[string]string{"aws.ecs.cluster.name": "shop-prod", "aws.ecs.service.name": "checkout", "aws.ecs.reason": "placement_failure"}); !ok || v != 1 {
+	if v, ok := point(stuck, map[string]string{"aws.ecs.cluster.name": "shop-prod", "aws.ecs.service.name": "checkout", "ecswatch.reason": "placement_failure"}); !ok || v != 1 {
 		t.Errorf("checkout stuck = %v (%v)", v, ok)
 	}
 	failures := metricNamed(t, metrics, "aws.ecs.deployment.failures")
-	if v, ok := point(failures, map[string]string{"aws.ecs.service.name": "payments", "cause": "circuit_breaker"}); !ok || v != 1 || !failures.Monotonic {
+	if v, ok := point(failures, map[string]string{"aws.ecs.service.name": "payments", "ecswatch.deployment.cause": "circuit_breaker"}); !ok || v != 1 || !failures.Monotonic {
 		t.Errorf("payments failures = %v (%v)", v, ok)
 	}
 	for _, name := range []string{"aws.ecs.deployment.failed", "aws.ecs.deployment.stuck", "aws.ecs.container.oom_kill"} {

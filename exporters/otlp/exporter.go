@@ -342,11 +342,7 @@ func (e *Exporter) pointAttributes(attrs []attribute.KeyValue, smp *catalog.Samp
 		if i >= len(smp.Labels) || smp.Labels[i] == "" || (onResource && l == "container_name") {
 			continue
 		}
-		name := l
-		if n, ok := attrNames[l]; ok {
-			name = n
-		}
-		attrs = append(attrs, attribute.String(name, smp.Labels[i]))
+		attrs = append(attrs, attribute.String(attrName(l), smp.Labels[i]))
 	}
 	for k, v := range smp.Family.OTLP.Attrs {
 		attrs = append(attrs, attribute.String(k, v))
@@ -417,8 +413,8 @@ func (e *Exporter) emit(ctx context.Context, ev collector.Event) {
 	}
 	add(string(semconv.ContainerNameKey), ev.Container)
 	add(string(semconv.AWSECSTaskARNKey), ev.TaskARN)
-	add("aws.ecs.deployment.id", ev.Deployment)
-	add("aws.ecs.reason", ev.Label)
+	add("ecswatch.deployment.id", ev.Deployment)
+	add("ecswatch.reason", ev.Label)
 	add("ecswatch.event.id", ev.ID)
 	r.AddAttributes(kvs...)
 	e.eventLog.Emit(ctx, r)
