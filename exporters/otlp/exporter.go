@@ -16,12 +16,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
+	ecsdetector "go.opentelemetry.io/contrib/detectors/aws/ecs"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
@@ -238,6 +240,12 @@ func (e *Exporter) resource(ctx context.Context) (res *resource.Resource, taskID
 		region, account := ecsvocab.RegionAccount(snap.Services[0].ARN)
 		attrs = append(attrs, semconv.CloudRegion(region), semconv.CloudAccountID(account))
 	}
+	if taskID == "" {
+		// Standalone: ecswatch itself is what produces the data, and when
+		// it runs on ECS the contrib ECS detector describes its own task
+		// and container from its metadata endpoint.
+		attrs = append(attrs, e.selfOnECS(ctx)...)
+	}
 	sdk, err := resource.New(ctx, resource.WithTelemetrySDK())
 	if err != nil {
 		return nil, "", err
@@ -253,6 +261,39 @@ func (e *Exporter) resource(ctx context.Context) (res *resource.Resource, taskID
 	res, err = resource.Merge(res, env)
 	return res, taskID, err
 }
+
+// selfOnECS is what the OpenTelemetry contrib ECS resource detector says of
+// the task and container ecswatch runs in, when ECS_CONTAINER_METADATA_URI_V4
+// is set; nothing elsewhere, or when the endpoint does not answer within
+// selfDetectTimeout (logged: the data still goes out).
+func (e *Exporter) selfOnECS(ctx context.Context) []attribute.KeyValue {
+	if _, ok := os.LookupEnv("ECS_CONTAINER_METADATA_URI_V4"); !ok {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, selfDetectTimeout)
+	defer cancel()
+	res, err := ecsdetector.NewResourceDetector().Detect(ctx)
+	if err != nil {
+		e.logger.Warn("otlp resource: ECS detector failed; the resource names no task", "err", err)
+		return nil
+	}
+	if res == nil {
+		return nil
+	}
+	// Its container.* describe ecswatch's own container; standalone points
+	// carry container.name for the containers they are about (OOM kills),
+	// and the two would read as one.
+	var attrs []attribute.KeyValue
+	for _, kv := range res.Attributes() {
+		if !strings.HasPrefix(string(kv.Key), "container.") {
+			attrs = append(attrs, kv)
+		}
+	}
+	return attrs
+}
+
+// selfDetectTimeout bounds the ECS detector's two metadata requests.
+const selfDetectTimeout = 5 * time.Second
 
 // register creates one asynchronous instrument per OTLP name and one
 // callback that observes every sample of the latest snapshot.
