@@ -3,6 +3,7 @@ package datadog
 import (
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/ecswatch/ecswatch/collector"
 	"github.com/ecswatch/ecswatch/internal/catalog"
@@ -143,3 +144,35 @@ var Cardinalities = []string{CardinalityLow, CardinalityOrchestrator, Cardinalit
 func ParseTags(v string) []string {
 	return strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == ',' || r == '\t' || r == '\n' })
 }
+
+// cpuReading is a container's cumulative CPU time at one stats reading.
+type cpuReading struct {
+	seconds float64
+	read    time.Time
+}
+
+// cpuPercent sends ecs.fargate.cpu.percent in Agent naming for a Fargate
+// container: the share of one CPU the container used between this push's
+// stats reading and the last one, in percent. The ecs_fargate check
+// computes it from one stats payload's precpu_stats, which the metadata
+// endpoint does not fill reliably; ecswatch uses its own two readings.
+func (e *Exporter) cpuPercent(smp *catalog.Sample, tags []string, seen map[string]bool) {
+	if e.opts.Naming != NamingAgent || smp.Family.Name != "ecs_container_cpu_usage_seconds_total" || smp.Task == nil ||
+		catalog.AgentCheckFor(smp.Task.LaunchType) != catalog.AgentFargate || smp.Container == nil || smp.Container.Stats == nil {
+		return
+	}
+	key := "cpu.percent|" + strings.Join(tags, ",")
+	seen[key] = true
+	now := cpuReading{seconds: smp.Value, read: smp.Container.Stats.Read}
+	prev, ok := e.cpuLast[key]
+	e.cpuLast[key] = now
+	if !ok || now.read.IsZero() || !now.read.After(prev.read) || now.seconds < prev.seconds {
+		return
+	}
+	pct := (now.seconds - prev.seconds) / now.read.Sub(prev.read).Seconds() * 100
+	_ = e.client.Gauge(AgentCPUPercent, pct, tags, 1)
+}
+
+// AgentCPUPercent is the ecs_fargate check's CPU percentage, which ecswatch
+// derives rather than maps.
+const AgentCPUPercent = "ecs.fargate.cpu.percent"

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -21,7 +22,6 @@ var agentNotSent = map[string]string{
 	"ecs.fargate.io.ops.write":                  "ecswatch keeps bytes, not block I/O operations",
 	"ecs.fargate.cpu.user":                      "ecswatch keeps total CPU time only",
 	"ecs.fargate.cpu.system":                    "ecswatch keeps total CPU time only",
-	"ecs.fargate.cpu.percent":                   "computed by the check from precpu_stats, which is not reliable; ecs.fargate.cpu.usage is the same as a rate",
 	"ecs.fargate.mem.active_file":               "cgroup v1 memory breakdown not kept",
 	"ecs.fargate.mem.inactive_file":             "cgroup v1 memory breakdown not kept (used for the working set)",
 	"ecs.fargate.mem.active_anon":               "cgroup v1 memory breakdown not kept",
@@ -186,6 +186,16 @@ func TestAgentCompatibleNames(t *testing.T) {
 			for _, name := range tc.want {
 				if got := find(pushes[1], name, "ecs_container_name:app"); len(got) == 0 && len(find(pushes[1], name)) == 0 {
 					t.Errorf("no %s at 25s", name)
+				}
+			}
+			if tc.variant == sim.Fargate {
+				// Derived from two of ecswatch's own readings, from the
+				// second push on.
+				got := find(pushes[1], AgentCPUPercent, "ecs_container_name:app")
+				if len(got) != 1 || got[0].value == "0" || len(find(pushes[0], AgentCPUPercent)) != 0 {
+					t.Errorf("app CPU percent: %+v", got)
+				} else if v, err := strconv.ParseFloat(got[0].value, 64); err != nil || v <= 0 || v > 100 {
+					t.Errorf("app CPU percent %s: want 0-100 (the app's share is half a vCPU)", got[0].value)
 				}
 			}
 			// A quiet counter is still sent: as a count of 0.

@@ -64,7 +64,10 @@ type Exporter struct {
 
 	last   map[string]int64 // counter totals (in the sent unit) at the last push, by series key
 	pushed bool             // a first push established the baseline
-	drops  *push.Drops
+	// cpuLast is each container's CPU seconds and reading time at the last
+	// push, for ecs.fargate.cpu.percent; by series key.
+	cpuLast map[string]cpuReading
+	drops   *push.Drops
 }
 
 // New returns an Exporter sending to opts.Address; events come from a Store
@@ -87,7 +90,7 @@ func New(source Source, events <-chan collector.Event, logger *slog.Logger, opts
 	if err != nil {
 		return nil, fmt.Errorf("datadog: dogstatsd client for %q: %w", opts.Address, err)
 	}
-	return &Exporter{client: client, source: source, events: events, logger: logger, opts: opts, last: map[string]int64{}, drops: push.NewDrops(source, Name)}, nil
+	return &Exporter{client: client, source: source, events: events, logger: logger, opts: opts, last: map[string]int64{}, cpuLast: map[string]cpuReading{}, drops: push.NewDrops(source, Name)}, nil
 }
 
 // Run pushes every PushInterval and sends events as they come, until ctx ends.
@@ -112,6 +115,7 @@ func (e *Exporter) Push() {
 			return
 		}
 		tags := e.tags(smp)
+		e.cpuPercent(smp, tags, seen)
 		if typ == catalog.DatadogGauge {
 			_ = e.client.Gauge(name, smp.Value*factor, tags, 1)
 			return
@@ -145,6 +149,11 @@ func (e *Exporter) Push() {
 	for key := range e.last {
 		if !seen[key] {
 			delete(e.last, key)
+		}
+	}
+	for key := range e.cpuLast {
+		if !seen[key] {
+			delete(e.cpuLast, key)
 		}
 	}
 	e.pushed = true
