@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -50,12 +52,23 @@ func registerADOT(meter metric.Meter, instruments map[string]metric.Float64Obser
 			all = append(all, inst)
 		}
 	}
+	for _, m := range adotRateMetrics {
+		for _, n := range []string{catalog.ADOTTaskPrefix + m.Suffix, catalog.ADOTContainerPrefix + m.Suffix} {
+			inst, err := meter.Float64ObservableGauge(n, metric.WithUnit(m.Unit))
+			if err != nil {
+				return nil, fmt.Errorf("instrument %s: %w", n, err)
+			}
+			instruments[n] = inst
+			all = append(all, inst)
+		}
+	}
 	return all, nil
 }
 
 // adotTasks sums a walk's container values into the receiver's task-level
 // metrics, and keeps the task-level values that replace those sums.
 type adotTasks struct {
+	at    time.Time // the snapshot's time: rates of task interfaces use it
 	order []string
 	tasks map[string]*adotTask
 }
@@ -112,6 +125,7 @@ func (e *Exporter) observeADOT(o metric.Observer, instruments map[string]metric.
 		return
 	}
 	at.add(m.Suffix, v, false)
+	e.observeRates(o, instruments, tasks, at, m, smp, v)
 	if smp.Container == nil && smp.Label("interface") != "" {
 		if at.shared == nil {
 			at.shared = map[string]float64{}
@@ -150,6 +164,11 @@ func (a *adotTasks) observe(e *Exporter, o metric.Observer, instruments map[stri
 				v = at.sums[suffix]
 			}
 			o.ObserveFloat64(instruments[catalog.ADOTTaskPrefix+suffix], v, metric.WithAttributes(attrs...))
+		}
+		if vcpu, ok := at.sums[rateVCPU]; ok {
+			// The receiver's task cpu.utilized is CPU units used, as
+			// Container Insights' CpuUtilized.
+			o.ObserveFloat64(instruments[catalog.ADOTTaskPrefix+rateUtilized], vcpu*1024, metric.WithAttributes(attrs...))
 		}
 		for i := range at.task.Containers {
 			c := &at.task.Containers[i]
@@ -212,4 +231,119 @@ func appendContainerResource(attrs []attribute.KeyValue, c *collector.Container,
 		add(semconv.ContainerImageTags(tag))
 	}
 	return attrs
+}
+
+// The receiver's rates, which ecswatch derives from two of its own readings
+// (the receiver from the ECS agent's previous one): vCPUs used, CPU
+// utilization, and interface bytes per second.
+const (
+	rateVCPU     = "cpu.usage.vcpu"
+	rateUtilized = "cpu.utilized"
+	rateRx       = "network.rate.rx"
+	rateTx       = "network.rate.tx"
+)
+
+// adotRateMetrics are the derived metrics' units, registered beside
+// catalog.ADOT's.
+var adotRateMetrics = []catalog.ReceiverMetric{
+	{Suffix: rateVCPU, Unit: "vCPU"},
+	{Suffix: rateUtilized, Unit: "None"},
+	{Suffix: rateRx, Unit: "Bytes/Second"},
+	{Suffix: rateTx, Unit: "Bytes/Second"},
+}
+
+// rateOf names the rate derived from a mapped counter.
+var rateOf = map[string]string{
+	"cpu.usage.total":           rateVCPU,
+	"network.io.usage.rx_bytes": rateRx,
+	"network.io.usage.tx_bytes": rateTx,
+}
+
+// adotRates keeps each series' last reading. The reader's collections may
+// overlap (a ForceFlush beside the periodic one), hence the lock.
+type adotRates struct {
+	mu   sync.Mutex
+	last map[string]rateReading
+}
+
+type rateReading struct {
+	v  float64
+	at time.Time
+}
+
+// rate is the per-second increase of series key since its last reading,
+// false for a first reading, a reading no newer than the last, or a reset.
+func (r *adotRates) rate(key string, v float64, at time.Time) (float64, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.last == nil {
+		r.last = map[string]rateReading{}
+	}
+	prev, ok := r.last[key]
+	if ok && !at.After(prev.at) {
+		return 0, false // the same reading, seen again
+	}
+	r.last[key] = rateReading{v, at}
+	if !ok || at.IsZero() || v < prev.v {
+		return 0, false
+	}
+	return (v - prev.v) / at.Sub(prev.at).Seconds(), true
+}
+
+// observeRates derives the receiver's rates from a container's or task
+// interface's counter v (already in the receiver's unit: nanoseconds of CPU,
+// bytes): the container's rate on its resource and into its task's sum.
+func (e *Exporter) observeRates(o metric.Observer, instruments map[string]metric.Float64Observable, tasks *adotTasks, at *adotTask, m catalog.ReceiverMetric, smp *catalog.Sample, v float64) {
+	name, ok := rateOf[m.Suffix]
+	if !ok {
+		return
+	}
+	when := tasks.at
+	key := at.task.ID + "|" + name + "|" + smp.Label("interface")
+	if c := smp.Container; c != nil {
+		key += "|" + c.Name
+		if c.Stats != nil && !c.Stats.Read.IsZero() {
+			when = c.Stats.Read
+		}
+	}
+	r, ok := e.rates.rate(key, v, when)
+	if !ok {
+		return
+	}
+	if name == rateVCPU {
+		r /= 1e9 // ns of CPU per second: vCPUs
+	}
+	at.add(name, r, false)
+	if smp.Container == nil {
+		if at.shared == nil {
+			at.shared = map[string]float64{}
+		}
+		if _, seen := at.shared[name]; !seen {
+			at.sharedSuffix = append(at.sharedSuffix, name)
+		}
+		at.shared[name] += r
+		return
+	}
+	var attrs []attribute.KeyValue
+	if at.task.ID != e.resourceTaskID {
+		attrs = appendIdentity(attrs, at.task.Identity())
+	}
+	attrs = appendContainerResource(attrs, smp.Container, NamingADOT)
+	o.ObserveFloat64(instruments[catalog.ADOTContainerPrefix+name], r, metric.WithAttributes(attrs...))
+	if name == rateVCPU {
+		// The receiver's container cpu.utilized: vCPUs × 100 over the
+		// container's reserved CPU units where it has some.
+		util := r * 100
+		if units := smp.Container.CPULimitVCPUs * 1024; units > 0 {
+			util /= units
+		}
+		o.ObserveFloat64(instruments[catalog.ADOTContainerPrefix+rateUtilized], util, metric.WithAttributes(attrs...))
+	}
+}
+
+// started reports whether the providers run; tests wait for it.
+func (e *Exporter) started() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.mp != nil
 }

@@ -50,6 +50,16 @@ func runNaming(t *testing.T, col *otelcoltest.Collector, protocol string, standa
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() { exp.Run(ctx); close(done) }()
+	if naming == NamingADOT {
+		// A first export at the start, so that the receiver's rates have
+		// two readings by the last one.
+		for !exp.started() {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if err := exp.ForceFlush(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := p.At(t.Context(), 25*time.Second); err != nil {
 		t.Fatal(err)
 	}

@@ -70,6 +70,8 @@ type Exporter struct {
 	// observed is the time of the snapshot the last collection read, in
 	// Unix nanoseconds: the reader's goroutine writes it, its exporter reads.
 	observed atomic.Int64
+	// rates keeps the last readings the ADOT naming's rates derive from.
+	rates adotRates
 }
 
 // errorLogEvery bounds how often a failing Collector is logged: one line per
@@ -346,7 +348,7 @@ func (e *Exporter) observe(o metric.Observer, instruments map[string]metric.Floa
 	snap := e.source.Snapshot()
 	e.observed.Store(snap.Time.UnixNano())
 	var attrs []attribute.KeyValue
-	var tasks adotTasks
+	tasks := adotTasks{at: snap.Time}
 	catalog.Walk(snap, func(smp *catalog.Sample) {
 		if e.opts.Naming == NamingADOT {
 			if m, ok := catalog.ADOT[smp.Family.Name]; ok {
