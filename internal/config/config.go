@@ -589,6 +589,9 @@ func (c *Config) CheckEnvironment(environ []string, lookup func(string) (string,
 			errs = append(errs, fmt.Errorf("%s: names no configuration key (config.example.yaml lists them; the variable is the key upper-cased with dots as underscores)", name))
 		}
 	}
+	if v, ok := lookup("DD_CHECKS_TAG_CARDINALITY"); ok && c.Exporters.Datadog.TagCardinality == "" && !slices.Contains([]string{"low", "orchestrator", "high"}, v) {
+		errs = append(errs, fmt.Errorf("DD_CHECKS_TAG_CARDINALITY: want low, orchestrator or high, got %q", v))
+	}
 	if v, ok := lookup("DD_AGENT_HOST"); ok && strings.TrimSpace(v) == "" {
 		errs = append(errs, errors.New("DD_AGENT_HOST: set but empty; unset it, or name the Datadog Agent's host"))
 	}
