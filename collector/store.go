@@ -74,6 +74,8 @@ type Store struct {
 	exported  map[string]time.Time // by exporter: the newest snapshot it delivered
 
 	current atomic.Pointer[Snapshot]
+	// published is closed, and replaced, at every publish.
+	published atomic.Pointer[chan struct{}]
 }
 
 // NewStore returns an empty Store. now is the clock (time.Now when nil).
@@ -87,8 +89,14 @@ func NewStore(now func() time.Time) *Store {
 		exported: map[string]time.Time{}, insights: map[string][]InsightsSample{},
 	}
 	s.current.Store(&Snapshot{Time: now()})
+	published := make(chan struct{})
+	s.published.Store(&published)
 	return s
 }
+
+// Published returns a channel closed when the next snapshot is published:
+// what lets an exporter render once per snapshot, never in a scrape.
+func (s *Store) Published() <-chan struct{} { return *s.published.Load() }
 
 // Snapshot returns the latest published snapshot. It never returns nil.
 func (s *Store) Snapshot() *Snapshot { return s.current.Load() }
@@ -387,6 +395,8 @@ func (s *Store) publishLocked() {
 	}
 	slices.SortFunc(snap.Collectors, func(a, b CollectorHealth) int { return strings.Compare(a.Name, b.Name) })
 	s.current.Store(snap)
+	next := make(chan struct{})
+	close(*s.published.Swap(&next))
 }
 
 // appendBornLocked adds a zero count for every counter whose subject is

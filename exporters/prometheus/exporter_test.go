@@ -3,6 +3,7 @@ package prometheus
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"io"
 	"log/slog"
 	"maps"
@@ -316,13 +317,14 @@ func cachingFor(tb testing.TB, src Source, maxAge time.Duration) *cachingHandler
 }
 
 // TestCachedScrapeFollowsSnapshots pins when a scrape is served the cached
-// body, when it waits for a render and when one runs in the background.
+// body, when it waits for a render and when one runs in the background, for
+// a source that does not tell when it publishes.
 func TestCachedScrapeFollowsSnapshots(t *testing.T) {
 	t.Parallel()
 	src := &swapSource{}
 	src.snap.Store(fixture())
 	clk := testutil.NewClock(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
-	h := cachingFor(t, src, time.Second)
+	h := cachingFor(t, src, time.Hour) // no timer render during the test
 	h.now = clk.Now
 	scrape := func() string {
 		rec := httptest.NewRecorder()
@@ -352,27 +354,18 @@ func TestCachedScrapeFollowsSnapshots(t *testing.T) {
 	}
 	renamed("api-v2")
 	if !has(scrape(), "api") {
-		t.Error("a body younger than maxAge was not served while the new snapshot renders")
+		t.Error("the cached body was not served while the new snapshot renders")
 	}
 	background()
 	if !has(scrape(), "api-v2") {
 		t.Error("a new snapshot was not rendered in the background")
 	}
 
-	clk.Advance(600 * time.Millisecond)
-	scrape() // past half its age: refreshed in the background
-	background()
-	h.mu.Lock()
-	at := h.cur.at
-	h.mu.Unlock()
-	if !at.Equal(clk.Now()) {
-		t.Errorf("body rendered at %v, want a background refresh at %v", at, clk.Now())
-	}
-
+	// Past stale, no watcher kept the body fresh: the scrape renders.
 	renamed("api-v3")
-	clk.Advance(time.Second)
+	clk.Advance(h.stale())
 	if !has(scrape(), "api-v3") {
-		t.Error("a body older than maxAge was served")
+		t.Error("a body no watcher kept fresh was served")
 	}
 
 	rec := httptest.NewRecorder()
@@ -385,6 +378,67 @@ func TestCachedScrapeFollowsSnapshots(t *testing.T) {
 	}
 	if plain, err := io.ReadAll(zr); err != nil || !has(string(plain), "api-v3") {
 		t.Errorf("gzip body does not decode to the metrics: %v", err)
+	}
+}
+
+// publishingSource is a source that tells when it publishes, as a Store
+// does.
+type publishingSource struct {
+	swapSource
+	mu   sync.Mutex
+	next chan struct{}
+}
+
+func newPublishingSource(snap *collector.Snapshot) *publishingSource {
+	p := &publishingSource{next: make(chan struct{})}
+	p.snap.Store(snap)
+	return p
+}
+
+func (p *publishingSource) Published() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.next
+}
+
+func (p *publishingSource) publish(snap *collector.Snapshot) {
+	p.snap.Store(snap)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	close(p.next)
+	p.next = make(chan struct{})
+}
+
+// TestScrapesNeverRenderAPublishedSnapshot: once scraped, the handler renders
+// each snapshot as it is published, so the scrapes that follow, at any
+// cadence, are served the new body without rendering anything.
+func TestScrapesNeverRenderAPublishedSnapshot(t *testing.T) {
+	t.Parallel()
+	src := newPublishingSource(fixture())
+	h := cachingFor(t, src, time.Hour)
+	scrape := func() { h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/metrics", nil)) }
+	current := func() *body {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		return h.cur
+	}
+	scrape() // the first scrape renders, and starts the watcher
+	for i := range 3 {
+		snap := fixture()
+		snap.Tasks[0].Containers[0].Name = fmt.Sprintf("api-%d", i)
+		src.publish(snap)
+		deadline := time.Now().Add(10 * time.Second)
+		for current().snap != snap {
+			if time.Now().After(deadline) {
+				t.Fatalf("snapshot %d was not rendered when published", i)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		before := current()
+		scrape()
+		if after := current(); after != before {
+			t.Errorf("snapshot %d: a scrape rendered", i)
+		}
 	}
 }
 
