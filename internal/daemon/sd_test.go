@@ -222,7 +222,7 @@ func TestServiceDiscoveryFileAndFilters(t *testing.T) {
 	}
 	tests := []struct {
 		name, query string
-		status, n  int
+		status, n   int
 	}{
 		{"sidecars only", "?role=sidecar", 200, 2},
 		{"exporters of one service", "?role=exporter&service=worker", 200, 2},
