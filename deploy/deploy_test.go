@@ -134,6 +134,12 @@ func TestIAMPolicyMatchesCalls(t *testing.T) {
 	start := time.Now()
 	fakeECS := sim.NewECS("eu-west-1", nil)
 	fakeECS.AddScripted(sim.ShopCluster, sim.ShopScenario(start))
+	// Service discovery's cluster: awsvpc and bridge tasks, so that task
+	// definitions and EC2 instances are described.
+	(&sim.DiscoveryTargets{WebIPs: [2]string{"10.0.1.2", "10.0.1.3"}, SidecarPort: 9787, AppPort: 8080, InstanceIP: "10.0.2.4", WorkerPorts: [2]int{32768, 32769}}).Register(fakeECS, start)
+	fakeEC2 := sim.NewEC2API(fakeECS)
+	ec2Srv := httptest.NewServer(fakeEC2)
+	defer ec2Srv.Close()
 	fakeCW := sim.NewCloudWatch(nil)
 	fakeSQS := sim.NewSQS()
 	ecsSrv, cwSrv, sqsSrv := httptest.NewServer(fakeECS), httptest.NewServer(fakeCW), httptest.NewServer(fakeSQS)
@@ -151,6 +157,7 @@ func TestIAMPolicyMatchesCalls(t *testing.T) {
 	cfg.Sidecar.Enabled = &off
 	cfg.Standalone.Enabled, cfg.Standalone.Endpoint, cfg.Standalone.Region = true, ecsSrv.URL, "eu-west-1"
 	cfg.Standalone.Interval, cfg.Standalone.Timeout, cfg.Standalone.CallTimeout = config.Duration(200*time.Millisecond), config.Duration(200*time.Millisecond), config.Duration(200*time.Millisecond)
+	cfg.Standalone.ServiceDiscovery.Enabled, cfg.Standalone.ServiceDiscovery.EC2Endpoint = true, ec2Srv.URL
 	cfg.Insights.Enabled, cfg.Insights.Endpoint, cfg.Insights.Interval = true, cwSrv.URL, config.Duration(200*time.Millisecond)
 	cfg.Events.Enabled, cfg.Events.Endpoint, cfg.Events.Region, cfg.Events.QueueURL, cfg.Events.WaitTime = true, sqsSrv.URL, "eu-west-1", queue, config.Duration(time.Second)
 	if err := cfg.Validate(); err != nil {
@@ -185,6 +192,9 @@ func TestIAMPolicyMatchesCalls(t *testing.T) {
 	used := map[string]bool{}
 	for op := range fakeECS.Calls() {
 		used["ecs:"+op] = true
+	}
+	for op := range fakeEC2.Calls() {
+		used["ec2:"+op] = true
 	}
 	for op := range fakeSQS.Calls() {
 		used["sqs:"+strings.TrimSuffix(op, "Batch")] = true // batch operations are authorised as their single form
