@@ -224,4 +224,3 @@ func TestTaskDefinitionsDescribedOnce(t *testing.T) {
 		t.Errorf("after t3 stopped: targets %v, want %v", got, want)
 	}
 }
-

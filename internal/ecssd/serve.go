@@ -11,10 +11,12 @@ import (
 	"strings"
 )
 
-// answer is one published set of targets, rendered once for the unfiltered
-// answer, which is what most requests and the file ask for.
+// answer is one published set of targets, each rendered once as a target
+// group: the whole answer, which most requests and the file ask for, is
+// kept whole, and a filtered one is a concatenation.
 type answer struct {
 	targets []Target
+	groups  [][]byte // targets[i] rendered
 	all     []byte
 }
 
@@ -26,15 +28,20 @@ func (d *Discovery) publishLocked() {
 		all = append(all, ts...)
 	}
 	sortTargets(all)
-	body, err := render(all)
-	if err != nil {
-		d.logger.Error("service discovery: cannot render targets", "err", err)
-		return
+	a := &answer{targets: all, groups: make([][]byte, len(all))}
+	for i, t := range all {
+		g, err := json.Marshal(Group{Targets: []string{t.Address}, Labels: t.Labels})
+		if err != nil {
+			d.logger.Error("service discovery: cannot render a target", "target", t.Address, "err", err)
+			return
+		}
+		a.groups[i] = g
 	}
+	a.all = join(a.groups)
 	prev := d.answer.Load()
-	d.answer.Store(&answer{targets: all, all: body})
-	if d.opts.File != "" && (prev == nil || !bytes.Equal(prev.all, body)) {
-		if err := writeAtomic(d.opts.File, body); err != nil {
+	d.answer.Store(a)
+	if d.opts.File != "" && (prev == nil || !bytes.Equal(prev.all, a.all)) {
+		if err := writeAtomic(d.opts.File, a.all); err != nil {
 			if msg := err.Error(); msg != d.fileErr {
 				d.logger.Warn("service discovery: cannot write the file_sd file", "err", err)
 				d.fileErr = msg
@@ -45,16 +52,21 @@ func (d *Discovery) publishLocked() {
 	}
 }
 
-func render(ts []Target) ([]byte, error) {
-	groups := make([]Group, len(ts))
-	for i, t := range ts {
-		groups[i] = Group{Targets: []string{t.Address}, Labels: t.Labels}
+// join makes a JSON array of rendered groups, newline-terminated.
+func join(groups [][]byte) []byte {
+	n := 3
+	for _, g := range groups {
+		n += len(g) + 1
 	}
-	body, err := json.Marshal(groups)
-	if err != nil {
-		return nil, fmt.Errorf("render targets: %w", err)
+	out := make([]byte, 0, n)
+	out = append(out, '[')
+	for i, g := range groups {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, g...)
 	}
-	return append(body, '\n'), nil
+	return append(out, ']', '\n')
 }
 
 // writeAtomic replaces path with body: Prometheus's file watcher sees the
@@ -154,16 +166,13 @@ func (d *Discovery) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	body := a.all
 	if !f.empty() {
-		var kept []Target
-		for _, t := range a.targets {
+		var kept [][]byte
+		for i, t := range a.targets {
 			if f.keep(t) {
-				kept = append(kept, t)
+				kept = append(kept, a.groups[i])
 			}
 		}
-		if body, err = render(kept); err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
+		body = join(kept)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(body)

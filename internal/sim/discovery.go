@@ -196,15 +196,30 @@ func (s *ECS) addNetwork(c *Cluster, t *Task, m map[string]any) {
 	}
 }
 
-// LargeDiscoveryCluster is LargeCluster with every running task reachable
-// in awsvpc mode at its own 10.x.y.z address and every task definition
-// asking, through a docker label, to be scraped on port 8080: services ×
-// tasksPer targets.
+// LargeDiscoveryCluster is LargeCluster with every task definition asking,
+// through a docker label, to be scraped on port 8080: every tenth service's
+// tasks in bridge mode on the cluster's instances (dynamic host ports, the
+// instances at 10.1.y.z), the others in awsvpc mode at their own 10.0.y.z
+// address. services × tasksPer targets.
 func LargeDiscoveryCluster(name string, services, tasksPer int, start time.Time) (*Cluster, []*TaskDefinition) {
 	c := LargeCluster(name, services, tasksPer, start)
+	for i, in := range c.Instances {
+		in.PrivateIP = fmt.Sprintf("10.1.%d.%d", (i>>8)&255, i&255)
+	}
+	bridge := func(td string) bool {
+		var n int
+		_, _ = fmt.Sscanf(td, "svc-%d:", &n)
+		return n%10 == 0
+	}
 	for i, t := range c.Tasks {
-		t.Net = &TaskNetwork{PrivateIP: fmt.Sprintf("10.%d.%d.%d", (i>>16)&255, (i>>8)&255, i&255), CapacityProvider: "FARGATE",
-			Tags: map[string]string{"team": "shop", "aws:ecs:serviceName": t.Service}}
+		t.Net = &TaskNetwork{CapacityProvider: "FARGATE", Tags: map[string]string{"team": "shop", "aws:ecs:serviceName": t.Service}}
+		if bridge(t.TaskDefinition) {
+			t.Net.CapacityProvider = ""
+			t.Net.Instance = c.Instances[i%len(c.Instances)].ID
+			t.Net.Bindings = map[string]map[int]int{"app": {8080: 32768 + i%28000}}
+		} else {
+			t.Net.PrivateIP = fmt.Sprintf("10.0.%d.%d", (i>>8)&255, i&255)
+		}
 	}
 	var defs []*TaskDefinition
 	seen := map[string]bool{}
@@ -215,7 +230,11 @@ func LargeDiscoveryCluster(name string, services, tasksPer int, start time.Time)
 		seen[t.TaskDefinition] = true
 		family, rev, _ := strings.Cut(t.TaskDefinition, ":")
 		n, _ := strconv.Atoi(rev)
-		defs = append(defs, &TaskDefinition{Family: family, Revision: n, NetworkMode: "awsvpc", Containers: []ContainerDefinition{{
+		mode := "awsvpc"
+		if bridge(t.TaskDefinition) {
+			mode = "bridge"
+		}
+		defs = append(defs, &TaskDefinition{Family: family, Revision: n, NetworkMode: mode, Containers: []ContainerDefinition{{
 			Name: "app", Image: "public.ecr.aws/shop/" + family + ":" + rev,
 			DockerLabels: map[string]string{"PROMETHEUS_EXPORTER_PORT": "8080", "com.example.team": "shop"},
 			PortMappings: []PortMapping{{Name: "http", ContainerPort: 8080}},
