@@ -49,6 +49,8 @@ func demo(f flags, promConfig string, stderr io.Writer) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go sim.Publish(ctx, fakeSQS, "ecs-events", start, time.Second, sim.ShopEvents("eu-west-1", start))
+	sd := demoDiscovery(ctx, fakeECS, fargate.URL, start, stderr)
+	defer sd.close()
 
 	base := config.Default()
 	base.Web.ListenAddress = "127.0.0.1" + config.DefaultListenAddress
@@ -72,6 +74,7 @@ func demo(f flags, promConfig string, stderr io.Writer) int {
 	base.Events.Region = "eu-west-1"
 	base.Events.QueueURL = queueURL
 	base.Events.WaitTime = config.Duration(5 * time.Second)
+	sd.configure(base)
 
 	ec2Job := daemon.WithJob(func(store *collector.Store, logger *slog.Logger) collector.Job {
 		return collector.Job{
@@ -84,6 +87,7 @@ func demo(f flags, promConfig string, stderr io.Writer) int {
 		fargate.URL, ec2.URL, sim.DefaultSchedule.FirstOOM, sim.DefaultSchedule.Period)
 	fmt.Fprintf(stderr, "demo: simulated ECS API at %s with cluster %s: catalog steady, frontend rolling out, checkout stuck on insufficient memory, payments rolled back by the circuit breaker, worker tasks OOM-killed\n",
 		ecsAPI.URL, sim.ShopCluster)
+	sd.describe(stderr)
 	fmt.Fprintf(stderr, "demo: simulated SQS queue %s receives the cluster's EventBridge events; simulated CloudWatch at %s serves Container Insights\n", queueURL, cwAPI.URL)
 	if promConfig != "" {
 		// The address serve will listen on, from the flags, the file and
@@ -93,7 +97,7 @@ func demo(f flags, promConfig string, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "ecswatch: invalid configuration:\n%v\n", err)
 			return 1
 		}
-		if err := writePrometheusConfig(promConfig, cfg.Web.ListenAddress); err != nil {
+		if err := writePrometheusConfig(promConfig, cfg.Web.ListenAddress, sd.targets != nil); err != nil {
 			fmt.Fprintf(stderr, "demo: %v\n", err)
 			return 1
 		}
@@ -146,7 +150,7 @@ var forLine = regexp.MustCompile(`(?m)^(\s+for:\s*)(\S+)\s*$`)
 // writePrometheusConfig writes a Prometheus configuration that scrapes the
 // demo at target every 5s and evaluates a copy of the shipped alert rules,
 // written beside it as ecswatch-alerts.yml, with every `for` at most demoFor.
-func writePrometheusConfig(path, target string) error {
+func writePrometheusConfig(path, target string, discovery bool) error {
 	host, port, err := net.SplitHostPort(target)
 	if err != nil {
 		return fmt.Errorf("listen address %q: %w", target, err)
@@ -171,6 +175,9 @@ scrape_configs:
     static_configs:
       - targets: [%q]
 `, net.JoinHostPort(reachableHost(host), port))
+	if discovery {
+		cfg += discoveryScrapeConfigs(net.JoinHostPort(reachableHost(host), port))
+	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err

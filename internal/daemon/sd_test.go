@@ -35,7 +35,7 @@ type sdWorld struct {
 
 func startSD(t *testing.T) *sdWorld {
 	t.Helper()
-	targets, err := sim.ServeDiscoveryTargets()
+	targets, err := sim.ServeDiscoveryTargets(nil)
 	if err != nil {
 		t.Skipf("cannot serve on 127.0.0.2-5: %v", err)
 	}

@@ -36,6 +36,7 @@ type DiscoveryTargets struct {
 
 	servers []*http.Server
 	stopped atomic.Bool
+	sidecar http.Handler
 }
 
 // The container ports of the worker, behind dynamic host ports.
@@ -46,9 +47,11 @@ const (
 
 // ServeDiscoveryTargets starts the scenario's servers on 127.0.0.2-5. Each
 // serves a small exposition on the path its task definition declares and
-// 404 elsewhere, so a target scraped on the wrong path is down.
-func ServeDiscoveryTargets() (*DiscoveryTargets, error) {
-	d := &DiscoveryTargets{WebIPs: [2]string{"127.0.0.2", "127.0.0.3"}, InstanceIP: "127.0.0.4", BrokenIP: "127.0.0.5"}
+// 404 elsewhere, so a target scraped on the wrong path is down. sidecar,
+// when not nil, serves the sidecars' /metrics instead (the demo serves a
+// real ecswatch sidecar's).
+func ServeDiscoveryTargets(sidecar http.Handler) (*DiscoveryTargets, error) {
+	d := &DiscoveryTargets{WebIPs: [2]string{"127.0.0.2", "127.0.0.3"}, InstanceIP: "127.0.0.4", BrokenIP: "127.0.0.5", sidecar: sidecar}
 	var err error
 	// One port for every web task's sidecar and one for every app: the
 	// task definition names one port for all of its tasks.
@@ -97,10 +100,14 @@ func (d *DiscoveryTargets) serve(ip string, port int, path, what string) (int, e
 		return 0, err
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET "+path, func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-		_, _ = fmt.Fprintf(w, "# TYPE sim_target_info gauge\nsim_target_info{what=%q} 1\n", what)
-	})
+	if what == "sidecar" && d.sidecar != nil {
+		mux.Handle("GET "+path, d.sidecar)
+	} else {
+		mux.HandleFunc("GET "+path, func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+			_, _ = fmt.Fprintf(w, "# TYPE sim_target_info gauge\nsim_target_info{what=%q} 1\n", what)
+		})
+	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	d.servers = append(d.servers, srv)
 	go func() { _ = srv.Serve(l) }()
