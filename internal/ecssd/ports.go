@@ -23,9 +23,9 @@ const (
 	LabelPort    = "PROMETHEUS_EXPORTER_PORT"
 	LabelPath    = "PROMETHEUS_EXPORTER_PATH"
 	LabelJobName = "PROMETHEUS_EXPORTER_JOB_NAME"
-	// CloudWatch agent's ECS service discovery, with the label names its
-	// documentation configures (sd_port_label, sd_metrics_path_label,
-	// sd_job_name_label).
+	// The CloudWatch agent's ECS service discovery, with the label names
+	// of its documentation ("Detailed guide for autodiscovery on Amazon ECS
+	// clusters"); the job label becomes the target's job.
 	LabelCWPort    = "ECS_PROMETHEUS_EXPORTER_PORT"
 	LabelCWPath    = "ECS_PROMETHEUS_METRICS_PATH"
 	LabelCWJobName = "ECS_PROMETHEUS_JOB_NAME"

@@ -15,9 +15,9 @@ import (
 	"github.com/ecswatch/ecswatch/internal/ecsvocab"
 )
 
-// The meta labels of a target. Names follow the ones the OpenTelemetry
-// Collector's ecsobserver (written by the authors of the ECS discovery
-// proposal prometheus/prometheus#9310) produces, where it has one.
+// The meta labels of a target. Names follow those of the OpenTelemetry
+// Collector's ecsobserver extension where it has one: the ECS discovery of
+// prometheus/prometheus#9310 is not settled.
 const (
 	MetaPrefix           = "__meta_ecs_"
 	MetaCluster          = MetaPrefix + "cluster_name"
