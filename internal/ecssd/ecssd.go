@@ -156,7 +156,14 @@ func (d *Discovery) Observe(ctx context.Context, cluster string, tasks []types.T
 			continue
 		}
 		instanceID := ec2IDs[aws.ToString(t.ContainerInstanceArn)]
-		targets = append(targets, taskTargets(cluster, t, def, instanceID, d.ips[instanceID], d.opts)...)
+		ip, known := d.ips[instanceID]
+		if !known && instanceAddressed(def.networkMode) && len(d.byTask[arn]) > 0 {
+			// Its instance could not be described this cycle: keep what
+			// the task had rather than flap.
+			targets = append(targets, d.byTask[arn]...)
+			continue
+		}
+		targets = append(targets, taskTargets(cluster, t, def, instanceID, ip, d.opts)...)
 	}
 	for arn, ts := range d.byTask {
 		if len(ts) > 0 && ts[0].Cluster == cluster {
