@@ -81,13 +81,14 @@ type Discovery struct {
 	opts   Options
 
 	mu        sync.Mutex
-	defs      map[string]*taskDef    // by task definition ARN, forever: they are immutable
-	ips       map[string]string      // EC2 private IPv4 by instance ID
-	instances map[string][]string    // EC2 instance IDs by cluster, to forget the others' IPs
-	byCluster map[string][]Target    // the latest targets of each cluster
-	byTask    map[string][]Target    // the same by task ARN, kept for a task whose definition cannot be described now
-	fileErr   string                 // the last file_sd write error logged
-	answer    atomic.Pointer[answer] // nil until a cluster was observed
+	defs      map[string]*taskDef      // by task definition ARN, forever: they are immutable
+	inflight  map[string]chan struct{} // task definitions being described, closed when done
+	ips       map[string]string        // EC2 private IPv4 by instance ID
+	instances map[string][]string      // EC2 instance IDs by cluster, to forget the others' IPs
+	byCluster map[string][]Target      // the latest targets of each cluster
+	byTask    map[string][]Target      // the same by task ARN, kept for a task whose definition cannot be described now
+	fileErr   string                   // the last file_sd write error logged
+	answer    atomic.Pointer[answer]   // nil until a cluster was observed
 }
 
 // taskDef is what discovery keeps of a task definition.
@@ -115,7 +116,7 @@ func New(ecsClient TaskDefinitionAPI, ec2Client InstancesAPI, store *collector.S
 	}
 	return &Discovery{
 		ecs: ecsClient, ec2: ec2Client, store: store, logger: logger, opts: opts,
-		defs: map[string]*taskDef{}, ips: map[string]string{}, instances: map[string][]string{},
+		defs: map[string]*taskDef{}, inflight: map[string]chan struct{}{}, ips: map[string]string{}, instances: map[string][]string{},
 		byCluster: map[string][]Target{}, byTask: map[string][]Target{},
 	}
 }
@@ -180,15 +181,34 @@ func (d *Discovery) Observe(ctx context.Context, cluster string, tasks []types.T
 // describeTaskDefinitions describes, once each, the task definitions of
 // tasks not known yet. One that fails is retried at the next cycle.
 func (d *Discovery) describeTaskDefinitions(ctx context.Context, tasks []types.Task) {
+	// Clusters are observed concurrently and may share a task definition:
+	// one describes it, the others wait for that answer.
 	d.mu.Lock()
-	var missing []string
+	var (
+		missing []string
+		waitFor []chan struct{}
+	)
 	for _, t := range tasks {
 		arn := aws.ToString(t.TaskDefinitionArn)
-		if d.defs[arn] == nil && arn != "" && !slices.Contains(missing, arn) {
-			missing = append(missing, arn)
+		if d.defs[arn] != nil || arn == "" || slices.Contains(missing, arn) {
+			continue
 		}
+		if ch, ok := d.inflight[arn]; ok {
+			waitFor = append(waitFor, ch)
+			continue
+		}
+		d.inflight[arn] = make(chan struct{})
+		missing = append(missing, arn)
 	}
 	d.mu.Unlock()
+	defer func() {
+		for _, ch := range waitFor {
+			select {
+			case <-ch:
+			case <-ctx.Done():
+			}
+		}
+	}()
 	if len(missing) == 0 {
 		return
 	}
@@ -201,6 +221,12 @@ func (d *Discovery) describeTaskDefinitions(ctx context.Context, tasks []types.T
 	g.SetLimit(d.opts.Parallel)
 	for _, arn := range missing {
 		g.Go(func() error {
+			defer func() {
+				d.mu.Lock()
+				close(d.inflight[arn])
+				delete(d.inflight, arn)
+				d.mu.Unlock()
+			}()
 			cctx, cancel := d.callContext(ctx)
 			defer cancel()
 			out, err := d.ecs.DescribeTaskDefinition(cctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(arn)})

@@ -6,7 +6,9 @@ import (
 	"maps"
 	"net/http/httptest"
 	"slices"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -222,5 +224,42 @@ func TestTaskDefinitionsDescribedOnce(t *testing.T) {
 	d.Observe(ctx, "prod", tasks[:2], instances)
 	if got, want := addresses(), []string{"10.0.2.9:32768", "10.0.2.9:32769"}; !slices.Equal(got, want) {
 		t.Errorf("after t3 stopped: targets %v, want %v", got, want)
+	}
+}
+
+// TestSharedTaskDefinitionDescribedOnce: clusters are observed concurrently;
+// a task definition they share is still described once.
+func TestSharedTaskDefinitionDescribedOnce(t *testing.T) {
+	t.Parallel()
+	fake := sim.NewECS("eu-west-1", nil)
+	fake.SetDelay(50 * time.Millisecond) // both clusters ask while the first describe is in flight
+	fake.RegisterTaskDefinition(&sim.TaskDefinition{Family: "web", Revision: 3, NetworkMode: "awsvpc", Containers: []sim.ContainerDefinition{
+		{Name: "app", DockerLabels: map[string]string{LabelPort: "8080"}},
+	}})
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	cfg, err := awsapi.LoadConfig(t.Context(), awsapi.Simulator(srv.URL, "eu-west-1"), collector.NewStore(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := New(ecs.NewFromConfig(cfg), nil, nil, (&testutil.Logs{}).Logger(), Options{})
+	task := func(cluster string) types.Task {
+		return types.Task{
+			TaskArn: aws.String("arn:aws:ecs:eu-west-1:1:task/" + cluster + "/t1"), TaskDefinitionArn: aws.String("arn:aws:ecs:eu-west-1:1:task-definition/web:3"),
+			LastStatus: aws.String("RUNNING"), DesiredStatus: aws.String("RUNNING"), LaunchType: types.LaunchTypeFargate,
+			Containers: []types.Container{{Name: aws.String("app"), LastStatus: aws.String("RUNNING"),
+				NetworkInterfaces: []types.NetworkInterface{{PrivateIpv4Address: aws.String("10.0.0.1")}}}},
+		}
+	}
+	var wg sync.WaitGroup
+	for _, cluster := range []string{"a", "b", "c"} {
+		wg.Go(func() { d.Observe(t.Context(), cluster, []types.Task{task(cluster)}, nil) })
+	}
+	wg.Wait()
+	if n := fake.Calls()["DescribeTaskDefinition"]; n != 1 {
+		t.Errorf("DescribeTaskDefinition called %d times, want 1", n)
+	}
+	if n := len(d.Targets()); n != 3 {
+		t.Errorf("%d targets, want one per cluster", n)
 	}
 }
