@@ -197,8 +197,9 @@ func TestServiceDiscoveryRealPrometheus(t *testing.T) {
 }
 
 // TestServiceDiscoveryFileAndFilters: the file_sd file holds what the HTTP
-// endpoint answers, and the query selects by cluster, service and role;
-// a misspelt parameter is an error, not everything.
+// endpoint answers and a real Prometheus scrapes its targets through
+// file_sd_configs; the query selects by cluster, service and role; a
+// misspelt parameter is an error, not everything.
 func TestServiceDiscoveryFileAndFilters(t *testing.T) {
 	t.Parallel()
 	w := startSD(t)
@@ -220,6 +221,23 @@ func TestServiceDiscoveryFileAndFilters(t *testing.T) {
 	if !strings.HasPrefix(answer, `[{"targets":[`) {
 		t.Errorf("not the http_sd format: %s", answer)
 	}
+	// A real Prometheus reads the file with file_sd_configs and scrapes
+	// every target in it.
+	promCfg := filepath.Join(t.TempDir(), "prometheus.yml")
+	if err := os.WriteFile(promCfg, []byte(fmt.Sprintf("global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: ecs-file\n    file_sd_configs:\n      - files: [%q]\n        refresh_interval: 1s\n", w.file)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	prom := promtest.StartServerWithConfig(t, promCfg)
+	prom.EventuallyTargets(t, "the file's six targets up", 30*time.Second, func(ts []promtest.Target) bool {
+		up := 0
+		for _, tgt := range ts {
+			if tgt.Health == "up" {
+				up++
+			}
+		}
+		return len(ts) == 6 && up == 6
+	})
+
 	tests := []struct {
 		name, query string
 		status, n   int
