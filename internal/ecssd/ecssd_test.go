@@ -111,6 +111,9 @@ func TestTaskTargets(t *testing.T) {
 		{"exited container of a running task: no target", task(types.LaunchTypeFargate, eni, container("app", "STOPPED")), def(types.NetworkModeAwsvpc, app), "", nil},
 		{"sidecar found by image, on the configured port", task(types.LaunchTypeFargate, eni, container("app", "RUNNING"), container("metrics", "RUNNING")), def(types.NetworkModeAwsvpc, app, sidecar), "",
 			[]string{"10.0.1.7:8080 exporter /metrics", "10.0.1.7:9787 sidecar /metrics"}},
+		{"two containers of an awsvpc task naming one port: one target", task(types.LaunchTypeFargate, eni, container("app", "RUNNING"), container("proxy", "RUNNING")),
+			def(types.NetworkModeAwsvpc, app, types.ContainerDefinition{Name: aws.String("proxy"), DockerLabels: map[string]string{LabelCWPort: "8080"}}), "",
+			[]string{"10.0.1.7:8080 exporter /metrics"}},
 		{"malformed labels: no exporter target, the sidecar still", task(types.LaunchTypeFargate, eni, container("app", "RUNNING"), container("metrics", "RUNNING")),
 			def(types.NetworkModeAwsvpc, labelled(map[string]string{LabelPort: "x"}), sidecar), "", []string{"10.0.1.7:9787 sidecar /metrics"}},
 	}

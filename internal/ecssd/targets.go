@@ -86,6 +86,9 @@ func taskTargets(cluster string, t types.Task, def *taskDef, instanceID, instanc
 	addSanitised(common, MetaTaskTagPrefix, tagMap(t.Tags))
 
 	var out []Target
+	// One target per address and path: in awsvpc mode the containers of
+	// a task share its address, and two of them may name the same port.
+	seen := map[string]bool{}
 	for _, ct := range t.Containers {
 		name := aws.ToString(ct.Name)
 		if aws.ToString(ct.LastStatus) == "STOPPED" {
@@ -108,6 +111,11 @@ func taskTargets(cluster string, t types.Task, def *taskDef, instanceID, instanc
 			if host == "" {
 				continue // not reachable (yet): no ENI address, no binding or no instance IP
 			}
+			addr := net.JoinHostPort(host, strconv.Itoa(hostPort))
+			if seen[addr+p.Path] {
+				continue
+			}
+			seen[addr+p.Path] = true
 			labels := make(map[string]string, len(common)+len(cd.labels)+8)
 			for k, v := range common {
 				labels[k] = v
@@ -125,7 +133,7 @@ func taskTargets(cluster string, t types.Task, def *taskDef, instanceID, instanc
 			}
 			out = append(out, Target{
 				Cluster: cluster, Service: service, Role: role, Task: taskARN,
-				Address: net.JoinHostPort(host, strconv.Itoa(hostPort)), Labels: labels,
+				Address: addr, Labels: labels,
 			})
 		}
 	}
