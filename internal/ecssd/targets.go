@@ -2,6 +2,7 @@ package ecssd
 
 import (
 	"cmp"
+	"maps"
 	"net"
 	"regexp"
 	"slices"
@@ -131,6 +132,8 @@ func taskTargets(cluster string, t types.Task, def *taskDef, instanceID, instanc
 				// As prometheus-ecs-discovery does: the label names the job.
 				labels["job"] = p.Job
 			}
+			// Prometheus reads an empty label as an absent one: leave it out.
+			maps.DeleteFunc(labels, func(_, v string) bool { return v == "" })
 			out = append(out, Target{
 				Cluster: cluster, Service: service, Role: role, Task: taskARN,
 				Address: addr, Labels: labels,
