@@ -51,6 +51,8 @@ func demo(f flags, promConfig string, stderr io.Writer) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go sim.Publish(ctx, fakeSQS, "ecs-events", start, time.Second, sim.ShopEvents("eu-west-1", start))
+	sd := demoDiscovery(ctx, fakeECS, fargate.URL, start, stderr)
+	defer sd.close()
 
 	base := config.Default()
 	base.Web.ListenAddress = "127.0.0.1" + config.DefaultListenAddress
@@ -74,6 +76,7 @@ func demo(f flags, promConfig string, stderr io.Writer) int {
 	base.Events.Region = "eu-west-1"
 	base.Events.QueueURL = queueURL
 	base.Events.WaitTime = config.Duration(5 * time.Second)
+	sd.configure(base)
 
 	ec2Job := daemon.WithJob(func(store *collector.Store, logger *slog.Logger) collector.Job {
 		return collector.Job{
@@ -88,6 +91,7 @@ func demo(f flags, promConfig string, stderr io.Writer) int {
 		ecsAPI.URL, sim.ShopCluster)
 	fmt.Fprintf(stderr, "demo: cluster %s deploys as today's ECS does: web (blue/green, 30m bake), search (linear), api (canary), orders (hook awaiting approval), legacy (CODE_DEPLOY canary), edge (EXTERNAL task set stuck stabilizing), cart (rolled back by an alarm at 8m), billing (rollback fails at 10m), feed (scaled in mid-deployment)\n",
 		sim.DeployLabCluster)
+	sd.describe(stderr)
 	fmt.Fprintf(stderr, "demo: simulated SQS queue %s receives the cluster's EventBridge events; simulated CloudWatch at %s serves Container Insights\n", queueURL, cwAPI.URL)
 	if promConfig != "" {
 		// The address serve will listen on, from the flags, the file and
@@ -97,7 +101,7 @@ func demo(f flags, promConfig string, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "ecswatch: invalid configuration:\n%v\n", err)
 			return 1
 		}
-		if err := writePrometheusConfig(promConfig, cfg.Web.ListenAddress); err != nil {
+		if err := writePrometheusConfig(promConfig, cfg.Web.ListenAddress, sd.targets != nil); err != nil {
 			fmt.Fprintf(stderr, "demo: %v\n", err)
 			return 1
 		}
@@ -150,7 +154,7 @@ var forLine = regexp.MustCompile(`(?m)^(\s+for:\s*)(\S+)\s*$`)
 // writePrometheusConfig writes a Prometheus configuration that scrapes the
 // demo at target every 5s and evaluates a copy of the shipped alert rules,
 // written beside it as ecswatch-alerts.yml, with every `for` at most demoFor.
-func writePrometheusConfig(path, target string) error {
+func writePrometheusConfig(path, target string, discovery bool) error {
 	host, port, err := net.SplitHostPort(target)
 	if err != nil {
 		return fmt.Errorf("listen address %q: %w", target, err)
@@ -175,6 +179,9 @@ scrape_configs:
     static_configs:
       - targets: [%q]
 `, net.JoinHostPort(reachableHost(host), port))
+	if discovery {
+		cfg += discoveryScrapeConfigs(net.JoinHostPort(reachableHost(host), port))
+	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err

@@ -49,6 +49,13 @@ type Options struct {
 	// read at once.
 	Parallel int
 	Health   rules.Options
+	// Observe, when set, receives each cluster's described tasks and
+	// container instances after the cluster was read successfully, for
+	// Prometheus service discovery (internal/ecssd). It runs within the
+	// cycle, so its own calls are bounded by the cycle's timeout.
+	Observe func(ctx context.Context, cluster string, tasks []types.Task, instances []types.ContainerInstance)
+	// TaskTags asks DescribeTasks for the tasks' tags too: no extra call.
+	TaskTags bool
 }
 
 // Collector reads clusters through the ECS API.
@@ -185,6 +192,9 @@ func (c *Collector) collectCluster(ctx context.Context, cluster string) ([]*coll
 	g.Go(func() (err error) { instances, err = c.instances(gctx, cluster); return })
 	if err := g.Wait(); err != nil {
 		return nil, nil, err
+	}
+	if c.opts.Observe != nil {
+		c.opts.Observe(ctx, cluster, tasks, instances)
 	}
 	now := c.now()
 	c.noteRollouts(cluster, services, rollouts, rolloutErr)

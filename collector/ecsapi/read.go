@@ -80,7 +80,11 @@ func (c *Collector) tasks(ctx context.Context, cluster string) ([]types.Task, er
 	c.mu.Unlock()
 
 	tasks, err := describe(ctx, c, arns, describeTasksBatch, func(ctx context.Context, batch []string) ([]types.Task, error) {
-		out, err := c.client.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: &cluster, Tasks: batch})
+		in := &ecs.DescribeTasksInput{Cluster: &cluster, Tasks: batch}
+		if c.opts.TaskTags {
+			in.Include = []types.TaskField{types.TaskFieldTags}
+		}
+		out, err := c.client.DescribeTasks(ctx, in)
 		if err != nil {
 			return nil, fmt.Errorf("describe tasks: %w", err)
 		}

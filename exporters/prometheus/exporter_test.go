@@ -125,6 +125,7 @@ func fixture() *collector.Snapshot {
 		Counts: []collector.DaemonCount{
 			{Name: "ecswatch_events_received_total", Label: "ECS Task State Change", Count: 4},
 			{Name: "ecswatch_events_received_total", Label: "invalid", Count: 1},
+			{Name: "ecswatch_sd_task_definitions_skipped_total", Label: "invalid_port", Count: 1},
 			{Name: collector.DroppedMetric, Label: "datadog", Count: 3},
 		},
 		Collectors: []collector.CollectorHealth{

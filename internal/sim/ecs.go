@@ -31,6 +31,9 @@ type ECS struct {
 	down     map[string]bool // clusters answering ServerException
 	expired  int             // answer this many next calls with ExpiredTokenException
 	delay    time.Duration   // answer every call this late
+
+	// taskDefs by family:revision (discovery.go).
+	taskDefs map[string]*TaskDefinition
 }
 
 // ExpireCredentials answers the next n calls with ExpiredTokenException, as
@@ -176,7 +179,7 @@ func (s *ECS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		req.Cluster = clusterOfServiceDeployment(req.ServiceDeploymentArns[0])
 	}
 	var c *Cluster
-	if op != "ListClusters" {
+	if op != "ListClusters" && op != "DescribeTaskDefinition" { // the two calls that name no cluster
 		if c = s.cluster(req.Cluster); c == nil {
 			s.mu.Unlock()
 			writeAWSError(w, awsError{400, "ClusterNotFoundException", "Cluster not found."})
@@ -213,6 +216,7 @@ type ecsRequest struct {
 	Services           []string        `json:"services"`
 	Tasks              []string        `json:"tasks"`
 	ContainerInstances []string        `json:"containerInstances"`
+	TaskDefinition     string          `json:"taskDefinition"`
 	serviceDeploymentRequest
 }
 
@@ -260,6 +264,7 @@ var ecsOperations = map[string]ecsOperation{
 		return describeBatch(req.ContainerInstances, 100, "containerInstances",
 			findByID(c.Instances, func(in *Instance) string { return in.ID }, func(in *Instance) any { return s.instanceJSON(c, in) }))
 	},
+	"DescribeTaskDefinition": describeTaskDefinition,
 }
 
 // describeBatch answers a Describe* call: at most limit items, each found
@@ -427,6 +432,7 @@ func (s *ECS) taskJSON(c *Cluster, t *Task) map[string]any {
 		m["stoppedReason"] = t.StoppedReason
 		m["stoppedAt"] = epoch(t.StoppedAt)
 	}
+	s.addNetwork(c, t, m)
 	return m
 }
 
@@ -507,6 +513,7 @@ type Task struct {
 	StopCode, StoppedReason     string
 	CreatedAt, StoppedAt        time.Time
 	Containers                  []Container
+	Net                         *TaskNetwork // how it is reached, for service discovery; nil: not said
 }
 
 // Container is one container of a simulated task.
@@ -521,4 +528,5 @@ type Instance struct {
 	ID                  string
 	CPU, Memory         int
 	FreeCPU, FreeMemory int
+	PrivateIP           string // the EC2 instance's, served by the EC2 fake
 }
