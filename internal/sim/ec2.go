@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -33,22 +34,14 @@ func NewEC2API(e *ECS) *EC2API {
 func (s *EC2API) Calls() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make(map[string]int, len(s.calls))
-	for k, v := range s.calls {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(s.calls)
 }
 
 // InstanceLookups returns how often each instance ID was asked for.
 func (s *EC2API) InstanceLookups() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make(map[string]int, len(s.ids))
-	for k, v := range s.ids {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(s.ids)
 }
 
 type ec2Instance struct {
