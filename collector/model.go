@@ -383,6 +383,10 @@ type APICallCount struct {
 // debug. The free text (stop reasons, messages) stays at debug, where
 // operators opt in to it.
 func LogEvent(logger *slog.Logger, ev Event) {
+	if ev.Kind == EventTaskStopReason {
+		logStopReason(logger, ev)
+		return
+	}
 	level := slog.LevelDebug
 	switch ev.Kind {
 	case EventOOMKill, EventDeploymentFailed, EventDeploymentStuck:

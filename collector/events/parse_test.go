@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ecswatch/ecswatch/collector"
 	"github.com/ecswatch/ecswatch/internal/testutil"
 )
 
@@ -76,4 +77,34 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestStopReasonFromEvents: a stopped task received as an event gets the
+// same class as polling gives it (both go through rules.StoppedTask).
+func TestStopReasonFromEvents(t *testing.T) {
+	t.Parallel()
+	for file, want := range map[string]string{
+		"task_stopped_oom.json":        "oom",
+		"task_stopped_image_pull.json": "image_pull",
+		"task_stopped_secret.json":     "resource_init",
+		"task_stopped_elb.json":        "elb_health_check",
+		"task_stopped_spot.json":       "spot_interruption",
+	} {
+		_, evs, err := Parse(testutil.ReadFile(t, "testdata/"+file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, e := range evs {
+			if e.Kind == collector.EventTaskStopReason {
+				got = append(got, e.Label)
+				if e.ID != e.TaskARN || !strings.Contains(e.Message, "[stopCode ") {
+					t.Errorf("%s: event %+v", file, e)
+				}
+			}
+		}
+		if len(got) != 1 || got[0] != want {
+			t.Errorf("%s: classes %q, want [%s]", file, got, want)
+		}
+	}
 }

@@ -143,8 +143,10 @@ func TestStoppedTask(t *testing.T) {
 			{Name: "envoy", Reason: ""},
 		},
 	})
-	if len(evs) != 2 || evs[0].Kind != collector.EventTaskStopped || evs[0].Label != "EssentialContainerExited" ||
-		evs[1].Kind != collector.EventOOMKill || evs[1].ID != "arn:aws:ecs:eu-west-1:1:task/c/t1/app" || evs[1].Container != "app" {
+	if len(evs) != 3 || evs[0].Kind != collector.EventTaskStopped || evs[0].Label != "EssentialContainerExited" ||
+		evs[1].Kind != collector.EventTaskStopReason || evs[1].Label != "oom" || evs[1].ID != "arn:aws:ecs:eu-west-1:1:task/c/t1" ||
+		evs[1].Message != "Essential container in task exited [stopCode EssentialContainerExited]; container app (oom) exit code 137: OutOfMemoryError: Container killed due to memory usage" ||
+		evs[2].Kind != collector.EventOOMKill || evs[2].ID != "arn:aws:ecs:eu-west-1:1:task/c/t1/app" || evs[2].Container != "app" {
 		t.Errorf("events = %+v", evs)
 	}
 	if evs := StoppedTask(StoppedTaskInfo{ARN: "x"}); evs[0].Label != "Unknown" {

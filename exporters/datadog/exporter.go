@@ -24,6 +24,7 @@ import (
 	"github.com/ecswatch/ecswatch/collector"
 	"github.com/ecswatch/ecswatch/exporters/push"
 	"github.com/ecswatch/ecswatch/internal/catalog"
+	"github.com/ecswatch/ecswatch/internal/ecsvocab"
 )
 
 // Name is the exporter's label in ecswatch_exporter_dropped_total.
@@ -268,6 +269,13 @@ func (e *Exporter) sendEvent(ev collector.Event) {
 		de.Title, de.AlertType = "Deployment stuck ("+ev.Label+"): "+where, statsd.Warning
 		de.Tags = append(de.Tags, "reason:"+ev.Label)
 		text = append(text, "Deployment: "+ev.Deployment)
+	case collector.EventTaskStopReason:
+		// Failures only: a scale-in or a user's stop is not news.
+		if !ecsvocab.StopFailure(ev.Label) {
+			return
+		}
+		de.Title, de.AlertType = "Task failed ("+ev.Label+"): "+where, statsd.Warning
+		de.Tags = append(de.Tags, "reason:"+ev.Label)
 	default:
 		return
 	}

@@ -340,6 +340,7 @@ var eventNames = map[collector.EventKind]string{
 	collector.EventDeploymentFailed: "aws.ecs.deployment.failed",
 	collector.EventDeploymentStuck:  "aws.ecs.deployment.stuck",
 	collector.EventDeploymentState:  "aws.ecs.deployment.state_change",
+	collector.EventTaskStopReason:   "aws.ecs.task.stopped",
 }
 
 // emit turns an event into a log record; other kinds stay counters.
@@ -357,6 +358,12 @@ func (e *Exporter) emit(ctx context.Context, ev collector.Event) {
 		r.SetSeverity(log.SeverityError)
 		r.SetSeverityText("ERROR")
 	case collector.EventDeploymentStuck:
+		r.SetSeverity(log.SeverityWarn)
+		r.SetSeverityText("WARN")
+	case collector.EventTaskStopReason:
+		if !ecsvocab.StopFailure(ev.Label) {
+			return // a scale-in or a user's stop is not news
+		}
 		r.SetSeverity(log.SeverityWarn)
 		r.SetSeverityText("WARN")
 	default:

@@ -89,6 +89,7 @@ func fixture() *collector.Snapshot {
 			{Kind: collector.EventOOMKill, Identity: collector.Identity{Cluster: "shop-prod", Service: "worker", Family: "worker"}, Container: "worker", Count: 3},
 			{Kind: collector.EventPlacementFailure, Identity: collector.Identity{Cluster: "shop-prod", Service: "checkout"}, Label: "insufficient_memory", Count: 7},
 			{Kind: collector.EventTaskStopped, Identity: collector.Identity{Cluster: "shop-prod", Service: "worker"}, Label: "EssentialContainerExited", Count: 3},
+			{Kind: collector.EventTaskStopReason, Identity: collector.Identity{Cluster: "shop-prod", Service: "worker"}, Label: "oom", Count: 3},
 			{Kind: collector.EventDeploymentStuck, Identity: collector.Identity{Cluster: "shop-prod", Service: "checkout"}, Label: "placement_failure", Count: 1},
 		},
 		APICalls: []collector.APICallCount{

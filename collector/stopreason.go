@@ -1,0 +1,27 @@
+package collector
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/ecswatch/ecswatch/internal/ecsvocab"
+)
+
+// EventTaskStopReason is a stopped task classified by why it stopped: Label
+// is its bounded stop reason class (internal/ecsvocab StopClasses), Message
+// the full text ECS gave (stoppedReason and each container's reason and exit
+// code). Its ID is the task ARN, as for EventTaskStopped, so that polling and
+// the event stream count a task once.
+const EventTaskStopReason EventKind = "task_stop_reason"
+
+// logStopReason logs a classified stopped task: a failure at info with ECS's
+// full text, which is what an operator reads first; a task stopped on
+// purpose (scale-in, a user, Spot) at debug.
+func logStopReason(logger *slog.Logger, ev Event) {
+	level := slog.LevelDebug
+	if ecsvocab.StopFailure(ev.Label) {
+		level = slog.LevelInfo
+	}
+	logger.Log(context.Background(), level, "task stopped", "reason", ev.Label, "cluster", ev.Identity.Cluster,
+		"service", ev.Identity.Service, "task_arn", ev.TaskARN, "message", ev.Message)
+}

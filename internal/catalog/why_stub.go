@@ -1,0 +1,8 @@
+package catalog
+
+var (
+	headroomFamilies  []*Family
+	crashLoopFamilies []*Family
+	healthFamilies    []*Family
+	capacityFamilies  []*Family
+)
