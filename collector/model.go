@@ -295,6 +295,9 @@ type ServiceHealth struct {
 	// SurgeTasks is how many extra tasks a rolling deployment at the
 	// service's maximumPercent starts at once.
 	SurgeTasks int
+	// HeadroomState says whether the next deployment proceeds at full
+	// speed, slowly, or not at all (collector/rules Headroom).
+	HeadroomState HeadroomState
 }
 
 // StuckReason says why a deployment is stuck.

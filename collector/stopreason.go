@@ -14,14 +14,15 @@ import (
 // the event stream count a task once.
 const EventTaskStopReason EventKind = "task_stop_reason"
 
-// logStopReason logs a classified stopped task: a failure at info with ECS's
-// full text, which is what an operator reads first; a task stopped on
-// purpose (scale-in, a user, Spot) at debug.
+// logStopReason logs a classified stopped task: a failure at info, a task
+// stopped on purpose (scale-in, a user, Spot) at debug. ECS's full text is
+// logged at debug only, like every event's free text: operators opt in to
+// it (it can name secrets' ARNs and registry paths).
 func logStopReason(logger *slog.Logger, ev Event) {
 	level := slog.LevelDebug
 	if ecsvocab.StopFailure(ev.Label) {
 		level = slog.LevelInfo
 	}
-	logger.Log(context.Background(), level, "task stopped", "reason", ev.Label, "cluster", ev.Identity.Cluster,
-		"service", ev.Identity.Service, "task_arn", ev.TaskARN, "message", ev.Message)
+	logger.Log(context.Background(), level, "task stopped", "reason", ev.Label, "cluster", ev.Identity.Cluster, "service", ev.Identity.Service)
+	logger.Debug("event detail", "kind", ev.Kind, "id", ev.ID, "task_arn", ev.TaskARN, "message", ev.Message)
 }

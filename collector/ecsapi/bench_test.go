@@ -21,7 +21,7 @@ func BenchmarkLargeCluster(b *testing.B) {
 	f.fake.AddCluster(sim.LargeCluster("large", 1000, 10, start))
 	f.collectAt(b, 0) // the first cycle describes the 100 stopped tasks once
 	want := 0
-	for _, n := range minimumCalls(1000, 10000, 0, 100, 200) {
+	for _, n := range minimumCalls(1000, 10000, 0, 100, 200, 0) {
 		want += n
 	}
 

@@ -61,6 +61,8 @@ type Collector struct {
 	trackers    map[string]*rules.Tracker       // by cluster: clusters are read concurrently
 	lastGood    map[string][]*collector.Service // by cluster, kept while a cluster fails
 	stoppedSeen map[string]bool                 // stopped task ARNs already described
+	taskDefs    map[string]taskNeeds            // by family:revision; task definitions never change
+	defsUsed    map[string]bool                 // task definitions a service used this run
 	failing     map[string]bool                 // clusters whose failure was logged
 }
 
@@ -74,6 +76,8 @@ func New(client *ecs.Client, store *collector.Store, logger *slog.Logger, opts O
 		trackers:    map[string]*rules.Tracker{},
 		lastGood:    map[string][]*collector.Service{},
 		stoppedSeen: map[string]bool{},
+		taskDefs:    map[string]taskNeeds{},
+		defsUsed:    map[string]bool{},
 		failing:     map[string]bool{},
 	}
 }
@@ -136,6 +140,7 @@ func (c *Collector) Collect(ctx context.Context) error {
 		}
 		services = append(services, c.lastGood[cluster]...)
 	}
+	c.forgetUnusedTaskDefinitions()
 	for cluster := range c.lastGood {
 		if !slices.Contains(clusters, cluster) {
 			delete(c.lastGood, cluster)
@@ -205,16 +210,9 @@ func (c *Collector) collectCluster(ctx context.Context, cluster string) ([]*coll
 			}
 		}
 	}
-	var free []rules.Instance
-	for _, in := range instances {
-		if aws.ToString(in.Status) != "ACTIVE" || !in.AgentConnected {
-			continue
-		}
-		free = append(free, rules.Instance{
-			RemainingCPU:    resource(in.RemainingResources, "CPU"),
-			RemainingMemory: resource(in.RemainingResources, "MEMORY"),
-		})
-	}
+	free := headroomInstances(instances)
+	defs := c.taskDefinitions(ctx, services)
+	occupied := occupiedInstances(tasks)
 
 	out := make([]*collector.Service, 0, len(services))
 	keep := map[string]bool{}
@@ -229,7 +227,9 @@ func (c *Collector) collectCluster(ctx context.Context, cluster string) ([]*coll
 			svc.TaskCPUUnits, svc.TaskMemoryMiB = sz.cpu, sz.mem
 		}
 		events = append(events, tracker.Service(now, svc)...)
-		rules.Headroom(svc, free)
+		if p, ok := placementOf(s, defs, occupied[svc.Name]); ok {
+			rules.Headroom(svc, p, free)
+		}
 		keep[svc.Name] = true
 		out = append(out, svc)
 	}

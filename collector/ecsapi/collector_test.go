@@ -117,7 +117,7 @@ func TestSteadyService(t *testing.T) {
 	for _, e := range []time.Duration{0, time.Minute, 5 * time.Minute} {
 		s := f.collectAt(t, e)
 		cat := service(t, s, "catalog")
-		want := collector.ServiceHealth{RevisionsRunning: 1, HasHeadroom: true, HeadroomTasks: 5, SurgeTasks: 3}
+		want := collector.ServiceHealth{RevisionsRunning: 1, HasHeadroom: true, HeadroomTasks: 5, SurgeTasks: 3, HeadroomState: collector.HeadroomFull}
 		if cat.Health != want {
 			t.Errorf("catalog health at %s = %+v, want %+v", e, cat.Health, want)
 		}
@@ -169,7 +169,7 @@ func TestStuckOnInsufficientMemory(t *testing.T) {
 	s := f.collectAt(t, 0)
 	co := service(t, s, "checkout")
 	want := collector.ServiceHealth{RevisionsRunning: 2, MixedSince: start, Stuck: collector.StuckPlacementFailure,
-		HasHeadroom: true, HeadroomTasks: 0, SurgeTasks: 4}
+		HasHeadroom: true, HeadroomTasks: 0, SurgeTasks: 4, HeadroomState: collector.HeadroomStalled}
 	if co.Health != want {
 		t.Errorf("checkout health = %+v, want %+v", co.Health, want)
 	}
@@ -343,13 +343,18 @@ func TestFailingClusterDoesNotStopOthers(t *testing.T) {
 // minimumCalls is the fewest calls the API's limits allow for one cycle over
 // a cluster: pages of 100 for the lists, batches of 10 services and of 100
 // tasks or instances for the describes.
-func minimumCalls(services, running, stoppedNew, stoppedListed, instances int) map[string]int {
+func minimumCalls(services, running, stoppedNew, stoppedListed, instances, taskDefsNew int) map[string]int {
 	pages := func(n int) int { return max(1, (n+99)/100) }
-	return map[string]int{
+	calls := map[string]int{
 		"ListServices": pages(services), "DescribeServices": (services + 9) / 10,
 		"ListTasks": pages(running) + pages(stoppedListed), "DescribeTasks": (running + stoppedNew + 99) / 100,
 		"ListContainerInstances": pages(instances), "DescribeContainerInstances": (instances + 99) / 100,
 	}
+	// One per task definition of an EC2 service, the first time it is seen.
+	if taskDefsNew > 0 {
+		calls["DescribeTaskDefinition"] = taskDefsNew
+	}
+	return calls
 }
 
 func TestCallsAreMinimal(t *testing.T) {
@@ -357,13 +362,13 @@ func TestCallsAreMinimal(t *testing.T) {
 	f := newFixture(t, "large")
 	f.fake.AddCluster(sim.LargeCluster("large", 120, 10, start))
 	f.collectAt(t, 0)
-	if got, want := f.fake.Calls(), minimumCalls(120, 1200, 12, 12, 24); !equalCalls(got, want) {
+	if got, want := f.fake.Calls(), minimumCalls(120, 1200, 12, 12, 24, 120); !equalCalls(got, want) {
 		t.Errorf("first cycle calls = %v, want %v", got, want)
 	}
 	// Stopped tasks described once are not described again.
 	f.fake.ResetCalls()
 	f.collectAt(t, time.Minute)
-	if got, want := f.fake.Calls(), minimumCalls(120, 1200, 0, 12, 24); !equalCalls(got, want) {
+	if got, want := f.fake.Calls(), minimumCalls(120, 1200, 0, 12, 24, 0); !equalCalls(got, want) {
 		t.Errorf("second cycle calls = %v, want %v", got, want)
 	}
 }

@@ -105,33 +105,6 @@ func TestCompletedDeploymentIsNotStuck(t *testing.T) {
 	}
 }
 
-func TestHeadroom(t *testing.T) {
-	t.Parallel()
-	instances := []Instance{{RemainingCPU: 2048, RemainingMemory: 3000}, {RemainingCPU: 300, RemainingMemory: 8000}}
-	tests := []struct {
-		name            string
-		launch          string
-		cpu, mem        int
-		desired, maxPct int
-		has             bool
-		headroom, surge int
-	}{
-		{"memory bound", "EC2", 256, 1024, 4, 200, true, 2 + 1, 4},
-		{"cpu bound", "EC2", 1024, 512, 4, 150, true, 2 + 0, 2},
-		{"cpu only", "EC2", 256, 0, 3, 100, true, 8 + 1, 0},
-		{"fargate has none", "FARGATE", 256, 512, 4, 200, false, 0, 0},
-		{"unknown size has none", "EC2", 0, 0, 4, 200, false, 0, 0},
-	}
-	for _, tt := range tests {
-		svc := &collector.Service{LaunchType: tt.launch, TaskCPUUnits: tt.cpu, TaskMemoryMiB: tt.mem, Desired: tt.desired, MaximumPercent: tt.maxPct}
-		Headroom(svc, instances)
-		h := svc.Health
-		if h.HasHeadroom != tt.has || h.HeadroomTasks != tt.headroom || h.SurgeTasks != tt.surge {
-			t.Errorf("%s: %+v, want has=%v headroom=%d surge=%d", tt.name, h, tt.has, tt.headroom, tt.surge)
-		}
-	}
-}
-
 func TestStoppedTask(t *testing.T) {
 	t.Parallel()
 	code := 137

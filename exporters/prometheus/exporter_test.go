@@ -76,7 +76,7 @@ func fixture() *collector.Snapshot {
 					{ID: "ecs-svc/11", Status: "ACTIVE", TaskDefinition: "checkout:11", RolloutState: "COMPLETED", Desired: 4, Running: 4, CreatedAt: start.Add(-time.Hour)},
 				},
 				Health: collector.ServiceHealth{RevisionsRunning: 2, MixedSince: start, MixedFor: 40 * time.Minute, Stuck: collector.StuckPlacementFailure,
-					HasHeadroom: true, HeadroomTasks: 0, SurgeTasks: 4},
+					HasHeadroom: true, HeadroomTasks: 0, SurgeTasks: 4, HeadroomState: collector.HeadroomStalled},
 			},
 			{
 				Cluster: "shop-prod", Name: "payments", LaunchType: "FARGATE", Desired: 2, Running: 2,

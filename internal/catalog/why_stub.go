@@ -1,7 +1,6 @@
 package catalog
 
 var (
-	headroomFamilies  []*Family
 	crashLoopFamilies []*Family
 	healthFamilies    []*Family
 	capacityFamilies  []*Family

@@ -31,6 +31,8 @@ type ECS struct {
 	down     map[string]bool // clusters answering ServerException
 	expired  int             // answer this many next calls with ExpiredTokenException
 	delay    time.Duration   // answer every call this late
+
+	taskDefs map[string]*TaskDefinition // registered ones, by family:revision (taskfields.go)
 }
 
 // ExpireCredentials answers the next n calls with ExpiredTokenException, as
@@ -173,7 +175,7 @@ func (s *ECS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var c *Cluster
-	if op != "ListClusters" {
+	if op != "ListClusters" && op != "DescribeTaskDefinition" { // task definitions belong to no cluster
 		if c = s.cluster(req.Cluster); c == nil {
 			s.mu.Unlock()
 			writeAWSError(w, awsError{400, "ClusterNotFoundException", "Cluster not found."})
@@ -208,6 +210,7 @@ type ecsRequest struct {
 	Services           []string `json:"services"`
 	Tasks              []string `json:"tasks"`
 	ContainerInstances []string `json:"containerInstances"`
+	TaskDefinition     string   `json:"taskDefinition"`
 }
 
 // ecsOperation answers one operation for cluster c (nil for ListClusters);
@@ -245,13 +248,14 @@ var ecsOperations = map[string]ecsOperation{
 		return describeBatch(req.Tasks, 100, "tasks", findByID(c.Tasks, func(t *Task) string { return t.ID }, func(t *Task) any { return s.taskJSON(c, t) }))
 	},
 	"ListContainerInstances": func(s *ECS, c *Cluster, _ []string, req *ecsRequest) (any, *awsError) {
-		arns := arnsOf(c.Instances, func(in *Instance) string { return s.arn("container-instance", c.Name+"/"+in.ID) })
+		arns := arnsOf(instancesWithStatus(c.Instances, req.Status), func(in *Instance) string { return s.arn("container-instance", c.Name+"/"+in.ID) })
 		return page(arns, req.NextToken, req.MaxResults, "containerInstanceArns")
 	},
 	"DescribeContainerInstances": func(s *ECS, c *Cluster, _ []string, req *ecsRequest) (any, *awsError) {
 		return describeBatch(req.ContainerInstances, 100, "containerInstances",
 			findByID(c.Instances, func(in *Instance) string { return in.ID }, func(in *Instance) any { return s.instanceJSON(c, in) }))
 	},
+	"DescribeTaskDefinition": describeTaskDefinition,
 }
 
 // describeBatch answers a Describe* call: at most limit items, each found
@@ -388,7 +392,9 @@ func (s *ECS) serviceJSON(c *Cluster, svc *Service) map[string]any {
 			"deploymentCircuitBreaker": map[string]any{"enable": svc.CircuitBreaker, "rollback": svc.CircuitBreaker},
 		},
 		"deployments": deps, "events": events,
-		"createdAt": epoch(s.start.Add(-30 * 24 * time.Hour)),
+		"createdAt":                epoch(s.start.Add(-30 * 24 * time.Hour)),
+		"capacityProviderStrategy": strategyJSON(svc.CapacityProviders),
+		"placementConstraints":     constraintsJSON(svc.DistinctInstance),
 	}
 }
 
@@ -412,6 +418,7 @@ func (s *ECS) taskJSON(c *Cluster, t *Task) map[string]any {
 		"containers": containers, "createdAt": epoch(t.CreatedAt),
 		"availabilityZone": s.region + "a",
 	}
+	s.addTaskFields(c, t, m)
 	if t.DesiredStatus == "STOPPED" {
 		m["stopCode"] = t.StopCode
 		m["stoppedReason"] = t.StoppedReason
@@ -427,11 +434,13 @@ func (s *ECS) instanceJSON(c *Cluster, in *Instance) map[string]any {
 			map[string]any{"name": "MEMORY", "type": "INTEGER", "integerValue": mem},
 		}
 	}
-	return map[string]any{
+	m := map[string]any{
 		"containerInstanceArn": s.arn("container-instance", c.Name+"/"+in.ID), "ec2InstanceId": "i-" + in.ID,
 		"status": "ACTIVE", "agentConnected": true,
 		"registeredResources": res(in.CPU, in.Memory), "remainingResources": res(in.FreeCPU, in.FreeMemory),
 	}
+	addInstanceFields(in, m)
+	return m
 }
 
 func lastPart(s string) string {
@@ -459,6 +468,10 @@ type Service struct {
 	CircuitBreaker        bool
 	Deployments           []Deployment
 	Events                []Event // newest first
+	// CapacityProviders is its capacity provider strategy (weight 1 each),
+	// in place of a launch type; DistinctInstance its placement constraint.
+	CapacityProviders []string
+	DistinctInstance  bool
 }
 
 // Deployment is one deployment of a simulated service.
@@ -486,6 +499,9 @@ type Task struct {
 	StopCode, StoppedReason     string
 	CreatedAt, StoppedAt        time.Time
 	Containers                  []Container
+	// TaskFields are the fields of a task added for health and capacity
+	// (taskfields.go).
+	TaskFields
 }
 
 // Container is one container of a simulated task.
@@ -500,4 +516,7 @@ type Instance struct {
 	ID                  string
 	CPU, Memory         int
 	FreeCPU, FreeMemory int
+	// InstanceFields are its platform, capacity provider and status
+	// (taskfields.go).
+	InstanceFields
 }

@@ -27,6 +27,11 @@ func ECSPayload(r *http.Request, body []byte) string {
 		_ = json.Unmarshal(body, &in)
 		return op + "-" + in.DesiredStatus + ".json"
 	}
+	if op == "DescribeTaskDefinition" { // one answer per task definition
+		var in struct{ TaskDefinition string }
+		_ = json.Unmarshal(body, &in)
+		return op + "-" + strings.ReplaceAll(lastPart(in.TaskDefinition), ":", "-") + ".json"
+	}
 	return op + ".json"
 }
 
