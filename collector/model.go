@@ -298,6 +298,10 @@ type ServiceHealth struct {
 	// HeadroomState says whether the next deployment proceeds at full
 	// speed, slowly, or not at all (collector/rules Headroom).
 	HeadroomState HeadroomState
+	// CrashLoop is the dominant stop reason class of a service whose
+	// current revision cannot start tasks, or empty (collector/rules
+	// CrashLoop).
+	CrashLoop string
 }
 
 // StuckReason says why a deployment is stuck.

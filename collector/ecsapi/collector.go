@@ -184,13 +184,16 @@ func (c *Collector) collectCluster(ctx context.Context, cluster string) ([]*coll
 	sizes := map[string]size{}
 	containers := map[string][]collector.TaskContainer{} // by service
 	var events []collector.Event
+	var stopped []rules.StoppedTaskInfo
 	for _, t := range tasks {
 		if aws.ToString(t.LastStatus) == "STOPPED" || aws.ToString(t.DesiredStatus) == "STOPPED" {
 			if t.StoppedAt == nil && aws.ToString(t.LastStatus) != "STOPPED" {
 				continue // still stopping: its stop reason is not final yet
 			}
+			info := stoppedInfo(cluster, t)
+			stopped = append(stopped, info)
 			if !tracker.Learning() {
-				events = append(events, rules.StoppedTask(stoppedInfo(cluster, t))...)
+				events = append(events, rules.StoppedTask(info)...)
 			}
 			continue
 		}
@@ -210,6 +213,7 @@ func (c *Collector) collectCluster(ctx context.Context, cluster string) ([]*coll
 			}
 		}
 	}
+	tracker.ObserveStopped(stopped)
 	free := headroomInstances(instances)
 	defs := c.taskDefinitions(ctx, services)
 	occupied := occupiedInstances(tasks)
@@ -227,6 +231,7 @@ func (c *Collector) collectCluster(ctx context.Context, cluster string) ([]*coll
 			svc.TaskCPUUnits, svc.TaskMemoryMiB = sz.cpu, sz.mem
 		}
 		events = append(events, tracker.Service(now, svc)...)
+		tracker.CrashLoop(now, svc)
 		if p, ok := placementOf(s, defs, occupied[svc.Name]); ok {
 			rules.Headroom(svc, p, free)
 		}

@@ -133,8 +133,9 @@ func taskEvents(env *Envelope) ([]collector.Event, error) {
 	}
 	info := rules.StoppedTaskInfo{
 		ARN: d.TaskArn, Cluster: ecsvocab.ResourceID(d.ClusterArn), Service: rules.ServiceFromGroup(d.Group),
-		Family:   ecsvocab.TaskFamily(ecsvocab.TaskDefinition(d.TaskDefinitionArn)),
-		StopCode: d.StopCode, StoppedReason: d.StoppedReason, StoppedAt: d.StoppedAt,
+		Family:         ecsvocab.TaskFamily(ecsvocab.TaskDefinition(d.TaskDefinitionArn)),
+		TaskDefinition: ecsvocab.TaskDefinition(d.TaskDefinitionArn),
+		StopCode:       d.StopCode, StoppedReason: d.StoppedReason, StoppedAt: d.StoppedAt,
 	}
 	for _, c := range d.Containers {
 		info.Containers = append(info.Containers, rules.StoppedContainer{Name: c.Name, ExitCode: c.ExitCode, Reason: c.Reason})

@@ -47,6 +47,8 @@ type Tracker struct {
 	opts     Options
 	services map[string]*serviceState
 	primed   bool // a first cycle has completed
+
+	crash map[string][]failedStart // by service: recent failed stops (crashloop.go)
 }
 
 type serviceState struct {

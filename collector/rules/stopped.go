@@ -44,6 +44,7 @@ func StoppedTask(t StoppedTaskInfo) []collector.Event {
 // source it came from.
 type StoppedTaskInfo struct {
 	ARN, Cluster, Service, Family string
+	TaskDefinition                string // family:revision
 	StopCode, StoppedReason       string
 	StoppedAt                     time.Time
 	Containers                    []StoppedContainer

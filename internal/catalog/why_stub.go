@@ -1,7 +1,6 @@
 package catalog
 
 var (
-	crashLoopFamilies []*Family
-	healthFamilies    []*Family
-	capacityFamilies  []*Family
+	healthFamilies   []*Family
+	capacityFamilies []*Family
 )

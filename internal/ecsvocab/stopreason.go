@@ -174,3 +174,13 @@ func ContainerStopClass(reason string, hasExitCode bool) string {
 	}
 	return StopOther
 }
+
+// CrashLoopUnknown is the reason of a crash loop ECS reports before ecswatch
+// has seen one of its stopped tasks.
+const CrashLoopUnknown = "unknown"
+
+// CrashLoopReasons are every value of the crash loop's reason label: the
+// failure classes, and unknown.
+func CrashLoopReasons() []string {
+	return append(FailureClasses(), CrashLoopUnknown)
+}
