@@ -101,6 +101,9 @@ type Container struct {
 	// OOMKills counts the times this container was killed for running out of
 	// memory, as far as the source can tell.
 	OOMKills uint64
+	// HealthStatus is the container's health check status (HEALTHY,
+	// UNHEALTHY, UNKNOWN); empty when it has no health check.
+	HealthStatus string
 
 	// Stats is nil when the source has no statistics for the container
 	// (stopped, not started yet, or stats unavailable).
@@ -218,6 +221,9 @@ type Service struct {
 	// family, sorted. Their OOM kill counters exist (at 0) from the moment
 	// they are listed here, so that the first kill is an increase.
 	TaskContainers []TaskContainer
+	// TaskHealth counts its running tasks by task definition and health
+	// status (collector/health.go).
+	TaskHealth []TaskHealthCount
 
 	Health ServiceHealth
 }

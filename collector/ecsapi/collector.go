@@ -217,12 +217,14 @@ func (c *Collector) collectCluster(ctx context.Context, cluster string) ([]*coll
 	free := headroomInstances(instances)
 	defs := c.taskDefinitions(ctx, services)
 	occupied := occupiedInstances(tasks)
+	health := taskHealth(tasks)
 
 	out := make([]*collector.Service, 0, len(services))
 	keep := map[string]bool{}
 	for _, s := range services {
 		svc := translateService(cluster, s)
 		svc.TaskContainers = containers[svc.Name]
+		svc.TaskHealth = health[svc.Name]
 		slices.SortFunc(svc.TaskContainers, func(a, b collector.TaskContainer) int {
 			return cmp.Or(strings.Compare(a.Family, b.Family), strings.Compare(a.Name, b.Name))
 		})

@@ -48,7 +48,7 @@ func fixture() *collector.Snapshot {
 				PullStartedAt: start, PullStoppedAt: start.Add(12250 * time.Millisecond),
 				Networks: net("eth1", 7),
 				Containers: []collector.Container{
-					{Name: "api", DockerID: "0a1b2c-1", Image: "payments-api:2.3.1", State: collector.StateRunning, CPULimitVCPUs: 0.25,
+					{Name: "api", DockerID: "0a1b2c-1", Image: "payments-api:2.3.1", State: collector.StateRunning, CPULimitVCPUs: 0.25, HealthStatus: "UNHEALTHY",
 						Stats: &collector.ContainerStats{CPUUsageSeconds: 12.5, HasCPUThrottled: true, CPUThrottledSeconds: 0.25,
 							HasMemoryUsage: true, MemoryUsageBytes: 3e8, HasMemoryWorkingSet: true, MemoryWorkingSetBytes: 2e8,
 							HasMemoryCache: true, MemoryCacheBytes: 1e8, MemoryLimitBytes: 1 << 30, HasBlockIO: true, BlockReadBytes: 4096, BlockWriteBytes: 8192}},
@@ -77,6 +77,9 @@ func fixture() *collector.Snapshot {
 				},
 				Health: collector.ServiceHealth{RevisionsRunning: 2, MixedSince: start, MixedFor: 40 * time.Minute, Stuck: collector.StuckPlacementFailure,
 					HasHeadroom: true, HeadroomTasks: 0, SurgeTasks: 4, HeadroomState: collector.HeadroomStalled},
+				TaskHealth: []collector.TaskHealthCount{{TaskDefinition: "checkout:11", Status: "HEALTHY", Count: 4}, {TaskDefinition: "checkout:11", Status: "UNHEALTHY", Count: 0},
+					{TaskDefinition: "checkout:11", Status: "UNKNOWN", Count: 0}, {TaskDefinition: "checkout:12", Status: "HEALTHY", Count: 0},
+					{TaskDefinition: "checkout:12", Status: "UNHEALTHY", Count: 1}, {TaskDefinition: "checkout:12", Status: "UNKNOWN", Count: 0}},
 			},
 			{
 				Cluster: "shop-prod", Name: "payments", LaunchType: "FARGATE", Desired: 2, Running: 2,

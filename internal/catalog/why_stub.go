@@ -1,6 +1,3 @@
 package catalog
 
-var (
-	healthFamilies   []*Family
-	capacityFamilies []*Family
-)
+var capacityFamilies []*Family

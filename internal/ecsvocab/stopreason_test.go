@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 )
 
 // stopCase is a stopped task as DescribeTasks and the ECS Task State Change
@@ -142,5 +144,21 @@ func TestReadmeStopTable(t *testing.T) {
 		if !strings.Contains(text[j:], "`"+c+"`") && !strings.Contains(text[:i], "`"+c+"`") {
 			t.Errorf("README never explains class %q", c)
 		}
+	}
+}
+
+// TestHealthStatusesAreTheSDKs: the health statuses written out are the
+// SDK's.
+func TestHealthStatusesAreTheSDKs(t *testing.T) {
+	t.Parallel()
+	var sdk []string
+	for _, s := range types.HealthStatus("").Values() {
+		sdk = append(sdk, string(s))
+	}
+	if !slices.Equal(sdk, HealthStatuses) {
+		t.Errorf("HealthStatuses = %v, the SDK's are %v", HealthStatuses, sdk)
+	}
+	if HealthStatusLabel("") != "UNKNOWN" || HealthStatusLabel("HEALTHY") != "HEALTHY" || HealthStatusLabel("WHATEVER") != "UNKNOWN" {
+		t.Error("HealthStatusLabel does not bound")
 	}
 }
