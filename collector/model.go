@@ -224,6 +224,10 @@ type Service struct {
 	// TaskHealth counts its running tasks by task definition and health
 	// status (collector/health.go).
 	TaskHealth []TaskHealthCount
+	// Providers counts its running tasks by capacity provider, and
+	// Provisioning its tasks waiting for capacity (collector/cluster.go).
+	Providers    []ProviderCount
+	Provisioning Provisioning
 
 	Health ServiceHealth
 }

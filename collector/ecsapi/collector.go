@@ -63,6 +63,7 @@ type Collector struct {
 	stoppedSeen map[string]bool                 // stopped task ARNs already described
 	taskDefs    map[string]taskNeeds            // by family:revision; task definitions never change
 	defsUsed    map[string]bool                 // task definitions a service used this run
+	clusters    map[string]*collector.Cluster   // by cluster, the last read
 	failing     map[string]bool                 // clusters whose failure was logged
 }
 
@@ -78,6 +79,7 @@ func New(client *ecs.Client, store *collector.Store, logger *slog.Logger, opts O
 		stoppedSeen: map[string]bool{},
 		taskDefs:    map[string]taskNeeds{},
 		defsUsed:    map[string]bool{},
+		clusters:    map[string]*collector.Cluster{},
 		failing:     map[string]bool{},
 	}
 }
@@ -141,13 +143,14 @@ func (c *Collector) Collect(ctx context.Context) error {
 		services = append(services, c.lastGood[cluster]...)
 	}
 	c.forgetUnusedTaskDefinitions()
+	cls := c.clusterList(clusters)
 	for cluster := range c.lastGood {
 		if !slices.Contains(clusters, cluster) {
 			delete(c.lastGood, cluster)
 			delete(c.trackers, cluster)
 		}
 	}
-	fresh, _ := c.store.Apply(Name, collector.Contribution{Services: services, Events: events})
+	fresh, _ := c.store.Apply(Name, collector.Contribution{Services: services, Events: events, Clusters: cls})
 	for _, ev := range fresh {
 		collector.LogEvent(c.logger, ev)
 	}
@@ -218,6 +221,10 @@ func (c *Collector) collectCluster(ctx context.Context, cluster string) ([]*coll
 	defs := c.taskDefinitions(ctx, services)
 	occupied := occupiedInstances(tasks)
 	health := taskHealth(tasks)
+	providers, provisioning := capacityOf(tasks)
+	c.mu.Lock()
+	c.clusters[cluster] = clusterOf(cluster, instances)
+	c.mu.Unlock()
 
 	out := make([]*collector.Service, 0, len(services))
 	keep := map[string]bool{}
@@ -225,6 +232,7 @@ func (c *Collector) collectCluster(ctx context.Context, cluster string) ([]*coll
 		svc := translateService(cluster, s)
 		svc.TaskContainers = containers[svc.Name]
 		svc.TaskHealth = health[svc.Name]
+		svc.Providers, svc.Provisioning = providers[svc.Name], provisioning[svc.Name]
 		slices.SortFunc(svc.TaskContainers, func(a, b collector.TaskContainer) int {
 			return cmp.Or(strings.Compare(a.Family, b.Family), strings.Compare(a.Name, b.Name))
 		})

@@ -80,6 +80,8 @@ func fixture() *collector.Snapshot {
 				TaskHealth: []collector.TaskHealthCount{{TaskDefinition: "checkout:11", Status: "HEALTHY", Count: 4}, {TaskDefinition: "checkout:11", Status: "UNHEALTHY", Count: 0},
 					{TaskDefinition: "checkout:11", Status: "UNKNOWN", Count: 0}, {TaskDefinition: "checkout:12", Status: "HEALTHY", Count: 0},
 					{TaskDefinition: "checkout:12", Status: "UNHEALTHY", Count: 1}, {TaskDefinition: "checkout:12", Status: "UNKNOWN", Count: 0}},
+				Providers:    []collector.ProviderCount{{Provider: "cp-checkout", Count: 5}},
+				Provisioning: collector.Provisioning{Tasks: 2, Since: start.Add(50 * time.Minute)},
 			},
 			{
 				Cluster: "shop-prod", Name: "payments", LaunchType: "FARGATE", Desired: 2, Running: 2,
@@ -95,6 +97,11 @@ func fixture() *collector.Snapshot {
 			{Kind: collector.EventTaskStopReason, Identity: collector.Identity{Cluster: "shop-prod", Service: "worker"}, Label: "oom", Count: 3},
 			{Kind: collector.EventDeploymentStuck, Identity: collector.Identity{Cluster: "shop-prod", Service: "checkout"}, Label: "placement_failure", Count: 1},
 		},
+		Clusters: []*collector.Cluster{{Name: "shop-prod", Instances: []collector.InstanceCount{
+			{Status: "ACTIVE", AgentConnected: true, CapacityProvider: "cp-checkout", Count: 3},
+			{Status: "ACTIVE", AgentConnected: false, CapacityProvider: "cp-checkout", Count: 1},
+			{Status: "DRAINING", AgentConnected: true, CapacityProvider: "cp-checkout", Count: 1},
+		}}},
 		APICalls: []collector.APICallCount{
 			{Service: "ECS", Operation: "DescribeServices", Outcome: "success", Count: 40},
 			{Service: "ECS", Operation: "DescribeServices", Outcome: "throttled", Count: 2},

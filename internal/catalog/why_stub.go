@@ -1,3 +1,0 @@
-package catalog
-
-var capacityFamilies []*Family
