@@ -26,3 +26,14 @@ func logStopReason(logger *slog.Logger, ev Event) {
 	logger.Log(context.Background(), level, "task stopped", "reason", ev.Label, "cluster", ev.Identity.Cluster, "service", ev.Identity.Service)
 	logger.Debug("event detail", "kind", ev.Kind, "id", ev.ID, "task_arn", ev.TaskARN, "message", ev.Message)
 }
+
+// The kinds of event the event stream adds (collector/events).
+const (
+	// EventServiceAction is an ECS Service Action event other than a
+	// placement failure (counted as EventPlacementFailure): Label is its
+	// bounded eventName, Message its reason.
+	EventServiceAction EventKind = "service_action"
+	// EventInstanceChange is an ECS Container Instance State Change: Label
+	// is agent_disconnected or the instance's status.
+	EventInstanceChange EventKind = "instance_change"
+)

@@ -28,6 +28,17 @@ func StoppedTask(t StoppedTaskInfo) []collector.Event {
 		Identity: collector.Identity{Cluster: t.Cluster, Service: t.Service},
 		TaskARN:  t.ARN, Label: t.Class(), Message: t.Text(),
 	}}
+	return append(events, ContainerOOMs(t)...)
+}
+
+// ContainerOOMs returns an oom_kill for each container of t whose stop
+// reason says it ran out of memory. t may be a running task: a
+// non-essential container's OOM kill leaves its task running, and ECS
+// reports the container stopped with the reason (DescribeTasks, and an ECS
+// Task State Change event for the container). The ID is the task ARN and
+// container name, as for a stopped task's.
+func ContainerOOMs(t StoppedTaskInfo) []collector.Event {
+	var events []collector.Event
 	for _, c := range t.Containers {
 		if strings.HasPrefix(c.Reason, "OutOfMemoryError") {
 			events = append(events, collector.Event{

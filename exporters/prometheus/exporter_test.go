@@ -95,6 +95,8 @@ func fixture() *collector.Snapshot {
 			{Kind: collector.EventPlacementFailure, Identity: collector.Identity{Cluster: "shop-prod", Service: "checkout"}, Label: "insufficient_memory", Count: 7},
 			{Kind: collector.EventTaskStopped, Identity: collector.Identity{Cluster: "shop-prod", Service: "worker"}, Label: "EssentialContainerExited", Count: 3},
 			{Kind: collector.EventTaskStopReason, Identity: collector.Identity{Cluster: "shop-prod", Service: "worker"}, Label: "oom", Count: 3},
+			{Kind: collector.EventServiceAction, Identity: collector.Identity{Cluster: "shop-prod", Service: "worker"}, Label: "SERVICE_TASK_START_IMPAIRED", Count: 1},
+			{Kind: collector.EventInstanceChange, Identity: collector.Identity{Cluster: "shop-prod"}, Label: "agent_disconnected", Count: 2},
 			{Kind: collector.EventDeploymentStuck, Identity: collector.Identity{Cluster: "shop-prod", Service: "checkout"}, Label: "placement_failure", Count: 1},
 		},
 		Clusters: []*collector.Cluster{{Name: "shop-prod", Instances: []collector.InstanceCount{

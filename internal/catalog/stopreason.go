@@ -11,7 +11,7 @@ import (
 // loops, health, headroom, capacity); appended to the catalogue after the
 // families of the first rounds.
 func whyFamilies() []*Family {
-	return slices.Concat(stopReasonFamilies, headroomFamilies, crashLoopFamilies, healthFamilies, capacityFamilies)
+	return slices.Concat(stopReasonFamilies, headroomFamilies, crashLoopFamilies, healthFamilies, capacityFamilies, streamFamilies)
 }
 
 // stopReasonFamilies count stopped tasks by why they stopped. A family of
