@@ -38,6 +38,7 @@ func demo(f flags, promConfig string, stderr io.Writer) int {
 	defer ec2.Close()
 	start := time.Now()
 	fakeECS := sim.NewShopECS("eu-west-1", start)
+	sim.AddWhyScenario(fakeECS, start)
 	ecsAPI := httptest.NewServer(fakeECS)
 	defer ecsAPI.Close()
 	cwAPI := httptest.NewServer(sim.NewCloudWatch(nil))
@@ -59,7 +60,7 @@ func demo(f flags, promConfig string, stderr io.Writer) int {
 	base.Standalone.Enabled = true
 	base.Standalone.Endpoint = ecsAPI.URL
 	base.Standalone.Region = "eu-west-1"
-	base.Standalone.Clusters = []string{sim.ShopCluster}
+	base.Standalone.Clusters = []string{sim.ShopCluster, sim.WhyCluster}
 	base.Standalone.Interval = config.Duration(10 * time.Second)
 	base.Standalone.Timeout = config.Duration(8 * time.Second)
 	base.Standalone.CallTimeout = config.Duration(5 * time.Second)
@@ -84,6 +85,8 @@ func demo(f flags, promConfig string, stderr io.Writer) int {
 		fargate.URL, ec2.URL, sim.DefaultSchedule.FirstOOM, sim.DefaultSchedule.Period)
 	fmt.Fprintf(stderr, "demo: simulated ECS API at %s with cluster %s: catalog steady, frontend rolling out, checkout stuck on insufficient memory, payments rolled back by the circuit breaker, worker tasks OOM-killed\n",
 		ecsAPI.URL, sim.ShopCluster)
+	fmt.Fprintf(stderr, "demo: and cluster %s: images does not pull (crash loop), secrets misses a secret, elb is killed by ELB health checks, unhealthy deploys an unhealthy revision, orders cannot deploy on its full capacity provider, arm asks for arm64 on x86 instances, spot loses Fargate Spot tasks; steady is fine\n",
+		sim.WhyCluster)
 	fmt.Fprintf(stderr, "demo: simulated SQS queue %s receives the cluster's EventBridge events; simulated CloudWatch at %s serves Container Insights\n", queueURL, cwAPI.URL)
 	if promConfig != "" {
 		// The address serve will listen on, from the flags, the file and
