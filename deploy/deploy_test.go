@@ -265,7 +265,7 @@ func TestEventBridgeAndQueue(t *testing.T) {
 		detailTypes = append(detailTypes, v.(string))
 	}
 	slices.Sort(detailTypes)
-	want := []string{events.DeploymentStateChange, events.TaskStateChange, events.ServiceAction}
+	want := []string{events.DeploymentStateChange, events.TaskStateChange, events.ServiceAction, events.ContainerInstanceStateChange}
 	slices.Sort(want)
 	if !slices.Equal(detailTypes, want) || pattern["source"].([]any)[0] != "aws.ecs" {
 		t.Errorf("rule pattern = %v, want source aws.ecs and %v", pattern, want)

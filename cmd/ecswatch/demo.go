@@ -40,6 +40,7 @@ func demo(f flags, promConfig string, stderr io.Writer) int {
 	start := time.Now()
 	fakeECS := sim.NewShopECS("eu-west-1", start)
 	fakeECS.AddScripted(sim.DeployLabCluster, sim.DeployLabScenario(start))
+	sim.AddWhyScenario(fakeECS, start)
 	ecsAPI := httptest.NewServer(fakeECS)
 	defer ecsAPI.Close()
 	cwAPI := httptest.NewServer(sim.NewCloudWatch(nil))
@@ -63,7 +64,7 @@ func demo(f flags, promConfig string, stderr io.Writer) int {
 	base.Standalone.Enabled = true
 	base.Standalone.Endpoint = ecsAPI.URL
 	base.Standalone.Region = "eu-west-1"
-	base.Standalone.Clusters = []string{sim.ShopCluster, sim.DeployLabCluster}
+	base.Standalone.Clusters = []string{sim.ShopCluster, sim.DeployLabCluster, sim.WhyCluster}
 	base.Standalone.Interval = config.Duration(10 * time.Second)
 	base.Standalone.Timeout = config.Duration(8 * time.Second)
 	base.Standalone.CallTimeout = config.Duration(5 * time.Second)
@@ -91,6 +92,8 @@ func demo(f flags, promConfig string, stderr io.Writer) int {
 		ecsAPI.URL, sim.ShopCluster)
 	fmt.Fprintf(stderr, "demo: cluster %s deploys as today's ECS does: web (blue/green, 30m bake), search (linear), api (canary), orders (hook awaiting approval), legacy (CODE_DEPLOY canary), edge (EXTERNAL task set stuck stabilizing), cart (rolled back by an alarm at 8m), billing (rollback fails at 10m), feed (scaled in mid-deployment)\n",
 		sim.DeployLabCluster)
+	fmt.Fprintf(stderr, "demo: and cluster %s: images does not pull (crash loop), secrets misses a secret, elb is killed by ELB health checks, unhealthy deploys an unhealthy revision, orders cannot deploy on its full capacity provider, arm asks for arm64 on x86 instances, spot loses Fargate Spot tasks; steady is fine\n",
+		sim.WhyCluster)
 	sd.describe(stderr)
 	fmt.Fprintf(stderr, "demo: simulated SQS queue %s receives the cluster's EventBridge events; simulated CloudWatch at %s serves Container Insights\n", queueURL, cwAPI.URL)
 	if promConfig != "" {

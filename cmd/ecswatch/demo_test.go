@@ -26,9 +26,14 @@ func TestDemoShowsItsAlerts(t *testing.T) {
 	p.wait(t, "then open http://localhost:9090/alerts")
 	started := time.Now()
 	prom := promtest.StartServerWithConfig(t, cfg)
-	for _, alert := range []string{"EcsContainerOOMKilled", "EcsDeploymentFailed", "EcsDeploymentStuck"} {
+	for _, alert := range []string{"EcsContainerOOMKilled", "EcsDeploymentFailed", "EcsDeploymentStuck",
+		"EcsServiceCrashLoop", "EcsDeployHeadroomShort", "EcsNewRevisionUnhealthy"} {
 		prom.Eventually(t, `ALERTS{alertname="`+alert+`",alertstate="firing"}`, 3*time.Minute-time.Since(started), func(s []promtest.Sample) bool { return len(s) > 0 })
 		t.Logf("%s firing %s after the demo started", alert, time.Since(started).Round(time.Second))
+	}
+	// The steady services are quiet.
+	if res := prom.Query(t, `ALERTS{ecs_service=~"catalog|steady"}`); len(res) != 0 {
+		t.Errorf("alerts for a steady service: %v", res)
 	}
 
 	// README's service discovery: the written configuration discovers the

@@ -55,8 +55,8 @@ func newLargeWorld(b *testing.B, sd bool) *largeWorld {
 	w := &largeWorld{fakeECS: fakeECS, fakeEC2: fakeEC2, defs: len(defs)}
 	bridgeHosts := map[string]bool{}
 	for _, t := range cluster.Tasks {
-		if t.Net.Instance != "" && t.DesiredStatus == "RUNNING" {
-			bridgeHosts[t.Net.Instance] = true
+		if t.ContainerInstance != "" && t.DesiredStatus == "RUNNING" {
+			bridgeHosts[t.ContainerInstance] = true
 		}
 	}
 	w.bridge = len(bridgeHosts)

@@ -16,7 +16,9 @@ import (
 	"time"
 )
 
-// TaskDefinition is one simulated task definition revision.
+// TaskDefinition is one simulated task definition revision: what
+// DescribeTaskDefinition answers, for service discovery (network mode,
+// docker labels, ports) and deploy headroom (size, platform).
 type TaskDefinition struct {
 	Family   string
 	Revision int
@@ -24,6 +26,8 @@ type TaskDefinition struct {
 	// reports a task definition registered without one (bridge on Linux
 	// EC2), and Fargate tasks are always awsvpc.
 	NetworkMode string
+	CPU, Memory int    // task level; 0 for none
+	Arch, OS    string // runtimePlatform: X86_64 or ARM64; LINUX; empty for none
 	Containers  []ContainerDefinition
 }
 
@@ -32,10 +36,11 @@ func (td *TaskDefinition) ID() string { return td.Family + ":" + strconv.Itoa(td
 
 // ContainerDefinition is one container of a simulated task definition.
 type ContainerDefinition struct {
-	Name         string
-	Image        string
-	DockerLabels map[string]string
-	PortMappings []PortMapping
+	Name                      string
+	Image                     string
+	CPU, Memory, MemoryReserv int // 0 for none
+	DockerLabels              map[string]string
+	PortMappings              []PortMapping
 }
 
 // PortMapping is one port mapping of a container definition; HostPort 0 in
@@ -51,14 +56,9 @@ type PortMapping struct {
 type TaskNetwork struct {
 	// PrivateIP is the task ENI's address (awsvpc).
 	PrivateIP string
-	// Instance is the container instance's ID (bridge and host mode, and
-	// awsvpc tasks on EC2).
-	Instance string
 	// Bindings are the host ports of each container's network bindings,
 	// by container name and then container port (bridge and host mode).
 	Bindings map[string]map[int]int
-	// CapacityProvider is the task's capacityProviderName.
-	CapacityProvider string
 	// Tags are the task's tags, returned when DescribeTasks asks for TAGS.
 	Tags map[string]string
 }
@@ -95,28 +95,31 @@ func describeTaskDefinition(s *ECS, _ *Cluster, names []string, req *ecsRequest)
 	return map[string]any{"taskDefinition": s.taskDefinitionJSON(td, launchType)}, nil
 }
 
-// synthesiseTaskDefinition builds the task definition id of the first task
-// that uses it. Called with s.mu held.
+// synthesiseTaskDefinition builds the task definition id from the first
+// task that uses it, or, for a revision no task uses yet, from its family's
+// tasks. Called with s.mu held.
 func (s *ECS) synthesiseTaskDefinition(id string, names []string) (*TaskDefinition, string) {
 	family, rev, ok := strings.Cut(id, ":")
 	n, err := strconv.Atoi(rev)
 	if !ok || err != nil {
 		return nil, ""
 	}
-	for _, name := range names {
-		c := s.cluster(name)
-		if c == nil {
-			continue
-		}
-		for _, t := range c.Tasks {
-			if t.TaskDefinition != id {
+	for _, sameFamily := range []bool{false, true} {
+		for _, name := range names {
+			c := s.cluster(name)
+			if c == nil {
 				continue
 			}
-			td := &TaskDefinition{Family: family, Revision: n}
-			for _, ct := range t.Containers {
-				td.Containers = append(td.Containers, ContainerDefinition{Name: ct.Name, Image: "public.ecr.aws/shop/" + ct.Name + ":latest"})
+			for _, t := range c.Tasks {
+				if t.TaskDefinition != id && !(sameFamily && strings.HasPrefix(t.TaskDefinition, family+":")) {
+					continue
+				}
+				td := &TaskDefinition{Family: family, Revision: n, CPU: t.CPU, Memory: t.Memory}
+				for _, ct := range t.Containers {
+					td.Containers = append(td.Containers, ContainerDefinition{Name: ct.Name, Image: "public.ecr.aws/shop/" + ct.Name + ":latest"})
+				}
+				return td, t.LaunchType
 			}
-			return td, t.LaunchType
 		}
 	}
 	return nil, ""
@@ -140,12 +143,29 @@ func (s *ECS) taskDefinitionJSON(td *TaskDefinition, launchType string) map[stri
 			}
 			pms = append(pms, m)
 		}
-		cds = append(cds, map[string]any{"name": cd.Name, "image": cd.Image, "essential": true, "dockerLabels": cd.DockerLabels, "portMappings": pms})
+		m := map[string]any{"name": cd.Name, "image": cd.Image, "cpu": cd.CPU, "essential": true, "dockerLabels": cd.DockerLabels, "portMappings": pms}
+		if cd.Memory > 0 {
+			m["memory"] = cd.Memory
+		}
+		if cd.MemoryReserv > 0 {
+			m["memoryReservation"] = cd.MemoryReserv
+		}
+		cds = append(cds, m)
 	}
-	return map[string]any{
+	out := map[string]any{
 		"taskDefinitionArn": s.arn("task-definition", td.ID()), "family": td.Family, "revision": td.Revision,
 		"networkMode": mode, "status": "ACTIVE", "containerDefinitions": cds,
 	}
+	if td.CPU > 0 {
+		out["cpu"] = strconv.Itoa(td.CPU)
+	}
+	if td.Memory > 0 {
+		out["memory"] = strconv.Itoa(td.Memory)
+	}
+	if td.Arch != "" || td.OS != "" {
+		out["runtimePlatform"] = map[string]any{"cpuArchitecture": td.Arch, "operatingSystemFamily": td.OS}
+	}
+	return out
 }
 
 // addNetwork adds to a DescribeTasks task m what t.Net says.
@@ -169,9 +189,6 @@ func (s *ECS) addNetwork(c *Cluster, t *Task, m map[string]any) {
 			ct.(map[string]any)["networkInterfaces"] = []any{map[string]any{"attachmentId": "attach-" + t.ID, "privateIpv4Address": n.PrivateIP}}
 		}
 	}
-	if n.Instance != "" {
-		m["containerInstanceArn"] = s.arn("container-instance", c.Name+"/"+n.Instance)
-	}
 	for _, ct := range containers {
 		cm := ct.(map[string]any)
 		var bindings []any
@@ -183,9 +200,6 @@ func (s *ECS) addNetwork(c *Cluster, t *Task, m map[string]any) {
 		if bindings != nil {
 			cm["networkBindings"] = bindings
 		}
-	}
-	if n.CapacityProvider != "" {
-		m["capacityProviderName"] = n.CapacityProvider
 	}
 	if len(n.Tags) > 0 {
 		var tags []any
@@ -212,10 +226,11 @@ func LargeDiscoveryCluster(name string, services, tasksPer int, start time.Time)
 		return n%10 == 0
 	}
 	for i, t := range c.Tasks {
-		t.Net = &TaskNetwork{CapacityProvider: "FARGATE", Tags: map[string]string{"team": "shop", "aws:ecs:serviceName": t.Service}}
+		t.Net = &TaskNetwork{Tags: map[string]string{"team": "shop", "aws:ecs:serviceName": t.Service}}
+		t.CapacityProvider = "FARGATE"
 		if bridge(t.TaskDefinition) {
-			t.Net.CapacityProvider = ""
-			t.Net.Instance = c.Instances[i%len(c.Instances)].ID
+			t.CapacityProvider = ""
+			t.ContainerInstance = c.Instances[i%len(c.Instances)].ID
 			t.Net.Bindings = map[string]map[int]int{"app": {8080: 32768 + i%28000}}
 		} else {
 			t.Net.PrivateIP = fmt.Sprintf("10.0.%d.%d", (i>>8)&255, i&255)

@@ -175,11 +175,11 @@ func (d *DiscoveryTargets) cluster(start time.Time) *Cluster {
 		return t
 	}
 	web1 := task(WebTask1, "web", "web:3", "FARGATE", "RUNNING", d.WebIPs[0], "app", "ecswatch")
-	web1.Net.CapacityProvider = "FARGATE"
+	web1.CapacityProvider = "FARGATE"
 	webT2 := task(WebTask2, "web", "web:3", "FARGATE", web2, d.WebIPs[1], "app", "ecswatch")
-	webT2.Net.CapacityProvider = "FARGATE_SPOT"
+	webT2.CapacityProvider = "FARGATE_SPOT"
 	worker := task(WorkerTask, "worker", "worker:7", "EC2", "RUNNING", "", "worker")
-	worker.Net.Instance = WorkerHost
+	worker.ContainerInstance = WorkerHost
 	worker.Net.Bindings = map[string]map[int]int{"worker": {WorkerJobsPort: d.WorkerPorts[0], WorkerJVMPort: d.WorkerPorts[1]}}
 	broken := task(BrokenTask, "broken", "broken:1", "FARGATE", "RUNNING", d.BrokenIP, "app")
 	return &Cluster{

@@ -33,7 +33,7 @@ type ECS struct {
 	expired  int             // answer this many next calls with ExpiredTokenException
 	delay    time.Duration   // answer every call this late
 
-	// taskDefs by family:revision (discovery.go).
+	// taskDefs are the registered task definitions, by family:revision.
 	taskDefs map[string]*TaskDefinition
 }
 
@@ -217,6 +217,14 @@ type ecsRequest struct {
 	serviceDeploymentRequest
 }
 
+// statusString is Status when it is a string (ListContainerInstances'),
+// else empty.
+func (r *ecsRequest) statusString() string {
+	var status string
+	_ = json.Unmarshal(r.Status, &status)
+	return status
+}
+
 // ecsOperation answers one operation for cluster c (nil for ListClusters);
 // names are the clusters the fake holds.
 type ecsOperation func(s *ECS, c *Cluster, names []string, req *ecsRequest) (any, *awsError)
@@ -254,7 +262,7 @@ var ecsOperations = map[string]ecsOperation{
 		return describeBatch(req.Tasks, 100, "tasks", findByID(c.Tasks, func(t *Task) string { return t.ID }, func(t *Task) any { return s.taskJSON(c, t) }))
 	},
 	"ListContainerInstances": func(s *ECS, c *Cluster, _ []string, req *ecsRequest) (any, *awsError) {
-		arns := arnsOf(c.Instances, func(in *Instance) string { return s.arn("container-instance", c.Name+"/"+in.ID) })
+		arns := arnsOf(instancesWithStatus(c.Instances, req.statusString()), func(in *Instance) string { return s.arn("container-instance", c.Name+"/"+in.ID) })
 		return page(arns, req.NextToken, req.MaxResults, "containerInstanceArns")
 	},
 	"DescribeContainerInstances": func(s *ECS, c *Cluster, _ []string, req *ecsRequest) (any, *awsError) {
@@ -398,7 +406,9 @@ func (s *ECS) serviceJSON(c *Cluster, svc *Service) map[string]any {
 			"deploymentCircuitBreaker": map[string]any{"enable": svc.CircuitBreaker, "rollback": svc.CircuitBreaker},
 		},
 		"deployments": deps, "events": events,
-		"createdAt": epoch(s.start.Add(-30 * 24 * time.Hour)),
+		"createdAt":                epoch(s.start.Add(-30 * 24 * time.Hour)),
+		"capacityProviderStrategy": strategyJSON(svc.CapacityProviders),
+		"placementConstraints":     constraintsJSON(svc.DistinctInstance),
 	}
 	s.addDeploymentJSON(c, svc, m)
 	return m
@@ -424,6 +434,7 @@ func (s *ECS) taskJSON(c *Cluster, t *Task) map[string]any {
 		"containers": containers, "createdAt": epoch(t.CreatedAt),
 		"availabilityZone": s.region + "a",
 	}
+	s.addTaskFields(c, t, m)
 	if t.DesiredStatus == "STOPPED" {
 		m["stopCode"] = t.StopCode
 		m["stoppedReason"] = t.StoppedReason
@@ -440,11 +451,13 @@ func (s *ECS) instanceJSON(c *Cluster, in *Instance) map[string]any {
 			map[string]any{"name": "MEMORY", "type": "INTEGER", "integerValue": mem},
 		}
 	}
-	return map[string]any{
+	m := map[string]any{
 		"containerInstanceArn": s.arn("container-instance", c.Name+"/"+in.ID), "ec2InstanceId": "i-" + in.ID,
 		"status": "ACTIVE", "agentConnected": true,
 		"registeredResources": res(in.CPU, in.Memory), "remainingResources": res(in.FreeCPU, in.FreeMemory),
 	}
+	addInstanceFields(in, m)
+	return m
 }
 
 func lastPart(s string) string {
@@ -483,6 +496,10 @@ type Service struct {
 	// sets (CODE_DEPLOY, EXTERNAL).
 	ServiceDeployments []ServiceDeployment
 	TaskSets           []TaskSet
+	// CapacityProviders is its capacity provider strategy (weight 1 each),
+	// in place of a launch type; DistinctInstance its placement constraint.
+	CapacityProviders []string
+	DistinctInstance  bool
 }
 
 // Deployment is one deployment of a simulated service.
@@ -511,6 +528,9 @@ type Task struct {
 	CreatedAt, StoppedAt        time.Time
 	Containers                  []Container
 	Net                         *TaskNetwork // how it is reached, for service discovery; nil: not said
+	// TaskFields are the fields of a task added for health and capacity
+	// (taskfields.go).
+	TaskFields
 }
 
 // Container is one container of a simulated task.
@@ -526,4 +546,7 @@ type Instance struct {
 	CPU, Memory         int
 	FreeCPU, FreeMemory int
 	PrivateIP           string // the EC2 instance's, served by the EC2 fake
+	// InstanceFields are its platform, capacity provider and status
+	// (taskfields.go).
+	InstanceFields
 }
