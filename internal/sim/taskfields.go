@@ -1,6 +1,5 @@
 package sim
 
-
 // TaskFields are a simulated task's fields for health and capacity.
 type TaskFields struct {
 	// ContainerInstance is the ID of the instance it runs on (EC2).
