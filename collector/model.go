@@ -101,6 +101,9 @@ type Container struct {
 	// OOMKills counts the times this container was killed for running out of
 	// memory, as far as the source can tell.
 	OOMKills uint64
+	// HealthStatus is the container's health check status (HEALTHY,
+	// UNHEALTHY, UNKNOWN); empty when it has no health check.
+	HealthStatus string
 
 	// Stats is nil when the source has no statistics for the container
 	// (stopped, not started yet, or stats unavailable).
@@ -235,6 +238,13 @@ type Service struct {
 	// family, sorted. Their OOM kill counters exist (at 0) from the moment
 	// they are listed here, so that the first kill is an increase.
 	TaskContainers []TaskContainer
+	// TaskHealth counts its running tasks by task definition and health
+	// status (collector/health.go).
+	TaskHealth []TaskHealthCount
+	// Providers counts its running tasks by capacity provider, and
+	// Provisioning its tasks waiting for capacity (collector/cluster.go).
+	Providers    []ProviderCount
+	Provisioning Provisioning
 
 	Health ServiceHealth
 }
@@ -390,6 +400,13 @@ type ServiceHealth struct {
 	// SurgeTasks is how many extra tasks a rolling deployment at the
 	// service's maximumPercent starts at once.
 	SurgeTasks int
+	// HeadroomState says whether the next deployment proceeds at full
+	// speed, slowly, or not at all (collector/rules Headroom).
+	HeadroomState HeadroomState
+	// CrashLoop is the dominant stop reason class of a service whose
+	// current revision cannot start tasks, or empty (collector/rules
+	// CrashLoop).
+	CrashLoop string
 }
 
 // StuckReason says why a deployment is stuck.
@@ -477,6 +494,10 @@ type APICallCount struct {
 // debug. The free text (stop reasons, messages) stays at debug, where
 // operators opt in to it.
 func LogEvent(logger *slog.Logger, ev Event) {
+	if ev.Kind == EventTaskStopReason {
+		logStopReason(logger, ev)
+		return
+	}
 	level := slog.LevelDebug
 	switch ev.Kind {
 	case EventOOMKill, EventDeploymentFailed, EventDeploymentStuck:

@@ -35,6 +35,8 @@ type Snapshot struct {
 	Insights []InsightsSample
 	// Collectors holds one health record per registered collector, by name.
 	Collectors []CollectorHealth
+	// Clusters from the standalone collector, ordered by name (cluster.go).
+	Clusters []*Cluster
 
 	tasksByID map[string]*Task
 }
@@ -73,7 +75,11 @@ type Store struct {
 	lastPrune time.Time
 	exported  map[string]time.Time // by exporter: the newest snapshot it delivered
 
+	clusters map[string][]*Cluster // by source (cluster.go)
+
 	current atomic.Pointer[Snapshot]
+	// published is closed, and replaced, at every publish.
+	published atomic.Pointer[chan struct{}]
 }
 
 // NewStore returns an empty Store. now is the clock (time.Now when nil).
@@ -85,10 +91,17 @@ func NewStore(now func() time.Time) *Store {
 		now: now, tasks: map[string][]*Task{}, services: map[string][]*Service{}, health: map[string]CollectorHealth{},
 		counts: map[countKey]uint64{}, calls: map[APICallCount]uint64{}, daemon: map[DaemonCount]uint64{}, seen: map[string]*seenEvent{},
 		exported: map[string]time.Time{}, insights: map[string][]InsightsSample{},
+		clusters: map[string][]*Cluster{},
 	}
 	s.current.Store(&Snapshot{Time: now()})
+	published := make(chan struct{})
+	s.published.Store(&published)
 	return s
 }
+
+// Published returns a channel closed when the next snapshot is published:
+// what lets an exporter render once per snapshot, never in a scrape.
+func (s *Store) Published() <-chan struct{} { return *s.published.Load() }
 
 // Snapshot returns the latest published snapshot. It never returns nil.
 func (s *Store) Snapshot() *Snapshot { return s.current.Load() }
@@ -110,6 +123,8 @@ type Contribution struct {
 	Notify []Event
 	// Counts add to ecswatch's own counters: by counter name, then label.
 	Counts map[string]map[string]uint64
+	// Clusters replace what the source contributed before, like Services.
+	Clusters []*Cluster
 }
 
 // Apply applies what source observed, in one publish, and returns the events
@@ -134,6 +149,9 @@ func (s *Store) Apply(source string, c Contribution) (fresh []Event, at time.Tim
 	}
 	if c.Insights != nil {
 		s.insights[source], changed = c.Insights, true
+	}
+	if c.Clusters != nil {
+		s.clusters[source], changed = c.Clusters, true
 	}
 	for name, byLabel := range c.Counts {
 		for label, n := range byLabel {
@@ -188,6 +206,7 @@ func (s *Store) DropSource(source string) {
 	delete(s.tasks, source)
 	delete(s.services, source)
 	delete(s.insights, source)
+	delete(s.clusters, source)
 	s.publishLocked()
 }
 
@@ -364,6 +383,7 @@ func (s *Store) publishLocked() {
 		return strings.Compare(a.ARN, b.ARN)
 	})
 	snap.Services = mergeServices(s.services)
+	snap.Clusters = mergeClusters(s.clusters)
 	for k, n := range s.counts {
 		snap.Events = append(snap.Events, EventCount{Kind: k.kind, Identity: k.identity, Container: k.container, Label: k.label, Count: n})
 	}
@@ -387,6 +407,8 @@ func (s *Store) publishLocked() {
 	}
 	slices.SortFunc(snap.Collectors, func(a, b CollectorHealth) int { return strings.Compare(a.Name, b.Name) })
 	s.current.Store(snap)
+	next := make(chan struct{})
+	close(*s.published.Swap(&next))
 }
 
 // appendBornLocked adds a zero count for every counter whose subject is

@@ -9,3 +9,9 @@ import _ "embed"
 //
 //go:embed prometheus/alerts.yml
 var AlertRules []byte
+
+// ServiceDiscoveryConfig is deploy/prometheus/ecs-sd.yml, the Prometheus
+// configuration that scrapes what the standalone daemon discovers.
+//
+//go:embed prometheus/ecs-sd.yml
+var ServiceDiscoveryConfig []byte

@@ -40,6 +40,7 @@ func demo(f flags, promConfig string, stderr io.Writer) int {
 	start := time.Now()
 	fakeECS := sim.NewShopECS("eu-west-1", start)
 	fakeECS.AddScripted(sim.DeployLabCluster, sim.DeployLabScenario(start))
+	sim.AddWhyScenario(fakeECS, start)
 	ecsAPI := httptest.NewServer(fakeECS)
 	defer ecsAPI.Close()
 	cwAPI := httptest.NewServer(sim.NewCloudWatch(nil))
@@ -51,6 +52,8 @@ func demo(f flags, promConfig string, stderr io.Writer) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go sim.Publish(ctx, fakeSQS, "ecs-events", start, time.Second, sim.ShopEvents("eu-west-1", start))
+	sd := demoDiscovery(ctx, fakeECS, fargate.URL, start, stderr)
+	defer sd.close()
 
 	base := config.Default()
 	base.Web.ListenAddress = "127.0.0.1" + config.DefaultListenAddress
@@ -61,7 +64,7 @@ func demo(f flags, promConfig string, stderr io.Writer) int {
 	base.Standalone.Enabled = true
 	base.Standalone.Endpoint = ecsAPI.URL
 	base.Standalone.Region = "eu-west-1"
-	base.Standalone.Clusters = []string{sim.ShopCluster, sim.DeployLabCluster}
+	base.Standalone.Clusters = []string{sim.ShopCluster, sim.DeployLabCluster, sim.WhyCluster}
 	base.Standalone.Interval = config.Duration(10 * time.Second)
 	base.Standalone.Timeout = config.Duration(8 * time.Second)
 	base.Standalone.CallTimeout = config.Duration(5 * time.Second)
@@ -74,6 +77,7 @@ func demo(f flags, promConfig string, stderr io.Writer) int {
 	base.Events.Region = "eu-west-1"
 	base.Events.QueueURL = queueURL
 	base.Events.WaitTime = config.Duration(5 * time.Second)
+	sd.configure(base)
 
 	ec2Job := daemon.WithJob(func(store *collector.Store, logger *slog.Logger) collector.Job {
 		return collector.Job{
@@ -88,6 +92,9 @@ func demo(f flags, promConfig string, stderr io.Writer) int {
 		ecsAPI.URL, sim.ShopCluster)
 	fmt.Fprintf(stderr, "demo: cluster %s deploys as today's ECS does: web (blue/green, 30m bake), search (linear), api (canary), orders (hook awaiting approval), legacy (CODE_DEPLOY canary), edge (EXTERNAL task set stuck stabilizing), cart (rolled back by an alarm at 8m), billing (rollback fails at 10m), feed (scaled in mid-deployment)\n",
 		sim.DeployLabCluster)
+	fmt.Fprintf(stderr, "demo: and cluster %s: images does not pull (crash loop), secrets misses a secret, elb is killed by ELB health checks, unhealthy deploys an unhealthy revision, orders cannot deploy on its full capacity provider, arm asks for arm64 on x86 instances, spot loses Fargate Spot tasks; steady is fine\n",
+		sim.WhyCluster)
+	sd.describe(stderr)
 	fmt.Fprintf(stderr, "demo: simulated SQS queue %s receives the cluster's EventBridge events; simulated CloudWatch at %s serves Container Insights\n", queueURL, cwAPI.URL)
 	if promConfig != "" {
 		// The address serve will listen on, from the flags, the file and
@@ -97,7 +104,7 @@ func demo(f flags, promConfig string, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "ecswatch: invalid configuration:\n%v\n", err)
 			return 1
 		}
-		if err := writePrometheusConfig(promConfig, cfg.Web.ListenAddress); err != nil {
+		if err := writePrometheusConfig(promConfig, cfg.Web.ListenAddress, sd.targets != nil); err != nil {
 			fmt.Fprintf(stderr, "demo: %v\n", err)
 			return 1
 		}
@@ -150,7 +157,7 @@ var forLine = regexp.MustCompile(`(?m)^(\s+for:\s*)(\S+)\s*$`)
 // writePrometheusConfig writes a Prometheus configuration that scrapes the
 // demo at target every 5s and evaluates a copy of the shipped alert rules,
 // written beside it as ecswatch-alerts.yml, with every `for` at most demoFor.
-func writePrometheusConfig(path, target string) error {
+func writePrometheusConfig(path, target string, discovery bool) error {
 	host, port, err := net.SplitHostPort(target)
 	if err != nil {
 		return fmt.Errorf("listen address %q: %w", target, err)
@@ -175,6 +182,9 @@ scrape_configs:
     static_configs:
       - targets: [%q]
 `, net.JoinHostPort(reachableHost(host), port))
+	if discovery {
+		cfg += discoveryScrapeConfigs(net.JoinHostPort(reachableHost(host), port))
+	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err

@@ -26,10 +26,28 @@ func TestDemoShowsItsAlerts(t *testing.T) {
 	p.wait(t, "then open http://localhost:9090/alerts")
 	started := time.Now()
 	prom := promtest.StartServerWithConfig(t, cfg)
-	for _, alert := range []string{"EcsContainerOOMKilled", "EcsDeploymentFailed", "EcsDeploymentStuck"} {
+	for _, alert := range []string{"EcsContainerOOMKilled", "EcsDeploymentFailed", "EcsDeploymentStuck",
+		"EcsServiceCrashLoop", "EcsDeployHeadroomShort", "EcsNewRevisionUnhealthy"} {
 		prom.Eventually(t, `ALERTS{alertname="`+alert+`",alertstate="firing"}`, 3*time.Minute-time.Since(started), func(s []promtest.Sample) bool { return len(s) > 0 })
 		t.Logf("%s firing %s after the demo started", alert, time.Since(started).Round(time.Second))
 	}
+	// The steady services are quiet.
+	if res := prom.Query(t, `ALERTS{ecs_service=~"catalog|steady"}`); len(res) != 0 {
+		t.Errorf("alerts for a steady service: %v", res)
+	}
+
+	// README's service discovery: the written configuration discovers the
+	// demo's sidecars and exporters through http_sd_configs and scrapes
+	// them, and the sidecars' series carry the identity the relabelling gives.
+	prom.Eventually(t, `count by (job) (up{ecs_cluster="sd-prod"} == 1)`, time.Minute, func(s []promtest.Sample) bool {
+		got := map[string]float64{}
+		for _, x := range s {
+			got[x.Metric["job"]] = x.Float()
+		}
+		return len(got) == 3 && got["ecswatch-sidecars"] == 2 && got["ecs-exporters"] == 2 && got["worker"] == 2
+	})
+	prom.Eventually(t, `ecs_container_cpu_usage_seconds_total{job="ecswatch-sidecars",ecs_cluster="sd-prod",ecs_service="web",task_family="web",container_name="app"}`, time.Minute,
+		func(s []promtest.Sample) bool { return len(s) == 2 })
 
 	// Every Grafana panel's query, with its variables at "All", evaluates
 	// without error and finds the demo's data.

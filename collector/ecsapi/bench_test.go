@@ -33,7 +33,7 @@ func benchmarkLargeCluster(b *testing.B, deploying int) {
 	f.fake.AddCluster(large)
 	f.collectAt(b, 0) // the first cycle describes the 100 stopped tasks once
 	want := 0
-	for _, n := range minimumCalls(1000, 10000, 0, 100, 200, deploying) {
+	for _, n := range minimumCalls(1000, 10000, 0, 100, 200, 0, deploying) {
 		want += n
 	}
 

@@ -49,6 +49,13 @@ type Options struct {
 	// read at once.
 	Parallel int
 	Health   rules.Options
+	// Observe, when set, receives each cluster's described tasks and
+	// container instances after the cluster was read successfully, for
+	// Prometheus service discovery (internal/ecssd). It runs within the
+	// cycle, so its own calls are bounded by the cycle's timeout.
+	Observe func(ctx context.Context, cluster string, tasks []types.Task, instances []types.ContainerInstance)
+	// TaskTags asks DescribeTasks for the tasks' tags too: no extra call.
+	TaskTags bool
 }
 
 // Collector reads clusters through the ECS API.
@@ -63,6 +70,9 @@ type Collector struct {
 	trackers    map[string]*rules.Tracker       // by cluster: clusters are read concurrently
 	lastGood    map[string][]*collector.Service // by cluster, kept while a cluster fails
 	stoppedSeen map[string]bool                 // stopped task ARNs already described
+	taskDefs    map[string]taskNeeds            // by family:revision; task definitions never change
+	defsUsed    map[string]bool                 // task definitions a service used this run
+	clusters    map[string]*collector.Cluster   // by cluster, the last read
 	failing     map[string]bool                 // clusters whose failure was logged
 	// completed holds each service's newest service deployment once it
 	// has completed: it never changes again. By service ARN.
@@ -84,6 +94,9 @@ func New(client *ecs.Client, store *collector.Store, logger *slog.Logger, opts O
 		trackers:    map[string]*rules.Tracker{},
 		lastGood:    map[string][]*collector.Service{},
 		stoppedSeen: map[string]bool{},
+		taskDefs:    map[string]taskNeeds{},
+		defsUsed:    map[string]bool{},
+		clusters:    map[string]*collector.Cluster{},
 		failing:     map[string]bool{},
 		completed:   map[string]types.ServiceDeployment{},
 		watching:    map[string]time.Time{},
@@ -148,13 +161,15 @@ func (c *Collector) Collect(ctx context.Context) error {
 		}
 		services = append(services, c.lastGood[cluster]...)
 	}
+	c.forgetUnusedTaskDefinitions()
+	cls := c.clusterList(clusters)
 	for cluster := range c.lastGood {
 		if !slices.Contains(clusters, cluster) {
 			delete(c.lastGood, cluster)
 			delete(c.trackers, cluster)
 		}
 	}
-	fresh, _ := c.store.Apply(Name, collector.Contribution{Services: services, Events: events})
+	fresh, _ := c.store.Apply(Name, collector.Contribution{Services: services, Events: events, Clusters: cls})
 	for _, ev := range fresh {
 		collector.LogEvent(c.logger, ev)
 	}
@@ -186,6 +201,9 @@ func (c *Collector) collectCluster(ctx context.Context, cluster string) ([]*coll
 	if err := g.Wait(); err != nil {
 		return nil, nil, err
 	}
+	if c.opts.Observe != nil {
+		c.opts.Observe(ctx, cluster, tasks, instances)
+	}
 	now := c.now()
 	c.noteRollouts(cluster, services, rollouts, rolloutErr)
 
@@ -203,13 +221,16 @@ func (c *Collector) collectCluster(ctx context.Context, cluster string) ([]*coll
 	sizes := map[string]size{}
 	containers := map[string][]collector.TaskContainer{} // by service
 	var events []collector.Event
+	var stopped []rules.StoppedTaskInfo
 	for _, t := range tasks {
 		if aws.ToString(t.LastStatus) == "STOPPED" || aws.ToString(t.DesiredStatus) == "STOPPED" {
 			if t.StoppedAt == nil && aws.ToString(t.LastStatus) != "STOPPED" {
 				continue // still stopping: its stop reason is not final yet
 			}
+			info := stoppedInfo(cluster, t)
+			stopped = append(stopped, info)
 			if !tracker.Learning() {
-				events = append(events, rules.StoppedTask(stoppedInfo(cluster, t))...)
+				events = append(events, rules.StoppedTask(info)...)
 			}
 			continue
 		}
@@ -229,16 +250,15 @@ func (c *Collector) collectCluster(ctx context.Context, cluster string) ([]*coll
 			}
 		}
 	}
-	var free []rules.Instance
-	for _, in := range instances {
-		if aws.ToString(in.Status) != "ACTIVE" || !in.AgentConnected {
-			continue
-		}
-		free = append(free, rules.Instance{
-			RemainingCPU:    resource(in.RemainingResources, "CPU"),
-			RemainingMemory: resource(in.RemainingResources, "MEMORY"),
-		})
-	}
+	tracker.ObserveStopped(stopped)
+	free := headroomInstances(instances)
+	defs := c.taskDefinitions(ctx, services)
+	occupied := occupiedInstances(tasks)
+	health := taskHealth(tasks)
+	providers, provisioning := capacityOf(tasks)
+	c.mu.Lock()
+	c.clusters[cluster] = clusterOf(cluster, instances)
+	c.mu.Unlock()
 
 	out := make([]*collector.Service, 0, len(services))
 	keep := map[string]bool{}
@@ -248,6 +268,8 @@ func (c *Collector) collectCluster(ctx context.Context, cluster string) ([]*coll
 			svc.Rollout = translateRollout(sd)
 		}
 		svc.TaskContainers = containers[svc.Name]
+		svc.TaskHealth = health[svc.Name]
+		svc.Providers, svc.Provisioning = providers[svc.Name], provisioning[svc.Name]
 		slices.SortFunc(svc.TaskContainers, func(a, b collector.TaskContainer) int {
 			return cmp.Or(strings.Compare(a.Family, b.Family), strings.Compare(a.Name, b.Name))
 		})
@@ -256,7 +278,10 @@ func (c *Collector) collectCluster(ctx context.Context, cluster string) ([]*coll
 			svc.TaskCPUUnits, svc.TaskMemoryMiB = sz.cpu, sz.mem
 		}
 		events = append(events, tracker.Service(now, svc)...)
-		rules.Headroom(svc, free)
+		tracker.CrashLoop(now, svc)
+		if p, ok := placementOf(s, defs, occupied[svc.Name]); ok {
+			rules.Headroom(svc, p, free)
+		}
 		keep[svc.Name] = true
 		out = append(out, svc)
 	}

@@ -117,7 +117,7 @@ func TestSteadyService(t *testing.T) {
 	for _, e := range []time.Duration{0, time.Minute, 5 * time.Minute} {
 		s := f.collectAt(t, e)
 		cat := service(t, s, "catalog")
-		want := collector.ServiceHealth{RevisionsRunning: 1, HasHeadroom: true, HeadroomTasks: 5, SurgeTasks: 3}
+		want := collector.ServiceHealth{RevisionsRunning: 1, HasHeadroom: true, HeadroomTasks: 5, SurgeTasks: 3, HeadroomState: collector.HeadroomFull}
 		if cat.Health != want {
 			t.Errorf("catalog health at %s = %+v, want %+v", e, cat.Health, want)
 		}
@@ -172,7 +172,7 @@ func TestStuckOnInsufficientMemory(t *testing.T) {
 	co := service(t, s, "checkout")
 	want := collector.ServiceHealth{RevisionsRunning: 2, MixedSince: start.Add(-sim.StuckDeploymentAge), MixedFor: sim.StuckDeploymentAge,
 		HasBreaker: true, BreakerThreshold: 3, Stuck: collector.StuckPlacementFailure,
-		HasHeadroom: true, HeadroomTasks: 0, SurgeTasks: 4}
+		HasHeadroom: true, HeadroomTasks: 0, SurgeTasks: 4, HeadroomState: collector.HeadroomStalled}
 	if co.Health != want {
 		t.Errorf("checkout health = %+v, want %+v", co.Health, want)
 	}
@@ -351,8 +351,9 @@ func TestFailingClusterDoesNotStopOthers(t *testing.T) {
 // Service deployments cost one ListServiceDeployments per service with a
 // deployment ongoing (the API lists one service's) and one
 // DescribeServiceDeployments per 20 of those not yet described complete;
-// a quiet cluster costs neither.
-func minimumCalls(services, running, stoppedNew, stoppedListed, instances, deploying int) map[string]int {
+// a quiet cluster costs neither. Task definitions cost one
+// DescribeTaskDefinition each, the first time one of an EC2 service is seen.
+func minimumCalls(services, running, stoppedNew, stoppedListed, instances, taskDefsNew, deploying int) map[string]int {
 	pages := func(n int) int { return max(1, (n+99)/100) }
 	calls := map[string]int{
 		"ListServices": pages(services), "DescribeServices": (services + 9) / 10,
@@ -362,6 +363,9 @@ func minimumCalls(services, running, stoppedNew, stoppedListed, instances, deplo
 	if deploying > 0 {
 		calls["ListServiceDeployments"], calls["DescribeServiceDeployments"] = deploying, (deploying+19)/20
 	}
+	if taskDefsNew > 0 {
+		calls["DescribeTaskDefinition"] = taskDefsNew
+	}
 	return calls
 }
 
@@ -370,13 +374,13 @@ func TestCallsAreMinimal(t *testing.T) {
 	f := newFixture(t, "large")
 	f.fake.AddCluster(sim.LargeCluster("large", 120, 10, start))
 	f.collectAt(t, 0)
-	if got, want := f.fake.Calls(), minimumCalls(120, 1200, 12, 12, 24, 0); !equalCalls(got, want) {
+	if got, want := f.fake.Calls(), minimumCalls(120, 1200, 12, 12, 24, 120, 0); !equalCalls(got, want) {
 		t.Errorf("first cycle calls = %v, want %v", got, want)
 	}
 	// Stopped tasks described once are not described again.
 	f.fake.ResetCalls()
 	f.collectAt(t, time.Minute)
-	if got, want := f.fake.Calls(), minimumCalls(120, 1200, 0, 12, 24, 0); !equalCalls(got, want) {
+	if got, want := f.fake.Calls(), minimumCalls(120, 1200, 0, 12, 24, 0, 0); !equalCalls(got, want) {
 		t.Errorf("second cycle calls = %v, want %v", got, want)
 	}
 }
@@ -393,11 +397,11 @@ func TestCallsWithDeploymentsInProgress(t *testing.T) {
 	for i, at := range []time.Duration{0, time.Minute} {
 		f.fake.ResetCalls()
 		s := f.collectAt(t, at)
-		stopped := 12
+		stopped, taskDefs := 12, 120
 		if i > 0 {
-			stopped = 0
+			stopped, taskDefs = 0, 0
 		}
-		if got, want := f.fake.Calls(), minimumCalls(120, 1200, stopped, 12, 24, 25); !equalCalls(got, want) {
+		if got, want := f.fake.Calls(), minimumCalls(120, 1200, stopped, 12, 24, taskDefs, 25); !equalCalls(got, want) {
 			t.Errorf("cycle %d calls = %v, want %v", i, got, want)
 		}
 		if r := service(t, s, "svc-0003").Rollout; r == nil || r.Status != "IN_PROGRESS" || r.Target().Running != 5 {

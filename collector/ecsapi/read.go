@@ -80,7 +80,11 @@ func (c *Collector) tasks(ctx context.Context, cluster string) ([]types.Task, er
 	c.mu.Unlock()
 
 	tasks, err := describe(ctx, c, arns, describeTasksBatch, func(ctx context.Context, batch []string) ([]types.Task, error) {
-		out, err := c.client.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: &cluster, Tasks: batch})
+		in := &ecs.DescribeTasksInput{Cluster: &cluster, Tasks: batch}
+		if c.opts.TaskTags {
+			in.Include = []types.TaskField{types.TaskFieldTags}
+		}
+		out, err := c.client.DescribeTasks(ctx, in)
 		if err != nil {
 			return nil, fmt.Errorf("describe tasks: %w", err)
 		}
@@ -118,11 +122,13 @@ func (c *Collector) listTasks(ctx context.Context, cluster string, status types.
 		func(out *ecs.ListTasksOutput) []string { return out.TaskArns })
 }
 
-// instances lists and describes the cluster's ACTIVE container instances.
+// instances lists and describes the cluster's container instances.
 func (c *Collector) instances(ctx context.Context, cluster string) ([]types.ContainerInstance, error) {
 	arns, err := allPages(ctx, c.opts.CallTimeout, "list container instances",
 		ecs.NewListContainerInstancesPaginator(c.client, &ecs.ListContainerInstancesInput{
-			Cluster: &cluster, Status: types.ContainerInstanceStatusActive, MaxResults: aws.Int32(listPageSize),
+			// No status filter: every status but INACTIVE, so that draining
+			// instances are counted too (headroom uses ACTIVE ones only).
+			Cluster: &cluster, MaxResults: aws.Int32(listPageSize),
 		}),
 		func(out *ecs.ListContainerInstancesOutput) []string { return out.ContainerInstanceArns })
 	if err != nil {

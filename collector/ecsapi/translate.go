@@ -156,8 +156,9 @@ func translateRollout(sd types.ServiceDeployment) *collector.Rollout {
 func stoppedInfo(cluster string, t types.Task) rules.StoppedTaskInfo {
 	info := rules.StoppedTaskInfo{
 		ARN: aws.ToString(t.TaskArn), Cluster: cluster, Service: rules.ServiceFromGroup(aws.ToString(t.Group)),
-		Family:   ecsvocab.TaskFamily(ecsvocab.TaskDefinition(aws.ToString(t.TaskDefinitionArn))),
-		StopCode: string(t.StopCode), StoppedReason: aws.ToString(t.StoppedReason), StoppedAt: aws.ToTime(t.StoppedAt),
+		Family:         ecsvocab.TaskFamily(ecsvocab.TaskDefinition(aws.ToString(t.TaskDefinitionArn))),
+		TaskDefinition: ecsvocab.TaskDefinition(aws.ToString(t.TaskDefinitionArn)),
+		StopCode:       string(t.StopCode), StoppedReason: aws.ToString(t.StoppedReason), StoppedAt: aws.ToTime(t.StoppedAt),
 	}
 	for _, ct := range t.Containers {
 		sc := rules.StoppedContainer{Name: aws.ToString(ct.Name), Reason: aws.ToString(ct.Reason)}

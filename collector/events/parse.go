@@ -23,6 +23,9 @@ const (
 	TaskStateChange       = ecsvocab.TaskStateChange
 	DeploymentStateChange = ecsvocab.DeploymentStateChange
 	ServiceAction         = ecsvocab.ServiceAction
+	// ContainerInstanceStateChange: instances draining, agents
+	// disconnecting (instance.go).
+	ContainerInstanceStateChange = ecsvocab.ContainerInstanceStateChange
 )
 
 // Envelope is an EventBridge event.
@@ -112,6 +115,8 @@ func Parse(body []byte) (*Envelope, []collector.Event, error) {
 		evs, err = deploymentEvents(&env)
 	case ServiceAction:
 		evs, err = serviceActionEvents(&env)
+	case ContainerInstanceStateChange:
+		evs, err = instanceEvents(&env)
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s %s: %w", env.DetailType, env.ID, err)
@@ -127,17 +132,23 @@ func taskEvents(env *Envelope) ([]collector.Event, error) {
 	if d.TaskArn == "" {
 		return nil, errors.New("no taskArn")
 	}
-	// Only the final state carries the stop reasons.
-	if d.LastStatus != "STOPPED" {
-		return nil, nil
-	}
 	info := rules.StoppedTaskInfo{
 		ARN: d.TaskArn, Cluster: ecsvocab.ResourceID(d.ClusterArn), Service: rules.ServiceFromGroup(d.Group),
-		Family:   ecsvocab.TaskFamily(ecsvocab.TaskDefinition(d.TaskDefinitionArn)),
-		StopCode: d.StopCode, StoppedReason: d.StoppedReason, StoppedAt: d.StoppedAt,
+		Family:         ecsvocab.TaskFamily(ecsvocab.TaskDefinition(d.TaskDefinitionArn)),
+		TaskDefinition: ecsvocab.TaskDefinition(d.TaskDefinitionArn),
+		StopCode:       d.StopCode, StoppedReason: d.StoppedReason, StoppedAt: d.StoppedAt,
 	}
 	for _, c := range d.Containers {
 		info.Containers = append(info.Containers, rules.StoppedContainer{Name: c.Name, ExitCode: c.ExitCode, Reason: c.Reason})
+	}
+	// Only the final state carries the task's stop reasons; before it, a
+	// container-level change can still say a (non-essential) container was
+	// OOM-killed.
+	if d.LastStatus != "STOPPED" {
+		if info.StoppedAt.IsZero() {
+			info.StoppedAt = env.Time
+		}
+		return rules.ContainerOOMs(info), nil
 	}
 	return rules.StoppedTask(info), nil
 }
@@ -169,7 +180,9 @@ func serviceActionEvents(env *Envelope) ([]collector.Event, error) {
 		return nil, err
 	}
 	if d.EventName != "SERVICE_TASK_PLACEMENT_FAILURE" {
-		return nil, nil
+		return []collector.Event{{Kind: collector.EventServiceAction, ID: env.ID, Time: cmpTime(d.CreatedAt, env.Time),
+			Identity: serviceIdentity(env.Resources, ecsvocab.ResourceID(d.ClusterArn)),
+			Label:    ecsvocab.ServiceActionLabel(d.EventName), Message: strings.TrimSpace(d.EventName + " " + d.Reason)}}, nil
 	}
 	return []collector.Event{{Kind: collector.EventPlacementFailure, ID: env.ID, Time: d.CreatedAt,
 		Identity: serviceIdentity(env.Resources, ecsvocab.ResourceID(d.ClusterArn)),

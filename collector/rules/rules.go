@@ -47,6 +47,8 @@ type Tracker struct {
 	opts     Options
 	services map[string]*serviceState
 	primed   bool // a first cycle has completed
+
+	crash map[string][]failedStart // by service: recent failed stops (crashloop.go)
 }
 
 type serviceState struct {
@@ -124,79 +126,6 @@ func (t *Tracker) EndCycle(keep map[string]bool) {
 		}
 	}
 	t.primed = true
-}
-
-// Instance is what headroom needs of one container instance.
-type Instance struct {
-	RemainingCPU    int // CPU units
-	RemainingMemory int // MiB
-}
-
-// Headroom fills svc.Health's headroom for an EC2 service: how many more
-// tasks of its size the instances can place now, and how many a rolling
-// deployment at maximumPercent starts at once. It ignores placement
-// constraints and host-port conflicts, so it is an upper bound.
-func Headroom(svc *collector.Service, instances []Instance) {
-	if svc.LaunchType != "EC2" || (svc.TaskCPUUnits == 0 && svc.TaskMemoryMiB == 0) {
-		return
-	}
-	fit := 0
-	for _, in := range instances {
-		n := -1
-		if svc.TaskCPUUnits > 0 {
-			n = in.RemainingCPU / svc.TaskCPUUnits
-		}
-		if svc.TaskMemoryMiB > 0 {
-			if m := in.RemainingMemory / svc.TaskMemoryMiB; n < 0 || m < n {
-				n = m
-			}
-		}
-		fit += max(n, 0)
-	}
-	svc.Health.HasHeadroom = true
-	svc.Health.HeadroomTasks = fit
-	svc.Health.SurgeTasks = max(0, svc.Desired*svc.MaximumPercent/100-svc.Desired)
-}
-
-// StoppedTask returns the events of a stopped task: one task_stopped, and an
-// oom_kill for each container whose stop reason says it ran out of memory.
-// The IDs are the task ARN (and container name), the same whichever path
-// (polling or the event stream) reports the task.
-func StoppedTask(t StoppedTaskInfo) []collector.Event {
-	// A label value from outside ecswatch: bounded, so that an unexpected
-	// value cannot add series without end.
-	stopCode := ecsvocab.StopCodeLabel(t.StopCode)
-	events := []collector.Event{{
-		Kind: collector.EventTaskStopped, ID: t.ARN, Time: t.StoppedAt,
-		Identity: collector.Identity{Cluster: t.Cluster, Service: t.Service},
-		TaskARN:  t.ARN, Label: stopCode, Message: t.StoppedReason,
-	}}
-	for _, c := range t.Containers {
-		if strings.HasPrefix(c.Reason, "OutOfMemoryError") {
-			events = append(events, collector.Event{
-				Kind: collector.EventOOMKill, ID: t.ARN + "/" + c.Name, Time: t.StoppedAt,
-				Identity:  collector.Identity{Cluster: t.Cluster, Service: t.Service, Family: t.Family},
-				Container: c.Name, TaskARN: t.ARN, Message: c.Reason,
-			})
-		}
-	}
-	return events
-}
-
-// StoppedTaskInfo is what StoppedTask needs of a stopped task, whichever
-// source it came from.
-type StoppedTaskInfo struct {
-	ARN, Cluster, Service, Family string
-	StopCode, StoppedReason       string
-	StoppedAt                     time.Time
-	Containers                    []StoppedContainer
-}
-
-// StoppedContainer is one container of a stopped task.
-type StoppedContainer struct {
-	Name     string
-	ExitCode *int
-	Reason   string
 }
 
 // ServiceFromGroup returns the service name of a task's group

@@ -105,33 +105,6 @@ func TestCompletedDeploymentIsNotStuck(t *testing.T) {
 	}
 }
 
-func TestHeadroom(t *testing.T) {
-	t.Parallel()
-	instances := []Instance{{RemainingCPU: 2048, RemainingMemory: 3000}, {RemainingCPU: 300, RemainingMemory: 8000}}
-	tests := []struct {
-		name            string
-		launch          string
-		cpu, mem        int
-		desired, maxPct int
-		has             bool
-		headroom, surge int
-	}{
-		{"memory bound", "EC2", 256, 1024, 4, 200, true, 2 + 1, 4},
-		{"cpu bound", "EC2", 1024, 512, 4, 150, true, 2 + 0, 2},
-		{"cpu only", "EC2", 256, 0, 3, 100, true, 8 + 1, 0},
-		{"fargate has none", "FARGATE", 256, 512, 4, 200, false, 0, 0},
-		{"unknown size has none", "EC2", 0, 0, 4, 200, false, 0, 0},
-	}
-	for _, tt := range tests {
-		svc := &collector.Service{LaunchType: tt.launch, TaskCPUUnits: tt.cpu, TaskMemoryMiB: tt.mem, Desired: tt.desired, MaximumPercent: tt.maxPct}
-		Headroom(svc, instances)
-		h := svc.Health
-		if h.HasHeadroom != tt.has || h.HeadroomTasks != tt.headroom || h.SurgeTasks != tt.surge {
-			t.Errorf("%s: %+v, want has=%v headroom=%d surge=%d", tt.name, h, tt.has, tt.headroom, tt.surge)
-		}
-	}
-}
-
 func TestStoppedTask(t *testing.T) {
 	t.Parallel()
 	code := 137
@@ -143,8 +116,10 @@ func TestStoppedTask(t *testing.T) {
 			{Name: "envoy", Reason: ""},
 		},
 	})
-	if len(evs) != 2 || evs[0].Kind != collector.EventTaskStopped || evs[0].Label != "EssentialContainerExited" ||
-		evs[1].Kind != collector.EventOOMKill || evs[1].ID != "arn:aws:ecs:eu-west-1:1:task/c/t1/app" || evs[1].Container != "app" {
+	if len(evs) != 3 || evs[0].Kind != collector.EventTaskStopped || evs[0].Label != "EssentialContainerExited" ||
+		evs[1].Kind != collector.EventTaskStopReason || evs[1].Label != "oom" || evs[1].ID != "arn:aws:ecs:eu-west-1:1:task/c/t1" ||
+		evs[1].Message != "Essential container in task exited [stopCode EssentialContainerExited]; container app (oom) exit code 137: OutOfMemoryError: Container killed due to memory usage" ||
+		evs[2].Kind != collector.EventOOMKill || evs[2].ID != "arn:aws:ecs:eu-west-1:1:task/c/t1/app" || evs[2].Container != "app" {
 		t.Errorf("events = %+v", evs)
 	}
 	if evs := StoppedTask(StoppedTaskInfo{ARN: "x"}); evs[0].Label != "Unknown" {

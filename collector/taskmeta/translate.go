@@ -130,6 +130,9 @@ func translateContainer(cr *containerResponse) collector.Container {
 	if cr.RestartCount != nil {
 		c.Restarts = *cr.RestartCount
 	}
+	if cr.Health != nil {
+		c.HealthStatus = ecsvocab.HealthStatusLabel(cr.Health.Status)
+	}
 	return c
 }
 

@@ -56,6 +56,7 @@ type containerResponse struct {
 	FinishedAt    *time.Time        `json:"FinishedAt"`
 	Type          string            `json:"Type"`
 	RestartCount  *uint64           `json:"RestartCount"` // only with a restart policy
+	Health        *healthResponse   `json:"Health"`       // only with a health check
 	Networks      []networkResponse `json:"Networks"`
 }
 
@@ -214,4 +215,13 @@ func (s *statsResponse) plausible() error {
 		}
 	}
 	return nil
+}
+
+// healthResponse is a container's Health in the metadata endpoint v4: the
+// agent's view of the container's health check, present only where the task
+// definition defines one. Output (the check command's output) is not read.
+type healthResponse struct {
+	Status      string     `json:"status"`
+	StatusSince *time.Time `json:"statusSince"`
+	ExitCode    *int       `json:"exitCode"`
 }

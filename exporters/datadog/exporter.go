@@ -303,6 +303,24 @@ func (e *Exporter) sendEvent(ev collector.Event) {
 		de.Title, de.AlertType = "Deployment stuck ("+ev.Label+"): "+where, statsd.Warning
 		de.Tags = append(de.Tags, "reason:"+ev.Label)
 		text = append(text, "Deployment: "+ev.Deployment)
+	case collector.EventTaskStopReason:
+		// Failures only: a scale-in or a user's stop is not news.
+		if !ecsvocab.StopFailure(ev.Label) {
+			return
+		}
+		de.Title, de.AlertType = "Task failed ("+ev.Label+"): "+where, statsd.Warning
+		de.Tags = append(de.Tags, "reason:"+ev.Label)
+	case collector.EventServiceAction:
+		if !ecsvocab.ServiceActionNotable(ev.Label) {
+			return
+		}
+		de.Title, de.AlertType = "ECS "+ev.Label+": "+where, statsd.Warning
+		de.Tags = append(de.Tags, "event_name:"+ev.Label)
+	case collector.EventInstanceChange:
+		if ev.Label != ecsvocab.InstanceAgentDisconnected {
+			return
+		}
+		de.Title, de.AlertType = "ECS agent disconnected: "+ev.Identity.Cluster, statsd.Warning
 	default:
 		return
 	}

@@ -424,6 +424,9 @@ var eventNames = map[collector.EventKind]string{
 	collector.EventRollbackFailed:   "aws.ecs.deployment.rollback_failed",
 	collector.EventDeploymentStuck:  "aws.ecs.deployment.stuck",
 	collector.EventDeploymentState:  "aws.ecs.deployment.state_change",
+	collector.EventTaskStopReason:   "aws.ecs.task.stopped",
+	collector.EventServiceAction:    "aws.ecs.service.action",
+	collector.EventInstanceChange:   "aws.ecs.container_instance.state_change",
 }
 
 // emit turns an event into a log record; other kinds stay counters.
@@ -441,6 +444,12 @@ func (e *Exporter) emit(ctx context.Context, ev collector.Event) {
 		r.SetSeverity(log.SeverityError)
 		r.SetSeverityText("ERROR")
 	case collector.EventDeploymentStuck:
+		r.SetSeverity(log.SeverityWarn)
+		r.SetSeverityText("WARN")
+	case collector.EventTaskStopReason, collector.EventServiceAction, collector.EventInstanceChange:
+		if !notable(ev) {
+			return // a scale-in, a steady state, an instance registering is not news
+		}
 		r.SetSeverity(log.SeverityWarn)
 		r.SetSeverityText("WARN")
 	default:
@@ -461,4 +470,19 @@ func (e *Exporter) emit(ctx context.Context, ev collector.Event) {
 	add("ecswatch.event.id", ev.ID)
 	r.AddAttributes(kvs...)
 	e.eventLog.Emit(ctx, r)
+}
+
+// notable reports whether an event of the kinds counted mostly for their
+// counters is also news, sent as a log record: a failed task, a WARN or
+// ERROR service action, an agent that disconnected.
+func notable(ev collector.Event) bool {
+	switch ev.Kind {
+	case collector.EventTaskStopReason:
+		return ecsvocab.StopFailure(ev.Label)
+	case collector.EventServiceAction:
+		return ecsvocab.ServiceActionNotable(ev.Label)
+	case collector.EventInstanceChange:
+		return ev.Label == ecsvocab.InstanceAgentDisconnected
+	}
+	return true
 }

@@ -20,18 +20,20 @@ import (
 // cachingHandler serves /metrics from a body encoded (and gzipped) once and
 // shared by every scrape, rather than encoded per scrape. The data only
 // changes when a collector publishes a snapshot, and the Go runtime and
-// process metrics beside it need not be fresher than maxAge, so many
-// scrapers cost next to nothing.
+// process metrics beside it need not be fresher than refresh, so a scrape
+// at any cadence costs a copy of bytes.
 //
-// A scrape never waits for a render while the body is younger than maxAge:
-// when the body's snapshot has been replaced, or the body is past half its
-// age, it is served as it is while a new one renders in the background. So a
-// scrape sees data at most maxAge old, and only a scrape that finds no body
-// that young (the first, or the first after a quiet spell) waits for one.
+// While /metrics is scraped, a watcher renders each snapshot the source
+// publishes (when it can tell, as a Store does) and re-renders every
+// refresh for the self-metrics; it stops after idle without a scrape. A
+// scrape serves the newest body; a snapshot replaced without notice is
+// rendered in the background. Only a scrape that finds no body, or one
+// older than stale (no watcher kept it fresh: the first scrape, or the first
+// after an idle spell), waits for a render.
 type cachingHandler struct {
 	gatherer prometheus.Gatherer
 	source   Source
-	maxAge   time.Duration
+	refresh  time.Duration
 	logger   *slog.Logger
 	now      func() time.Time
 	served   *Served // may be nil
@@ -40,6 +42,9 @@ type cachingHandler struct {
 	// asked is the format the last scrape negotiated (an expfmt.Format):
 	// what a render encodes ahead, so that scrapes only copy bytes.
 	asked atomic.Value
+
+	lastScrape atomic.Int64 // unix nanoseconds
+	watching   atomic.Bool
 
 	mu        sync.Mutex
 	cur       *body
@@ -52,13 +57,24 @@ type cachingHandler struct {
 	sizeFor int // the largest encoding's size, to allocate the next one once
 }
 
+// publisher is a Source that tells when it publishes a snapshot.
+type publisher interface {
+	Published() <-chan struct{}
+}
+
+// idle is how long the watcher outlives the last scrape: longer than any
+// scrape interval in use, so that a scraped daemon renders ahead of its
+// scrapes and an unscraped one renders nothing.
+const idle = 5 * time.Minute
+
 // body is one gathering of the registry, encoded in each format scrapes ask
 // for: the last scrape's format at once, others when a scrape first asks,
 // then shared like it.
 type body struct {
 	snap *collector.Snapshot
 	at   time.Time // when gathering began
-	mfs  []*dto.MetricFamily
+
+	mfs []*dto.MetricFamily
 
 	mu  sync.Mutex
 	enc map[expfmt.Format]*encoding
@@ -75,8 +91,8 @@ var textFormat = expfmt.NewFormat(expfmt.TypeTextPlain)
 // enabled: OpenMetrics, protobuf and the text format.
 var acceptedFormats = expfmt.DefaultOpenMetricsAcceptedFormats()
 
-func newCachingHandler(g prometheus.Gatherer, source Source, maxAge time.Duration, logger *slog.Logger, served *Served) *cachingHandler {
-	return &cachingHandler{gatherer: g, source: source, maxAge: maxAge, logger: logger, now: time.Now, served: served}
+func newCachingHandler(g prometheus.Gatherer, source Source, refresh time.Duration, logger *slog.Logger, served *Served) *cachingHandler {
+	return &cachingHandler{gatherer: g, source: source, refresh: refresh, logger: logger, now: time.Now, served: served}
 }
 
 func (h *cachingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -108,15 +124,23 @@ func (h *cachingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// body returns the body to serve, rendering a new one in the background or,
-// when there is none young enough, in this scrape.
+// stale is the age past which no watcher kept a body fresh.
+func (h *cachingHandler) stale() time.Duration { return 3 * h.refresh }
+
+// body returns the body to serve: the newest one, rendering a replaced
+// snapshot in the background, or, when there is none a watcher kept fresh,
+// one rendered in this scrape.
 func (h *cachingHandler) body() *body {
-	snap := h.source.Snapshot()
 	now := h.now()
+	h.lastScrape.Store(now.UnixNano())
+	if h.watching.CompareAndSwap(false, true) {
+		go h.watch()
+	}
+	snap := h.source.Snapshot()
 	h.mu.Lock()
 	b := h.cur
-	if b != nil && now.Sub(b.at) < h.maxAge {
-		if (b.snap != snap || now.Sub(b.at) >= h.maxAge/2) && h.rendering == nil {
+	if b != nil && now.Sub(b.at) < h.stale() {
+		if b.snap != snap && h.rendering == nil {
 			done := make(chan struct{})
 			h.rendering = done
 			go h.renderInBackground(done)
@@ -138,6 +162,46 @@ func (h *cachingHandler) body() *body {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.cur
+}
+
+// watch renders each published snapshot and every refresh, until idle
+// passes without a scrape.
+func (h *cachingHandler) watch() {
+	defer h.watching.Store(false)
+	var published func() <-chan struct{}
+	if p, ok := h.source.(publisher); ok {
+		published = p.Published
+	}
+	// next is nil (never ready) for a source that cannot tell. It is taken
+	// before each render, so that a snapshot published during one is not
+	// missed.
+	var next <-chan struct{}
+	if published != nil {
+		next = published()
+	}
+	tick := time.NewTicker(h.refresh)
+	defer tick.Stop()
+	for {
+		select {
+		case <-next:
+		case <-tick.C:
+		}
+		if published != nil {
+			next = published()
+		}
+		if h.now().Sub(time.Unix(0, h.lastScrape.Load())) > idle {
+			return
+		}
+		h.mu.Lock()
+		if h.rendering != nil {
+			h.mu.Unlock()
+			continue
+		}
+		done := make(chan struct{})
+		h.rendering = done
+		h.mu.Unlock()
+		h.renderInBackground(done)
+	}
 }
 
 func (h *cachingHandler) renderInBackground(done chan struct{}) {

@@ -3,6 +3,7 @@ package prometheus
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"io"
 	"log/slog"
 	"maps"
@@ -48,7 +49,7 @@ func fixture() *collector.Snapshot {
 				PullStartedAt: start, PullStoppedAt: start.Add(12250 * time.Millisecond),
 				Networks: net("eth1", 7),
 				Containers: []collector.Container{
-					{Name: "api", DockerID: "0a1b2c-1", Image: "payments-api:2.3.1", State: collector.StateRunning, CPULimitVCPUs: 0.25,
+					{Name: "api", DockerID: "0a1b2c-1", Image: "payments-api:2.3.1", State: collector.StateRunning, CPULimitVCPUs: 0.25, HealthStatus: "UNHEALTHY",
 						Stats: &collector.ContainerStats{CPUUsageSeconds: 12.5, HasCPUThrottled: true, CPUThrottledSeconds: 0.25,
 							HasMemoryUsage: true, MemoryUsageBytes: 3e8, HasMemoryWorkingSet: true, MemoryWorkingSetBytes: 2e8,
 							HasMemoryCache: true, MemoryCacheBytes: 1e8, MemoryLimitBytes: 1 << 30, HasBlockIO: true, BlockReadBytes: 4096, BlockWriteBytes: 8192}},
@@ -76,7 +77,12 @@ func fixture() *collector.Snapshot {
 					{ID: "ecs-svc/11", Status: "ACTIVE", TaskDefinition: "checkout:11", RolloutState: "COMPLETED", Desired: 4, Running: 4, CreatedAt: start.Add(-time.Hour)},
 				},
 				Health: collector.ServiceHealth{RevisionsRunning: 2, MixedSince: start, MixedFor: 40 * time.Minute, Stuck: collector.StuckPlacementFailure,
-					HasHeadroom: true, HeadroomTasks: 0, SurgeTasks: 4},
+					HasHeadroom: true, HeadroomTasks: 0, SurgeTasks: 4, HeadroomState: collector.HeadroomStalled},
+				TaskHealth: []collector.TaskHealthCount{{TaskDefinition: "checkout:11", Status: "HEALTHY", Count: 4}, {TaskDefinition: "checkout:11", Status: "UNHEALTHY", Count: 0},
+					{TaskDefinition: "checkout:11", Status: "UNKNOWN", Count: 0}, {TaskDefinition: "checkout:12", Status: "HEALTHY", Count: 0},
+					{TaskDefinition: "checkout:12", Status: "UNHEALTHY", Count: 1}, {TaskDefinition: "checkout:12", Status: "UNKNOWN", Count: 0}},
+				Providers:    []collector.ProviderCount{{Provider: "cp-checkout", Count: 5}},
+				Provisioning: collector.Provisioning{Tasks: 2, Since: start.Add(50 * time.Minute)},
 			},
 			{
 				Cluster: "shop-prod", Name: "payments", LaunchType: "FARGATE", Desired: 2, Running: 2,
@@ -114,8 +120,16 @@ func fixture() *collector.Snapshot {
 			{Kind: collector.EventOOMKill, Identity: collector.Identity{Cluster: "shop-prod", Service: "worker", Family: "worker"}, Container: "worker", Count: 3},
 			{Kind: collector.EventPlacementFailure, Identity: collector.Identity{Cluster: "shop-prod", Service: "checkout"}, Label: "insufficient_memory", Count: 7},
 			{Kind: collector.EventTaskStopped, Identity: collector.Identity{Cluster: "shop-prod", Service: "worker"}, Label: "EssentialContainerExited", Count: 3},
+			{Kind: collector.EventTaskStopReason, Identity: collector.Identity{Cluster: "shop-prod", Service: "worker"}, Label: "oom", Count: 3},
+			{Kind: collector.EventServiceAction, Identity: collector.Identity{Cluster: "shop-prod", Service: "worker"}, Label: "SERVICE_TASK_START_IMPAIRED", Count: 1},
+			{Kind: collector.EventInstanceChange, Identity: collector.Identity{Cluster: "shop-prod"}, Label: "agent_disconnected", Count: 2},
 			{Kind: collector.EventDeploymentStuck, Identity: collector.Identity{Cluster: "shop-prod", Service: "checkout"}, Label: "placement_failure", Count: 1},
 		},
+		Clusters: []*collector.Cluster{{Name: "shop-prod", Instances: []collector.InstanceCount{
+			{Status: "ACTIVE", AgentConnected: true, CapacityProvider: "cp-checkout", Count: 3},
+			{Status: "ACTIVE", AgentConnected: false, CapacityProvider: "cp-checkout", Count: 1},
+			{Status: "DRAINING", AgentConnected: true, CapacityProvider: "cp-checkout", Count: 1},
+		}}},
 		APICalls: []collector.APICallCount{
 			{Service: "ECS", Operation: "DescribeServices", Outcome: "success", Count: 40},
 			{Service: "ECS", Operation: "DescribeServices", Outcome: "throttled", Count: 2},
@@ -124,6 +138,7 @@ func fixture() *collector.Snapshot {
 		Counts: []collector.DaemonCount{
 			{Name: "ecswatch_events_received_total", Label: "ECS Task State Change", Count: 4},
 			{Name: "ecswatch_events_received_total", Label: "invalid", Count: 1},
+			{Name: "ecswatch_sd_task_definitions_skipped_total", Label: "invalid_port", Count: 1},
 			{Name: collector.DroppedMetric, Label: "datadog", Count: 3},
 		},
 		Collectors: []collector.CollectorHealth{
@@ -316,13 +331,14 @@ func cachingFor(tb testing.TB, src Source, maxAge time.Duration) *cachingHandler
 }
 
 // TestCachedScrapeFollowsSnapshots pins when a scrape is served the cached
-// body, when it waits for a render and when one runs in the background.
+// body, when it waits for a render and when one runs in the background, for
+// a source that does not tell when it publishes.
 func TestCachedScrapeFollowsSnapshots(t *testing.T) {
 	t.Parallel()
 	src := &swapSource{}
 	src.snap.Store(fixture())
 	clk := testutil.NewClock(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
-	h := cachingFor(t, src, time.Second)
+	h := cachingFor(t, src, time.Hour) // no timer render during the test
 	h.now = clk.Now
 	scrape := func() string {
 		rec := httptest.NewRecorder()
@@ -352,27 +368,18 @@ func TestCachedScrapeFollowsSnapshots(t *testing.T) {
 	}
 	renamed("api-v2")
 	if !has(scrape(), "api") {
-		t.Error("a body younger than maxAge was not served while the new snapshot renders")
+		t.Error("the cached body was not served while the new snapshot renders")
 	}
 	background()
 	if !has(scrape(), "api-v2") {
 		t.Error("a new snapshot was not rendered in the background")
 	}
 
-	clk.Advance(600 * time.Millisecond)
-	scrape() // past half its age: refreshed in the background
-	background()
-	h.mu.Lock()
-	at := h.cur.at
-	h.mu.Unlock()
-	if !at.Equal(clk.Now()) {
-		t.Errorf("body rendered at %v, want a background refresh at %v", at, clk.Now())
-	}
-
+	// Past stale, no watcher kept the body fresh: the scrape renders.
 	renamed("api-v3")
-	clk.Advance(time.Second)
+	clk.Advance(h.stale())
 	if !has(scrape(), "api-v3") {
-		t.Error("a body older than maxAge was served")
+		t.Error("a body no watcher kept fresh was served")
 	}
 
 	rec := httptest.NewRecorder()
@@ -385,6 +392,67 @@ func TestCachedScrapeFollowsSnapshots(t *testing.T) {
 	}
 	if plain, err := io.ReadAll(zr); err != nil || !has(string(plain), "api-v3") {
 		t.Errorf("gzip body does not decode to the metrics: %v", err)
+	}
+}
+
+// publishingSource is a source that tells when it publishes, as a Store
+// does.
+type publishingSource struct {
+	swapSource
+	mu   sync.Mutex
+	next chan struct{}
+}
+
+func newPublishingSource(snap *collector.Snapshot) *publishingSource {
+	p := &publishingSource{next: make(chan struct{})}
+	p.snap.Store(snap)
+	return p
+}
+
+func (p *publishingSource) Published() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.next
+}
+
+func (p *publishingSource) publish(snap *collector.Snapshot) {
+	p.snap.Store(snap)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	close(p.next)
+	p.next = make(chan struct{})
+}
+
+// TestScrapesNeverRenderAPublishedSnapshot: once scraped, the handler renders
+// each snapshot as it is published, so the scrapes that follow, at any
+// cadence, are served the new body without rendering anything.
+func TestScrapesNeverRenderAPublishedSnapshot(t *testing.T) {
+	t.Parallel()
+	src := newPublishingSource(fixture())
+	h := cachingFor(t, src, time.Hour)
+	scrape := func() { h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/metrics", nil)) }
+	current := func() *body {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		return h.cur
+	}
+	scrape() // the first scrape renders, and starts the watcher
+	for i := range 3 {
+		snap := fixture()
+		snap.Tasks[0].Containers[0].Name = fmt.Sprintf("api-%d", i)
+		src.publish(snap)
+		deadline := time.Now().Add(10 * time.Second)
+		for current().snap != snap {
+			if time.Now().After(deadline) {
+				t.Fatalf("snapshot %d was not rendered when published", i)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		before := current()
+		scrape()
+		if after := current(); after != before {
+			t.Errorf("snapshot %d: a scrape rendered", i)
+		}
 	}
 }
 

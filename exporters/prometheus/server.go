@@ -62,16 +62,21 @@ func NewRegistry(e *Exporter, exporterMetrics bool) (*prometheus.Registry, error
 	return reg, nil
 }
 
+// selfMetricsRefresh is how old ecswatch's own Go and process metrics may
+// be in a scrape; the collected data is always the latest snapshot.
+const selfMetricsRefresh = 10 * time.Second
+
 // NewHandler returns the HTTP handler for /metrics, /healthz, /readyz and a
-// landing page at /. /metrics is encoded once and shared by the scrapes that
-// come within a second, never older than that (see cachingHandler).
+// landing page at /. /metrics is encoded once per published snapshot, and
+// every 10 seconds for ecswatch's own Go and process metrics, while it is
+// scraped; scrapes share it (see cachingHandler).
 func NewHandler(reg *prometheus.Registry, source Source, cfg ServerConfig, logger *slog.Logger) (http.Handler, error) {
 	path := cfg.TelemetryPath
 	if path == "" {
 		path = "/metrics"
 	}
 	mux := http.NewServeMux()
-	ch := newCachingHandler(reg, source, time.Second, logger, cfg.Served)
+	ch := newCachingHandler(reg, source, selfMetricsRefresh, logger, cfg.Served)
 	ch.collected = cfg.Collected
 	var metrics http.Handler = ch
 	if !cfg.DisableExporterMetrics {

@@ -393,7 +393,7 @@ func unixSeconds(t time.Time) float64 {
 	return float64(t.UnixNano()) / 1e9
 }
 
-var families = stableByDefault(slices.Concat(taskFamilies, containerFamilies, networkFamilies, serviceFamilies, rolloutFamilies, daemonFamilies, insightsFamilies()))
+var families = stableByDefault(slices.Concat(taskFamilies, containerFamilies, networkFamilies, serviceFamilies, rolloutFamilies, daemonFamilies, insightsFamilies(), whyFamilies()))
 
 // StabilityLevel is how far a family is promised, in the sense of
 // kube-state-metrics and Kubernetes metrics: a stable family keeps its name,

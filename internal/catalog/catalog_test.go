@@ -98,7 +98,9 @@ func TestEmittedLabelValuesAreDeclared(t *testing.T) {
 			}
 		})
 	}
-	for _, want := range []string{"ecs_container_state/state", "ecs_service_deployment_stuck/reason", "ecs_task_stopped_total/stop_code", "ecs_container_oom_kills_total/source"} {
+	for _, want := range []string{"ecs_container_state/state", "ecs_service_deployment_stuck/reason", "ecs_task_stopped_total/stop_code", "ecs_container_oom_kills_total/source",
+		"ecs_task_stopped_reason_total/reason", "ecs_service_crash_loop/reason", "ecs_service_deploy_headroom_state/state", "ecs_service_tasks_by_health/health_status",
+		"ecs_cluster_container_instances/status"} {
 		if !seen[want] {
 			t.Errorf("the demo never emitted %s: the check above proved nothing for it", want)
 		}

@@ -51,11 +51,11 @@ var serviceFamilies = []*Family{
 		func(s *collector.Service) (float64, bool) { return s.Health.MixedFor.Seconds(), true }).with(Datadog{Name: "service.revisions_mixed_duration", Type: DatadogGauge}, OTLP{Name: "aws.ecs.service.revisions.mixed_duration", Instrument: InstrumentGauge}),
 	eventCounter(collector.EventPlacementFailure, ScopeService, "ecs_service_placement_failures_total",
 		"Service events reporting that a task could not be placed, by reason.", "{failure}", "reason").values("reason", ecsvocab.PlacementReasons()).with(Datadog{Name: "service.placement_failures", Type: DatadogCount}, OTLP{Name: "aws.ecs.service.placement_failures", Instrument: InstrumentCounter}),
-	serviceGauge("ecs_service_deploy_headroom_tasks", "EC2 only: more tasks of this service's size that the ACTIVE container instances can place now.", "{task}",
+	serviceGauge("ecs_service_deploy_headroom_tasks", "EC2 only: more tasks of this service's size that the ACTIVE container instances it may use (launch type or capacity providers, CPU architecture and OS, distinctInstance) can place now.", "{task}",
 		func(s *collector.Service) (float64, bool) {
 			return float64(s.Health.HeadroomTasks), s.Health.HasHeadroom
 		}).with(Datadog{Name: "service.deploy_headroom", Type: DatadogGauge}, OTLP{Name: "aws.ecs.service.deploy.headroom", Instrument: InstrumentGauge}),
-	serviceGauge("ecs_service_deploy_surge_tasks", "EC2 only: extra tasks a rolling deployment at the service's maximumPercent starts at once; headroom below this stalls the next deployment.", "{task}",
+	serviceGauge("ecs_service_deploy_surge_tasks", "EC2 only: extra tasks a rolling deployment at the service's maximumPercent starts at once; whether the next deployment can proceed is ecs_service_deploy_headroom_state.", "{task}",
 		func(s *collector.Service) (float64, bool) { return float64(s.Health.SurgeTasks), s.Health.HasHeadroom }).with(Datadog{Name: "service.deploy_surge", Type: DatadogGauge}, OTLP{Name: "aws.ecs.service.deploy.surge", Instrument: InstrumentGauge}),
 	eventCounter(collector.EventTaskStopped, ScopeService, "ecs_task_stopped_total",
 		"Tasks seen stopped, by stop code.", "{task}", "stop_code").values("stop_code", ecsvocab.StopCodeValues()).with(Datadog{Name: "task.stopped", Type: DatadogCount}, OTLP{Name: "aws.ecs.task.stopped", Instrument: InstrumentCounter}),

@@ -100,6 +100,9 @@ type Standalone struct {
 	MaxAttempts int      `yaml:"max_attempts"`
 	StaleAfter  Duration `yaml:"stale_after"`
 	Health      Health   `yaml:"health"`
+
+	// ServiceDiscovery serves the clusters' scrape targets to Prometheus.
+	ServiceDiscovery ServiceDiscovery `yaml:"service_discovery"`
 }
 
 // Health holds the thresholds of the deployment health rules.
@@ -211,6 +214,8 @@ func Default() *Config {
 			MaxAttempts: 5,
 			StaleAfter:  Duration(10 * time.Minute),
 			Health:      Health{StuckAfter: Duration(30 * time.Minute), ProgressWindow: Duration(10 * time.Minute)},
+
+			ServiceDiscovery: defaultServiceDiscovery(),
 		},
 		Events: Events{WaitTime: Duration(20 * time.Second), MaxMessages: 10},
 		Insights: Insights{
@@ -513,6 +518,7 @@ func (c *Config) Validate() error {
 	for _, cl := range st.Clusters {
 		check(cl != "" && !strings.ContainsAny(cl, " \t"), "standalone.clusters", "invalid cluster name %q", cl)
 	}
+	c.validateServiceDiscovery(check)
 	ev := c.Events
 	if ev.Enabled {
 		check(httpURL(ev.QueueURL) && strings.Trim(mustPath(ev.QueueURL), "/") != "", "events.queue_url", "want the queue's URL, e.g. https://sqs.eu-west-1.amazonaws.com/123456789012/ecs-events, got %q", ev.QueueURL)

@@ -75,6 +75,14 @@ func TestInvalid(t *testing.T) {
 		{"attempts", "standalone:\n  max_attempts: 0\n", "standalone.max_attempts (c.yaml line 2): must be between 1 and 20, got 0"},
 		{"clusters not a list", "standalone:\n  clusters: shop\n", "line 2: standalone.clusters: cannot unmarshal !!str `shop` into []string"},
 		{"stuck after", "standalone:\n  health:\n    stuck_after: 0s\n", "standalone.health.stuck_after (c.yaml line 3): must be positive, got 0s"},
+		{"discovery without standalone", "standalone:\n  service_discovery:\n    enabled: true\n", "standalone.service_discovery.enabled (c.yaml line 3): needs standalone.enabled: the targets come from the standalone collector's reads"},
+		{"discovery path taken by metrics", "standalone:\n  service_discovery:\n    path: /metrics\n", "standalone.service_discovery.path (c.yaml line 3): /metrics is already served (metrics, health or the landing page); choose another path"},
+		{"discovery path relative", "standalone:\n  service_discovery:\n    path: sd\n", `standalone.service_discovery.path (c.yaml line 3): must start with / and hold no spaces, braces, ? or #, got "sd"`},
+		{"discovery file extension", "standalone:\n  service_discovery:\n    file: /tmp/ecs.txt\n", `standalone.service_discovery.file (c.yaml line 3): want a .json, .yml or .yaml file (Prometheus's file_sd reads only those), got "/tmp/ecs.txt"`},
+		{"discovery file directory", "standalone:\n  service_discovery:\n    file: /nonexistent/ecs.json\n", `standalone.service_discovery.file (c.yaml line 3): the directory of "/nonexistent/ecs.json" must exist`},
+		{"discovery sidecar port", "standalone:\n  service_discovery:\n    sidecar:\n      port: 0\n", "standalone.service_discovery.sidecar.port (c.yaml line 4): must be between 1 and 65535, got 0"},
+		{"discovery empty image pattern", "standalone:\n  service_discovery:\n    sidecar:\n      images: [\"\"]\n", "standalone.service_discovery.sidecar.images (c.yaml line 4): holds an empty image pattern, which would match every container"},
+		{"discovery EC2 endpoint", "standalone:\n  service_discovery:\n    ec2_endpoint: ec2.local\n", `standalone.service_discovery.ec2_endpoint (c.yaml line 3): want an http:// or https:// URL with a host, got "ec2.local"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

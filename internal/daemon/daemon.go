@@ -92,7 +92,8 @@ func New(cfg *config.Config, logger *slog.Logger, opts ...Option) (*Daemon, erro
 		})
 		logger.Info("sidecar collector enabled", "endpoint", endpoint, "interval", cfg.Sidecar.Interval)
 	}
-	awsJobs, err := awsJobs(cfg, store, logger, o.simulated)
+	var routes []route
+	awsJobs, err := awsJobs(cfg, store, logger, o.simulated, func(pattern string, h http.Handler) { routes = append(routes, route{pattern, h}) })
 	if err != nil {
 		return nil, err
 	}
@@ -145,6 +146,7 @@ func New(cfg *config.Config, logger *slog.Logger, opts ...Option) (*Daemon, erro
 	if err != nil {
 		return nil, err
 	}
+	handler = withRoutes(handler, routes)
 	server := prometheus.NewServer(handler, srvCfg, logger)
 	listeners, err := server.Listen()
 	if err != nil {

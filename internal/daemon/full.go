@@ -30,13 +30,15 @@ import (
 
 // awsJobs builds the collectors that read AWS APIs: standalone, Container
 // Insights and events.
-func awsJobs(cfg *config.Config, store *collector.Store, logger *slog.Logger, simulated bool) ([]collector.Job, error) {
+func awsJobs(cfg *config.Config, store *collector.Store, logger *slog.Logger, simulated bool, mount mounter) ([]collector.Job, error) {
 	var jobs []collector.Job
 	for _, b := range []struct {
 		on    bool
 		build func(*config.Config, *collector.Store, *slog.Logger, bool) (collector.Job, error)
 	}{
-		{cfg.Standalone.Enabled, standaloneJob},
+		{cfg.Standalone.Enabled, func(cfg *config.Config, store *collector.Store, logger *slog.Logger, simulated bool) (collector.Job, error) {
+			return standaloneJob(cfg, store, logger, simulated, mount)
+		}},
 		{cfg.Insights.Enabled, insightsJob},
 		{cfg.Events.Enabled, eventsJob},
 	} {
@@ -77,7 +79,7 @@ func loadAWS(opts awsapi.Options, store *collector.Store, simulated bool) (aws.C
 	return awsapi.LoadConfig(ctx, opts, store)
 }
 
-func standaloneJob(cfg *config.Config, store *collector.Store, logger *slog.Logger, simulated bool) (collector.Job, error) {
+func standaloneJob(cfg *config.Config, store *collector.Store, logger *slog.Logger, simulated bool, mount mounter) (collector.Job, error) {
 	st := cfg.Standalone
 	awsCfg, err := loadAWS(awsapi.Options{
 		Region: st.Region, Endpoint: st.Endpoint,
@@ -86,14 +88,19 @@ func standaloneJob(cfg *config.Config, store *collector.Store, logger *slog.Logg
 	if err != nil {
 		return collector.Job{}, fmt.Errorf("standalone: %w", err)
 	}
-	c := ecsapi.New(ecs.NewFromConfig(awsCfg), store, logger, ecsapi.Options{
+	opts := ecsapi.Options{
 		Clusters:    st.Clusters,
 		CallTimeout: time.Duration(st.CallTimeout),
 		Health: rules.Options{
 			StuckAfter: time.Duration(st.Health.StuckAfter), ProgressWindow: time.Duration(st.Health.ProgressWindow),
 			PlacementFromEvents: cfg.Events.Enabled,
 		},
-	})
+	}
+	client := ecs.NewFromConfig(awsCfg)
+	if st.ServiceDiscovery.Enabled {
+		serviceDiscovery(cfg, awsCfg, client, store, logger, simulated, mount, &opts)
+	}
+	c := ecsapi.New(client, store, logger, opts)
 	logger.Info("standalone collector enabled", "region", awsCfg.Region, "clusters", st.Clusters, "interval", st.Interval)
 	return collector.Job{Collector: c, Interval: time.Duration(st.Interval), Timeout: time.Duration(st.Timeout), StaleAfter: time.Duration(st.StaleAfter)}, nil
 }

@@ -17,7 +17,7 @@ import (
 
 var errNotInSidecarBuild = errors.New("not in the sidecar build of ecswatch (built with -tags sidecar); use the full image")
 
-func awsJobs(cfg *config.Config, _ *collector.Store, _ *slog.Logger, _ bool) ([]collector.Job, error) {
+func awsJobs(cfg *config.Config, _ *collector.Store, _ *slog.Logger, _ bool, _ mounter) ([]collector.Job, error) {
 	if cfg.Standalone.Enabled || cfg.Insights.Enabled || cfg.Events.Enabled {
 		return nil, fmt.Errorf("standalone, insights and events: %w", errNotInSidecarBuild)
 	}

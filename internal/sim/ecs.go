@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -31,6 +32,9 @@ type ECS struct {
 	down     map[string]bool // clusters answering ServerException
 	expired  int             // answer this many next calls with ExpiredTokenException
 	delay    time.Duration   // answer every call this late
+
+	// taskDefs are the registered task definitions, by family:revision.
+	taskDefs map[string]*TaskDefinition
 }
 
 // ExpireCredentials answers the next n calls with ExpiredTokenException, as
@@ -87,11 +91,7 @@ func (s *ECS) SetClusterDown(cluster string, down bool) {
 func (s *ECS) Calls() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make(map[string]int, len(s.calls))
-	for k, v := range s.calls {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(s.calls)
 }
 
 // ResetCalls zeroes the call counts.
@@ -176,7 +176,7 @@ func (s *ECS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		req.Cluster = clusterOfServiceDeployment(req.ServiceDeploymentArns[0])
 	}
 	var c *Cluster
-	if op != "ListClusters" {
+	if op != "ListClusters" && op != "DescribeTaskDefinition" { // the two calls that name no cluster
 		if c = s.cluster(req.Cluster); c == nil {
 			s.mu.Unlock()
 			writeAWSError(w, awsError{400, "ClusterNotFoundException", "Cluster not found."})
@@ -213,7 +213,16 @@ type ecsRequest struct {
 	Services           []string        `json:"services"`
 	Tasks              []string        `json:"tasks"`
 	ContainerInstances []string        `json:"containerInstances"`
+	TaskDefinition     string          `json:"taskDefinition"`
 	serviceDeploymentRequest
+}
+
+// statusString is Status when it is a string (ListContainerInstances'),
+// else empty.
+func (r *ecsRequest) statusString() string {
+	var status string
+	_ = json.Unmarshal(r.Status, &status)
+	return status
 }
 
 // ecsOperation answers one operation for cluster c (nil for ListClusters);
@@ -253,13 +262,14 @@ var ecsOperations = map[string]ecsOperation{
 		return describeBatch(req.Tasks, 100, "tasks", findByID(c.Tasks, func(t *Task) string { return t.ID }, func(t *Task) any { return s.taskJSON(c, t) }))
 	},
 	"ListContainerInstances": func(s *ECS, c *Cluster, _ []string, req *ecsRequest) (any, *awsError) {
-		arns := arnsOf(c.Instances, func(in *Instance) string { return s.arn("container-instance", c.Name+"/"+in.ID) })
+		arns := arnsOf(instancesWithStatus(c.Instances, req.statusString()), func(in *Instance) string { return s.arn("container-instance", c.Name+"/"+in.ID) })
 		return page(arns, req.NextToken, req.MaxResults, "containerInstanceArns")
 	},
 	"DescribeContainerInstances": func(s *ECS, c *Cluster, _ []string, req *ecsRequest) (any, *awsError) {
 		return describeBatch(req.ContainerInstances, 100, "containerInstances",
 			findByID(c.Instances, func(in *Instance) string { return in.ID }, func(in *Instance) any { return s.instanceJSON(c, in) }))
 	},
+	"DescribeTaskDefinition": describeTaskDefinition,
 }
 
 // describeBatch answers a Describe* call: at most limit items, each found
@@ -396,7 +406,9 @@ func (s *ECS) serviceJSON(c *Cluster, svc *Service) map[string]any {
 			"deploymentCircuitBreaker": map[string]any{"enable": svc.CircuitBreaker, "rollback": svc.CircuitBreaker},
 		},
 		"deployments": deps, "events": events,
-		"createdAt": epoch(s.start.Add(-30 * 24 * time.Hour)),
+		"createdAt":                epoch(s.start.Add(-30 * 24 * time.Hour)),
+		"capacityProviderStrategy": strategyJSON(svc.CapacityProviders),
+		"placementConstraints":     constraintsJSON(svc.DistinctInstance),
 	}
 	s.addDeploymentJSON(c, svc, m)
 	return m
@@ -422,11 +434,13 @@ func (s *ECS) taskJSON(c *Cluster, t *Task) map[string]any {
 		"containers": containers, "createdAt": epoch(t.CreatedAt),
 		"availabilityZone": s.region + "a",
 	}
+	s.addTaskFields(c, t, m)
 	if t.DesiredStatus == "STOPPED" {
 		m["stopCode"] = t.StopCode
 		m["stoppedReason"] = t.StoppedReason
 		m["stoppedAt"] = epoch(t.StoppedAt)
 	}
+	s.addNetwork(c, t, m)
 	return m
 }
 
@@ -437,11 +451,13 @@ func (s *ECS) instanceJSON(c *Cluster, in *Instance) map[string]any {
 			map[string]any{"name": "MEMORY", "type": "INTEGER", "integerValue": mem},
 		}
 	}
-	return map[string]any{
+	m := map[string]any{
 		"containerInstanceArn": s.arn("container-instance", c.Name+"/"+in.ID), "ec2InstanceId": "i-" + in.ID,
 		"status": "ACTIVE", "agentConnected": true,
 		"registeredResources": res(in.CPU, in.Memory), "remainingResources": res(in.FreeCPU, in.FreeMemory),
 	}
+	addInstanceFields(in, m)
+	return m
 }
 
 func lastPart(s string) string {
@@ -480,6 +496,10 @@ type Service struct {
 	// sets (CODE_DEPLOY, EXTERNAL).
 	ServiceDeployments []ServiceDeployment
 	TaskSets           []TaskSet
+	// CapacityProviders is its capacity provider strategy (weight 1 each),
+	// in place of a launch type; DistinctInstance its placement constraint.
+	CapacityProviders []string
+	DistinctInstance  bool
 }
 
 // Deployment is one deployment of a simulated service.
@@ -507,6 +527,10 @@ type Task struct {
 	StopCode, StoppedReason     string
 	CreatedAt, StoppedAt        time.Time
 	Containers                  []Container
+	Net                         *TaskNetwork // how it is reached, for service discovery; nil: not said
+	// TaskFields are the fields of a task added for health and capacity
+	// (taskfields.go).
+	TaskFields
 }
 
 // Container is one container of a simulated task.
@@ -521,4 +545,8 @@ type Instance struct {
 	ID                  string
 	CPU, Memory         int
 	FreeCPU, FreeMemory int
+	PrivateIP           string // the EC2 instance's, served by the EC2 fake
+	// InstanceFields are its platform, capacity provider and status
+	// (taskfields.go).
+	InstanceFields
 }

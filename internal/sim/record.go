@@ -19,17 +19,19 @@ import (
 type PayloadName func(r *http.Request, body []byte) string
 
 // ECSPayload names an ECS API answer by operation; ListTasks is asked once
-// per desired status and ListServiceDeployments once per service, and each
-// has its file.
+// per desired status, ListServiceDeployments once per service and
+// DescribeTaskDefinition once per task definition, and each has its file.
 func ECSPayload(r *http.Request, body []byte) string {
 	op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), ecsTargetPrefix)
-	var in struct{ DesiredStatus, Service string }
+	var in struct{ DesiredStatus, Service, TaskDefinition string }
 	_ = json.Unmarshal(body, &in)
 	switch op {
 	case "ListTasks":
 		return op + "-" + in.DesiredStatus + ".json"
 	case "ListServiceDeployments":
 		return op + "-" + lastPart(in.Service) + ".json"
+	case "DescribeTaskDefinition":
+		return op + "-" + strings.ReplaceAll(lastPart(in.TaskDefinition), ":", "-") + ".json"
 	}
 	return op + ".json"
 }

@@ -50,6 +50,7 @@ func NewVariant(ctx context.Context, v sim.Variant, standalone bool) (*Pipeline,
 	meta := httptest.NewServer(sim.NewTaskSim(v, p.clock).Handler())
 	fakeECS := sim.NewECS("eu-west-1", p.clock)
 	fakeECS.AddScripted(sim.ShopCluster, sim.ShopScenario(Start))
+	sim.AddWhyScenario(fakeECS, Start)
 	api := httptest.NewServer(fakeECS)
 	p.servers = []*httptest.Server{meta, api}
 
@@ -61,7 +62,7 @@ func NewVariant(ctx context.Context, v sim.Variant, standalone bool) (*Pipeline,
 	p.collectors = []collector.Collector{taskmeta.New(taskmeta.Name, taskmeta.NewClient(meta.URL, 5*time.Second), p.Store, logger)}
 	if standalone {
 		c := ecsapi.New(ecs.NewFromConfig(cfg), p.Store, logger, ecsapi.Options{
-			Clusters: []string{sim.ShopCluster}, CallTimeout: 5 * time.Second, Health: rules.DefaultOptions,
+			Clusters: []string{sim.ShopCluster, sim.WhyCluster}, CallTimeout: 5 * time.Second, Health: rules.DefaultOptions,
 		})
 		c.SetClock(p.clock)
 		p.collectors = append(p.collectors, c)

@@ -1,0 +1,377 @@
+// Package ecssd is Prometheus service discovery for ECS, fed by the
+// standalone collector: from each cluster's running tasks and container
+// instances, read every cycle anyway, plus task definitions (described once
+// each: they are immutable) and EC2 instance private IPs (described once per
+// instance), it builds the target groups of Prometheus's HTTP service
+// discovery and file_sd formats. An answer is always the latest snapshot: it
+// never waits on AWS.
+package ecssd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/ecswatch/ecswatch/collector"
+)
+
+// SkippedMetric counts task definitions whose docker labels are malformed,
+// by reason: their label targets are left out of every answer.
+const SkippedMetric = "ecswatch_sd_task_definitions_skipped_total"
+
+// Roles of a target.
+const (
+	// RoleSidecar is an ecswatch sidecar, found by container name or image.
+	RoleSidecar = "sidecar"
+	// RoleExporter is a container that asks to be scraped in its docker labels.
+	RoleExporter = "exporter"
+)
+
+// describeInstancesBatch bounds the instance IDs of one DescribeInstances
+// call, whose request must stay a reasonable size.
+const describeInstancesBatch = 100
+
+// TaskDefinitionAPI is the ECS call discovery makes beyond the collector's.
+type TaskDefinitionAPI interface {
+	DescribeTaskDefinition(context.Context, *ecs.DescribeTaskDefinitionInput, ...func(*ecs.Options)) (*ecs.DescribeTaskDefinitionOutput, error)
+}
+
+// InstancesAPI is the EC2 call discovery makes, for the private IPs of
+// container instances (bridge and host network modes).
+type InstancesAPI interface {
+	DescribeInstances(context.Context, *ec2.DescribeInstancesInput, ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
+}
+
+// Options configure discovery.
+type Options struct {
+	// SidecarNames are the container names of ecswatch sidecars.
+	SidecarNames []string
+	// SidecarImages are substrings of the image of ecswatch sidecars.
+	SidecarImages []string
+	// SidecarPort and SidecarPath are where a sidecar without scrape labels
+	// serves its metrics.
+	SidecarPort int
+	SidecarPath string
+	// CallTimeout bounds each API call; Parallel bounds the calls in flight.
+	CallTimeout time.Duration
+	Parallel    int
+	// File, when set, receives every new answer in file_sd format,
+	// written to a temporary file and renamed over it.
+	File string
+}
+
+// Discovery turns the standalone collector's view into targets.
+type Discovery struct {
+	ecs    TaskDefinitionAPI
+	ec2    InstancesAPI
+	store  *collector.Store // for SkippedMetric; may be nil
+	logger *slog.Logger
+	opts   Options
+
+	mu        sync.Mutex
+	defs      map[string]*taskDef      // by task definition ARN, forever: they are immutable
+	inflight  map[string]chan struct{} // task definitions being described, closed when done
+	ips       map[string]string        // EC2 private IPv4 by instance ID
+	instances map[string][]string      // EC2 instance IDs by cluster, to forget the others' IPs
+	byCluster map[string][]Target      // the latest targets of each cluster
+	byTask    map[string][]Target      // the same by task ARN, kept for a task whose definition cannot be described now
+	fileErr   string                   // the last file_sd write error logged
+	answer    atomic.Pointer[answer]   // nil until a cluster was observed
+}
+
+// taskDef is what discovery keeps of a task definition.
+type taskDef struct {
+	family      string
+	revision    int
+	networkMode types.NetworkMode
+	containers  map[string]containerDef
+	labelsErr   error // malformed labels: no exporter targets
+}
+
+type containerDef struct {
+	image  string
+	labels map[string]string
+	ports  []port // asked for by labels
+}
+
+// New returns a Discovery using the clients.
+func New(ecsClient TaskDefinitionAPI, ec2Client InstancesAPI, store *collector.Store, logger *slog.Logger, opts Options) *Discovery {
+	if opts.Parallel <= 0 {
+		opts.Parallel = 4
+	}
+	if opts.SidecarPath == "" {
+		opts.SidecarPath = defaultPath
+	}
+	return &Discovery{
+		ecs: ecsClient, ec2: ec2Client, store: store, logger: logger, opts: opts,
+		defs: map[string]*taskDef{}, inflight: map[string]chan struct{}{}, ips: map[string]string{}, instances: map[string][]string{},
+		byCluster: map[string][]Target{}, byTask: map[string][]Target{},
+	}
+}
+
+// Observe takes a cluster's tasks and container instances as the standalone
+// collector read them, describes what it does not know yet, and publishes
+// the cluster's targets. The collector calls it for each cluster read
+// successfully; a cluster that fails keeps its last targets.
+func (d *Discovery) Observe(ctx context.Context, cluster string, tasks []types.Task, instances []types.ContainerInstance) {
+	var running []types.Task
+	for _, t := range tasks {
+		// A task ECS is stopping (desired STOPPED) is leaving: drop it now.
+		if aws.ToString(t.LastStatus) == "RUNNING" && aws.ToString(t.DesiredStatus) == "RUNNING" {
+			running = append(running, t)
+		}
+	}
+	d.describeTaskDefinitions(ctx, running)
+
+	ec2IDs := map[string]string{} // by container instance ARN
+	var ids []string
+	for _, in := range instances {
+		if id := aws.ToString(in.Ec2InstanceId); id != "" {
+			ec2IDs[aws.ToString(in.ContainerInstanceArn)] = id
+			ids = append(ids, id)
+		}
+	}
+	d.describeInstances(ctx, cluster, running, ec2IDs, ids)
+
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var targets []Target
+	for _, t := range running {
+		arn := aws.ToString(t.TaskArn)
+		def := d.defs[aws.ToString(t.TaskDefinitionArn)]
+		if def == nil {
+			// Not describable this cycle: keep what the task had.
+			targets = append(targets, d.byTask[arn]...)
+			continue
+		}
+		instanceID := ec2IDs[aws.ToString(t.ContainerInstanceArn)]
+		ip, known := d.ips[instanceID]
+		if !known && instanceAddressed(def.networkMode) && len(d.byTask[arn]) > 0 {
+			// Its instance could not be described this cycle: keep what
+			// the task had rather than flap.
+			targets = append(targets, d.byTask[arn]...)
+			continue
+		}
+		targets = append(targets, taskTargets(cluster, t, def, instanceID, ip, d.opts)...)
+	}
+	for arn, ts := range d.byTask {
+		if len(ts) > 0 && ts[0].Cluster == cluster {
+			delete(d.byTask, arn)
+		}
+	}
+	for _, tg := range targets {
+		d.byTask[tg.Task] = append(d.byTask[tg.Task], tg)
+	}
+	d.byCluster[cluster] = targets
+	d.publishLocked()
+}
+
+// describeTaskDefinitions describes, once each, the task definitions of
+// tasks not known yet. One that fails is retried at the next cycle.
+func (d *Discovery) describeTaskDefinitions(ctx context.Context, tasks []types.Task) {
+	// Clusters are observed concurrently and may share a task definition:
+	// one describes it, the others wait for that answer.
+	d.mu.Lock()
+	var (
+		missing []string
+		waitFor []chan struct{}
+	)
+	for _, t := range tasks {
+		arn := aws.ToString(t.TaskDefinitionArn)
+		if d.defs[arn] != nil || arn == "" || slices.Contains(missing, arn) {
+			continue
+		}
+		if ch, ok := d.inflight[arn]; ok {
+			waitFor = append(waitFor, ch)
+			continue
+		}
+		d.inflight[arn] = make(chan struct{})
+		missing = append(missing, arn)
+	}
+	d.mu.Unlock()
+	defer func() {
+		for _, ch := range waitFor {
+			select {
+			case <-ch:
+			case <-ctx.Done():
+			}
+		}
+	}()
+	if len(missing) == 0 {
+		return
+	}
+	var (
+		mu     sync.Mutex
+		failed []string
+		first  error
+	)
+	g := errgroup.Group{}
+	g.SetLimit(d.opts.Parallel)
+	for _, arn := range missing {
+		g.Go(func() error {
+			defer func() {
+				d.mu.Lock()
+				close(d.inflight[arn])
+				delete(d.inflight, arn)
+				d.mu.Unlock()
+			}()
+			cctx, cancel := d.callContext(ctx)
+			defer cancel()
+			out, err := d.ecs.DescribeTaskDefinition(cctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(arn)})
+			if err == nil && out.TaskDefinition == nil {
+				err = errors.New("empty answer")
+			}
+			if err != nil {
+				mu.Lock()
+				failed = append(failed, arn)
+				first = cmpErr(first, err)
+				mu.Unlock()
+				return nil
+			}
+			def := parseTaskDefinition(*out.TaskDefinition)
+			d.mu.Lock()
+			d.defs[arn] = def
+			d.mu.Unlock()
+			if def.labelsErr != nil {
+				d.logger.Warn("service discovery: malformed scrape labels; this task definition's label targets are skipped",
+					"task_definition", arn, "err", def.labelsErr)
+				if d.store != nil {
+					var le *labelError
+					errors.As(def.labelsErr, &le)
+					d.store.Count(SkippedMetric, le.Reason, 1)
+				}
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
+	if len(failed) > 0 {
+		slices.Sort(failed)
+		d.logger.Warn("service discovery: cannot describe task definitions; their tasks keep their last targets and are retried next cycle",
+			"count", len(failed), "first", failed[0], "err", first)
+	}
+}
+
+// describeInstances learns the private IPs of the EC2 instances that
+// bridge and host mode tasks run on, in batches, once per instance.
+func (d *Discovery) describeInstances(ctx context.Context, cluster string, tasks []types.Task, ec2IDs map[string]string, clusterIDs []string) {
+	d.mu.Lock()
+	d.instances[cluster] = clusterIDs
+	seen := map[string]bool{}
+	for _, ids := range d.instances {
+		for _, id := range ids {
+			seen[id] = true
+		}
+	}
+	for id := range d.ips {
+		if !seen[id] {
+			delete(d.ips, id) // the instance left every watched cluster
+		}
+	}
+	var missing []string
+	for _, t := range tasks {
+		def := d.defs[aws.ToString(t.TaskDefinitionArn)]
+		if def == nil || !instanceAddressed(def.networkMode) {
+			continue
+		}
+		id := ec2IDs[aws.ToString(t.ContainerInstanceArn)]
+		// ECS Anywhere instances (mi-...) are not EC2's to describe.
+		if _, ok := d.ips[id]; !ok && strings.HasPrefix(id, "i-") && !slices.Contains(missing, id) {
+			missing = append(missing, id)
+		}
+	}
+	d.mu.Unlock()
+	if len(missing) == 0 || d.ec2 == nil {
+		return
+	}
+	slices.Sort(missing)
+	for batch := range slices.Chunk(missing, describeInstancesBatch) {
+		cctx, cancel := d.callContext(ctx)
+		ips, err := d.privateIPs(cctx, batch)
+		cancel()
+		if err != nil {
+			d.logger.Warn("service discovery: cannot describe EC2 instances; their bridge and host mode targets wait for the next cycle",
+				"cluster", cluster, "instances", len(batch), "err", err)
+			continue
+		}
+		d.mu.Lock()
+		for id, ip := range ips {
+			d.ips[id] = ip
+		}
+		d.mu.Unlock()
+	}
+}
+
+func (d *Discovery) privateIPs(ctx context.Context, ids []string) (map[string]string, error) {
+	out := map[string]string{}
+	p := ec2.NewDescribeInstancesPaginator(d.ec2, &ec2.DescribeInstancesInput{InstanceIds: ids})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("describe instances: %w", err)
+		}
+		for _, r := range page.Reservations {
+			for _, in := range r.Instances {
+				if ip := aws.ToString(in.PrivateIpAddress); ip != "" {
+					out[aws.ToString(in.InstanceId)] = ip
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+func (d *Discovery) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if d.opts.CallTimeout > 0 {
+		return context.WithTimeout(ctx, d.opts.CallTimeout)
+	}
+	return context.WithCancel(ctx)
+}
+
+func cmpErr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+// parseTaskDefinition keeps what discovery needs of td.
+func parseTaskDefinition(td types.TaskDefinition) *taskDef {
+	def := &taskDef{
+		family: aws.ToString(td.Family), revision: int(td.Revision), networkMode: td.NetworkMode,
+		containers: map[string]containerDef{},
+	}
+	for _, cd := range td.ContainerDefinitions {
+		ports, err := containerPorts(cd)
+		if err != nil && def.labelsErr == nil {
+			def.labelsErr = err
+		}
+		def.containers[aws.ToString(cd.Name)] = containerDef{image: aws.ToString(cd.Image), labels: cd.DockerLabels, ports: ports}
+	}
+	if def.labelsErr != nil {
+		for name, cd := range def.containers {
+			cd.ports = nil
+			def.containers[name] = cd
+		}
+	}
+	return def
+}
+
+// instanceAddressed says whether a network mode's tasks are reached at
+// their container instance's address: bridge (the default where none is
+// set) and host.
+func instanceAddressed(mode types.NetworkMode) bool {
+	return mode != types.NetworkModeAwsvpc && mode != types.NetworkModeNone
+}
