@@ -126,3 +126,35 @@ func sidecarSeries(t *testing.T, v sim.Variant, naming, cardinality string) (ser
 	}
 	return len(seen), agentNamed
 }
+
+// BenchmarkPush: one push of the demo at 25 seconds (sidecar and standalone
+// shop cluster) in each naming.
+func BenchmarkPush(b *testing.B) {
+	for _, naming := range []string{NamingEcswatch, NamingAgent} {
+		b.Run(naming, func(b *testing.B) {
+			// A listener that discards: the benchmark measures the push.
+			_, addr := testutil.ListenDogStatsD(b, "udp", "127.0.0.1:0")
+			p, err := testpipeline.New(b.Context(), true)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer p.Close()
+			for _, at := range []time.Duration{0, 25 * time.Second} {
+				if err := p.At(b.Context(), at); err != nil {
+					b.Fatal(err)
+				}
+			}
+			exp, err := New(p.Store, p.Store.Subscribe(Name, 64), slog.New(slog.DiscardHandler), Options{
+				Address: addr, Namespace: "ecswatch.", PushInterval: time.Hour, Naming: naming,
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer func() { _ = exp.Shutdown(context.Background()) }()
+			b.ReportAllocs()
+			for b.Loop() {
+				exp.Push()
+			}
+		})
+	}
+}
