@@ -186,6 +186,7 @@ func (e *Exporter) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	mexp, lexp = selectExporters(mexp, lexp, os.LookupEnv)
 	var readerOpts []sdkmetric.PeriodicReaderOption
 	if e.opts.Interval > 0 {
 		readerOpts = append(readerOpts, sdkmetric.WithInterval(e.opts.Interval))

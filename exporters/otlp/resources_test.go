@@ -98,3 +98,30 @@ func BenchmarkResourceSplitter(b *testing.B) {
 		_ = s.Export(context.Background(), rm)
 	}
 }
+
+// TestExporterSelection: OTEL_METRICS_EXPORTER=none drops metrics before
+// they leave; otlp or unset keeps them, and the logs follow their own
+// variable.
+func TestExporterSelection(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		sent bool
+	}{
+		{map[string]string{}, true},
+		{map[string]string{"OTEL_METRICS_EXPORTER": "otlp"}, true},
+		{map[string]string{"OTEL_METRICS_EXPORTER": "none"}, false},
+		{map[string]string{"OTEL_LOGS_EXPORTER": "none"}, true},
+	} {
+		rec := &recordingExporter{}
+		m, l := selectExporters(rec, nil, func(k string) (string, bool) { v, ok := tc.env[k]; return v, ok })
+		if err := m.Export(t.Context(), containerBatch(1, 1)); err != nil {
+			t.Fatal(err)
+		}
+		if sent := len(rec.got) > 0; sent != tc.sent {
+			t.Errorf("%v: metrics sent %v, want %v", tc.env, sent, tc.sent)
+		}
+		if _, off := l.(discardLogs); off != (tc.env["OTEL_LOGS_EXPORTER"] == "none") {
+			t.Errorf("%v: logs exporter %T", tc.env, l)
+		}
+	}
+}

@@ -595,6 +595,11 @@ func (c *Config) CheckEnvironment(environ []string, lookup func(string) (string,
 			errs = append(errs, fmt.Errorf("%s: names no configuration key (config.example.yaml lists them; the variable is the key upper-cased with dots as underscores)", name))
 		}
 	}
+	for _, name := range []string{"OTEL_METRICS_EXPORTER", "OTEL_LOGS_EXPORTER"} {
+		if v, ok := lookup(name); ok && !slices.Contains([]string{"", "otlp", "none"}, strings.TrimSpace(v)) {
+			errs = append(errs, fmt.Errorf("%s: ecswatch sends otlp or none, got %q (Prometheus scrapes /metrics)", name, v))
+		}
+	}
 	if v, ok := lookup("DD_CHECKS_TAG_CARDINALITY"); ok && c.Exporters.Datadog.TagCardinality == "" && !slices.Contains([]string{"low", "orchestrator", "high"}, v) {
 		errs = append(errs, fmt.Errorf("DD_CHECKS_TAG_CARDINALITY: want low, orchestrator or high, got %q", v))
 	}

@@ -204,6 +204,7 @@ func TestEnvironmentThatCannotWork(t *testing.T) {
 	}{
 		{"misspelled variable", map[string]string{"ECSWATCH_SIDECAR_INTERVALL": "5s"}, "ECSWATCH_SIDECAR_INTERVALL: names no configuration key"},
 		{"empty agent host", map[string]string{"DD_AGENT_HOST": ""}, "DD_AGENT_HOST: set but empty"},
+		{"console metrics exporter", map[string]string{"OTEL_METRICS_EXPORTER": "console"}, `OTEL_METRICS_EXPORTER: ecswatch sends otlp or none, got "console" (Prometheus scrapes /metrics)`},
 		{"unknown tag cardinality", map[string]string{"DD_CHECKS_TAG_CARDINALITY": "medium"}, `DD_CHECKS_TAG_CARDINALITY: want low, orchestrator or high, got "medium"`},
 		{"unknown OTLP protocol", map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "carrier-pigeon"}, `OTEL_EXPORTER_OTLP_PROTOCOL: want grpc or http/protobuf, got "carrier-pigeon"`},
 		{"metadata endpoint not a URL", map[string]string{"ECS_CONTAINER_METADATA_URI_V4": "notaurl"}, `ECS_CONTAINER_METADATA_URI_V4: want the metadata endpoint's URL, got "notaurl"`},
