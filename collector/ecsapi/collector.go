@@ -24,6 +24,7 @@ import (
 	"github.com/ecswatch/ecswatch/collector"
 	"github.com/ecswatch/ecswatch/collector/rules"
 	"github.com/ecswatch/ecswatch/internal/ecsvocab"
+	"github.com/ecswatch/ecswatch/internal/taskdefs"
 )
 
 // Name is the collector's name in ecswatch_collector_* series.
@@ -56,6 +57,9 @@ type Options struct {
 	Observe func(ctx context.Context, cluster string, tasks []types.Task, instances []types.ContainerInstance)
 	// TaskTags asks DescribeTasks for the tasks' tags too: no extra call.
 	TaskTags bool
+	// TaskDefinitions is the task definition cache shared with service
+	// discovery; nil gives the collector its own.
+	TaskDefinitions *taskdefs.Cache
 }
 
 // Collector reads clusters through the ECS API.
@@ -70,8 +74,7 @@ type Collector struct {
 	trackers    map[string]*rules.Tracker       // by cluster: clusters are read concurrently
 	lastGood    map[string][]*collector.Service // by cluster, kept while a cluster fails
 	stoppedSeen map[string]bool                 // stopped task ARNs already described
-	taskDefs    map[string]taskNeeds            // by family:revision; task definitions never change
-	defsUsed    map[string]bool                 // task definitions a service used this run
+	taskDefs    *taskdefs.Cache                 // task definitions never change: described once
 	clusters    map[string]*collector.Cluster   // by cluster, the last read
 	failing     map[string]bool                 // clusters whose failure was logged
 	// completed holds each service's newest service deployment once it
@@ -89,13 +92,15 @@ func New(client *ecs.Client, store *collector.Store, logger *slog.Logger, opts O
 	if opts.Parallel <= 0 {
 		opts.Parallel = 4
 	}
+	if opts.TaskDefinitions == nil {
+		opts.TaskDefinitions = taskdefs.New(client, opts.CallTimeout, opts.Parallel)
+	}
 	return &Collector{
 		client: client, store: store, logger: logger, opts: opts, now: time.Now,
 		trackers:    map[string]*rules.Tracker{},
 		lastGood:    map[string][]*collector.Service{},
 		stoppedSeen: map[string]bool{},
-		taskDefs:    map[string]taskNeeds{},
-		defsUsed:    map[string]bool{},
+		taskDefs:    opts.TaskDefinitions,
 		clusters:    map[string]*collector.Cluster{},
 		failing:     map[string]bool{},
 		completed:   map[string]types.ServiceDeployment{},

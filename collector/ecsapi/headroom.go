@@ -6,14 +6,11 @@ package ecsapi
 
 import (
 	"context"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/ecswatch/ecswatch/collector/rules"
 	"github.com/ecswatch/ecswatch/internal/ecsvocab"
@@ -72,56 +69,31 @@ func distinctInstance(s types.Service) bool {
 }
 
 // taskDefinitions returns the needs of the primary task definition of every
-// service placed on instances, describing those not read before. A task
-// definition that cannot be read leaves its service without headroom; the
-// cluster is still read.
+// service placed on instances, through the shared cache (each described
+// once). A task definition that cannot be read leaves its service without
+// headroom this cycle; the cluster is still read.
 func (c *Collector) taskDefinitions(ctx context.Context, services []types.Service) map[string]taskNeeds {
-	out := map[string]taskNeeds{}
-	var missing []string
-	c.mu.Lock()
+	seen := map[string]bool{}
+	var names []string
 	for _, s := range services {
 		if _, ok := onInstances(s); !ok {
 			continue
 		}
-		td := primaryTaskDefinition(s)
-		if td == "" {
-			continue
-		}
-		c.defsUsed[td] = true
-		if n, ok := c.taskDefs[td]; ok {
-			out[td] = n
-		} else if !slices.Contains(missing, td) {
-			missing = append(missing, td)
+		if td := primaryTaskDefinition(s); td != "" && !seen[td] {
+			seen[td] = true
+			names = append(names, td)
 		}
 	}
-	c.mu.Unlock()
-	// One call each (the API describes one task definition at a time), up
-	// to Parallel at once; one that fails costs only its services' headroom.
-	found := make([]*taskNeeds, len(missing))
-	g := errgroup.Group{}
-	g.SetLimit(c.opts.Parallel)
-	for i, td := range missing {
-		g.Go(func() error {
-			o, err := call(ctx, c.opts.CallTimeout, func(ctx context.Context) (*ecs.DescribeTaskDefinitionOutput, error) {
-				return c.client.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: &td})
-			})
-			if err != nil {
-				c.logger.Debug("task definition not read; its services get no headroom this cycle", "task_definition", td, "err", err)
-				return nil
-			}
-			n := needsOf(o.TaskDefinition)
-			found[i] = &n
-			return nil
-		})
+	if len(names) == 0 {
+		return nil
 	}
-	_ = g.Wait()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for i, td := range missing {
-		if found[i] != nil {
-			c.taskDefs[td] = *found[i]
-			out[td] = *found[i]
-		}
+	defs, err := c.taskDefs.Get(ctx, names)
+	if err != nil {
+		c.logger.Debug("task definitions not read; their services get no headroom this cycle", "err", err)
+	}
+	out := make(map[string]taskNeeds, len(defs))
+	for key, td := range defs {
+		out[key] = needsOf(td)
 	}
 	return out
 }
@@ -236,16 +208,11 @@ func occupiedInstances(tasks []types.Task) map[string]map[string]bool {
 	return out
 }
 
-// forgetUnusedTaskDefinitions drops the task definitions no service used in
-// this run, so that the cache stays the size of the revisions in service.
-// A run in which a cluster failed keeps them all. Called with c.mu held.
+// forgetUnusedTaskDefinitions drops the task definitions no Get asked for
+// in this run, so that the cache stays the size of the revisions in use. A
+// run in which a cluster failed keeps them all. Called with c.mu held.
 func (c *Collector) forgetUnusedTaskDefinitions() {
 	if len(c.failing) == 0 {
-		for td := range c.taskDefs {
-			if !c.defsUsed[td] {
-				delete(c.taskDefs, td)
-			}
-		}
+		c.taskDefs.Sweep()
 	}
-	clear(c.defsUsed)
 }

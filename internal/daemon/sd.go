@@ -14,6 +14,7 @@ import (
 	"github.com/ecswatch/ecswatch/collector/ecsapi"
 	"github.com/ecswatch/ecswatch/internal/config"
 	"github.com/ecswatch/ecswatch/internal/ecssd"
+	"github.com/ecswatch/ecswatch/internal/taskdefs"
 )
 
 // serviceDiscovery builds Prometheus service discovery on the standalone
@@ -31,7 +32,12 @@ func serviceDiscovery(cfg *config.Config, awsCfg aws.Config, client *ecs.Client,
 			}
 		})
 	}
-	d := ecssd.New(client, ec2Client, store, logger, ecssd.Options{
+	// One task definition cache for headroom and discovery: each is
+	// described once.
+	if opts.TaskDefinitions == nil {
+		opts.TaskDefinitions = taskdefs.New(client, time.Duration(cfg.Standalone.CallTimeout), opts.Parallel)
+	}
+	d := ecssd.New(opts.TaskDefinitions, ec2Client, store, logger, ecssd.Options{
 		SidecarNames: sd.Sidecar.ContainerNames, SidecarImages: sd.Sidecar.Images,
 		SidecarPort: sd.Sidecar.Port, SidecarPath: sd.Sidecar.MetricsPath,
 		CallTimeout: time.Duration(cfg.Standalone.CallTimeout), File: sd.File,

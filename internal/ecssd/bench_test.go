@@ -17,6 +17,7 @@ import (
 	"github.com/ecswatch/ecswatch/collector/ecsapi"
 	"github.com/ecswatch/ecswatch/internal/awsapi"
 	"github.com/ecswatch/ecswatch/internal/sim"
+	"github.com/ecswatch/ecswatch/internal/taskdefs"
 )
 
 // largeWorld is the standalone collector with service discovery on, over a
@@ -64,7 +65,7 @@ func newLargeWorld(b *testing.B, sd bool) *largeWorld {
 	opts := ecsapi.Options{Clusters: []string{"large"}, CallTimeout: 10 * time.Second}
 	if sd {
 		ec2Client := ec2.NewFromConfig(cfg, func(o *ec2.Options) { o.BaseEndpoint = aws.String(ec2Srv.URL) })
-		w.d = New(client, ec2Client, store, slog.New(slog.DiscardHandler), Options{SidecarNames: []string{"ecswatch"}, SidecarPort: 9787, CallTimeout: 10 * time.Second})
+		w.d = New(taskdefs.New(client, 10*time.Second, 0), ec2Client, store, slog.New(slog.DiscardHandler), Options{SidecarNames: []string{"ecswatch"}, SidecarPort: 9787, CallTimeout: 10 * time.Second})
 		opts.TaskTags = true
 		opts.Observe = func(ctx context.Context, cluster string, tasks []types.Task, instances []types.ContainerInstance) {
 			w.tasks, w.instances = tasks, instances

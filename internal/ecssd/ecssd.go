@@ -20,11 +20,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/ecswatch/ecswatch/collector"
+	"github.com/ecswatch/ecswatch/internal/ecsvocab"
+	"github.com/ecswatch/ecswatch/internal/taskdefs"
 )
 
 // SkippedMetric counts task definitions whose docker labels are malformed,
@@ -43,11 +43,6 @@ const (
 // call, whose request must stay a reasonable size.
 const describeInstancesBatch = 100
 
-// TaskDefinitionAPI is the ECS call discovery makes beyond the collector's.
-type TaskDefinitionAPI interface {
-	DescribeTaskDefinition(context.Context, *ecs.DescribeTaskDefinitionInput, ...func(*ecs.Options)) (*ecs.DescribeTaskDefinitionOutput, error)
-}
-
 // InstancesAPI is the EC2 call discovery makes, for the private IPs of
 // container instances (bridge and host network modes).
 type InstancesAPI interface {
@@ -64,9 +59,8 @@ type Options struct {
 	// serves its metrics.
 	SidecarPort int
 	SidecarPath string
-	// CallTimeout bounds each API call; Parallel bounds the calls in flight.
+	// CallTimeout bounds each EC2 call.
 	CallTimeout time.Duration
-	Parallel    int
 	// File, when set, receives every new answer in file_sd format,
 	// written to a temporary file and renamed over it.
 	File string
@@ -74,21 +68,20 @@ type Options struct {
 
 // Discovery turns the standalone collector's view into targets.
 type Discovery struct {
-	ecs    TaskDefinitionAPI
-	ec2    InstancesAPI
-	store  *collector.Store // for SkippedMetric; may be nil
-	logger *slog.Logger
-	opts   Options
+	taskDefs *taskdefs.Cache // shared with the collector
+	ec2      InstancesAPI
+	store    *collector.Store // for SkippedMetric; may be nil
+	logger   *slog.Logger
+	opts     Options
 
 	mu        sync.Mutex
-	defs      map[string]*taskDef      // by task definition ARN, forever: they are immutable
-	inflight  map[string]chan struct{} // task definitions being described, closed when done
-	ips       map[string]string        // EC2 private IPv4 by instance ID
-	instances map[string][]string      // EC2 instance IDs by cluster, to forget the others' IPs
-	byCluster map[string][]Target      // the latest targets of each cluster
-	byTask    map[string][]Target      // the same by task ARN, kept for a task whose definition cannot be described now
-	fileErr   string                   // the last file_sd write error logged
-	answer    atomic.Pointer[answer]   // nil until a cluster was observed
+	defs      map[string]*taskDef    // by task definition ARN, forever: they are immutable
+	ips       map[string]string      // EC2 private IPv4 by instance ID
+	instances map[string][]string    // EC2 instance IDs by cluster, to forget the others' IPs
+	byCluster map[string][]Target    // the latest targets of each cluster
+	byTask    map[string][]Target    // the same by task ARN, kept for a task whose definition cannot be described now
+	fileErr   string                 // the last file_sd write error logged
+	answer    atomic.Pointer[answer] // nil until a cluster was observed
 }
 
 // taskDef is what discovery keeps of a task definition.
@@ -106,17 +99,16 @@ type containerDef struct {
 	ports  []port // asked for by labels
 }
 
-// New returns a Discovery using the clients.
-func New(ecsClient TaskDefinitionAPI, ec2Client InstancesAPI, store *collector.Store, logger *slog.Logger, opts Options) *Discovery {
-	if opts.Parallel <= 0 {
-		opts.Parallel = 4
-	}
+// New returns a Discovery that learns task definitions through taskDefs,
+// the cache the standalone collector shares, and instance IPs through
+// ec2Client (nil: none, for bridge and host mode tasks no targets).
+func New(taskDefs *taskdefs.Cache, ec2Client InstancesAPI, store *collector.Store, logger *slog.Logger, opts Options) *Discovery {
 	if opts.SidecarPath == "" {
 		opts.SidecarPath = defaultPath
 	}
 	return &Discovery{
-		ecs: ecsClient, ec2: ec2Client, store: store, logger: logger, opts: opts,
-		defs: map[string]*taskDef{}, inflight: map[string]chan struct{}{}, ips: map[string]string{}, instances: map[string][]string{},
+		taskDefs: taskDefs, ec2: ec2Client, store: store, logger: logger, opts: opts,
+		defs: map[string]*taskDef{}, ips: map[string]string{}, instances: map[string][]string{},
 		byCluster: map[string][]Target{}, byTask: map[string][]Target{},
 	}
 }
@@ -178,89 +170,49 @@ func (d *Discovery) Observe(ctx context.Context, cluster string, tasks []types.T
 	d.publishLocked()
 }
 
-// describeTaskDefinitions describes, once each, the task definitions of
-// tasks not known yet. One that fails is retried at the next cycle.
+// describeTaskDefinitions learns, once each, the task definitions of tasks
+// not known yet, through the cache the collector shares. One that cannot be
+// described is asked again at the next cycle.
 func (d *Discovery) describeTaskDefinitions(ctx context.Context, tasks []types.Task) {
-	// Clusters are observed concurrently and may share a task definition:
-	// one describes it, the others wait for that answer.
+	var missing []string
 	d.mu.Lock()
-	var (
-		missing []string
-		waitFor []chan struct{}
-	)
 	for _, t := range tasks {
-		arn := aws.ToString(t.TaskDefinitionArn)
-		if d.defs[arn] != nil || arn == "" || slices.Contains(missing, arn) {
-			continue
+		if arn := aws.ToString(t.TaskDefinitionArn); arn != "" && d.defs[arn] == nil && !slices.Contains(missing, arn) {
+			missing = append(missing, arn)
 		}
-		if ch, ok := d.inflight[arn]; ok {
-			waitFor = append(waitFor, ch)
-			continue
-		}
-		d.inflight[arn] = make(chan struct{})
-		missing = append(missing, arn)
 	}
 	d.mu.Unlock()
-	defer func() {
-		for _, ch := range waitFor {
-			select {
-			case <-ch:
-			case <-ctx.Done():
-			}
-		}
-	}()
 	if len(missing) == 0 {
 		return
 	}
-	var (
-		mu     sync.Mutex
-		failed []string
-		first  error
-	)
-	g := errgroup.Group{}
-	g.SetLimit(d.opts.Parallel)
-	for _, arn := range missing {
-		g.Go(func() error {
-			defer func() {
-				d.mu.Lock()
-				close(d.inflight[arn])
-				delete(d.inflight, arn)
-				d.mu.Unlock()
-			}()
-			cctx, cancel := d.callContext(ctx)
-			defer cancel()
-			out, err := d.ecs.DescribeTaskDefinition(cctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(arn)})
-			if err == nil && out.TaskDefinition == nil {
-				err = errors.New("empty answer")
-			}
-			if err != nil {
-				mu.Lock()
-				failed = append(failed, arn)
-				first = cmpErr(first, err)
-				mu.Unlock()
-				return nil
-			}
-			def := parseTaskDefinition(*out.TaskDefinition)
-			d.mu.Lock()
-			d.defs[arn] = def
-			d.mu.Unlock()
-			if def.labelsErr != nil {
-				d.logger.Warn("service discovery: malformed scrape labels; this task definition's label targets are skipped",
-					"task_definition", arn, "err", def.labelsErr)
-				if d.store != nil {
-					var le *labelError
-					errors.As(def.labelsErr, &le)
-					d.store.Count(SkippedMetric, le.Reason, 1)
-				}
-			}
-			return nil
-		})
+	described, err := d.taskDefs.Get(ctx, missing)
+	if err != nil {
+		d.logger.Warn("service discovery: cannot describe task definitions; their tasks keep their last targets and are retried next cycle", "err", err)
 	}
-	_ = g.Wait()
-	if len(failed) > 0 {
-		slices.Sort(failed)
-		d.logger.Warn("service discovery: cannot describe task definitions; their tasks keep their last targets and are retried next cycle",
-			"count", len(failed), "first", failed[0], "err", first)
+	for _, arn := range missing {
+		td := described[ecsvocab.TaskDefinition(arn)]
+		if td == nil {
+			continue
+		}
+		def := parseTaskDefinition(*td)
+		d.mu.Lock()
+		// Clusters are observed at once and may share a definition: the
+		// first to parse it reports its labels.
+		known := d.defs[arn] != nil
+		if !known {
+			d.defs[arn] = def
+		}
+		d.mu.Unlock()
+		if known || def.labelsErr == nil {
+			continue
+		}
+		d.logger.Warn("service discovery: malformed scrape labels; this task definition's label targets are skipped",
+			"task_definition", arn, "err", def.labelsErr)
+		if d.store != nil {
+			var le *labelError
+			errors.As(def.labelsErr, &le)
+			d.store.Count(SkippedMetric, le.Reason, 1)
+		}
 	}
 }
 
@@ -338,13 +290,6 @@ func (d *Discovery) callContext(ctx context.Context) (context.Context, context.C
 		return context.WithTimeout(ctx, d.opts.CallTimeout)
 	}
 	return context.WithCancel(ctx)
-}
-
-func cmpErr(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
 }
 
 // parseTaskDefinition keeps what discovery needs of td.

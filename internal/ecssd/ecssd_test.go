@@ -18,6 +18,7 @@ import (
 	"github.com/ecswatch/ecswatch/collector"
 	"github.com/ecswatch/ecswatch/internal/awsapi"
 	"github.com/ecswatch/ecswatch/internal/sim"
+	"github.com/ecswatch/ecswatch/internal/taskdefs"
 	"github.com/ecswatch/ecswatch/internal/testutil"
 )
 
@@ -171,7 +172,7 @@ func TestTaskDefinitionsDescribedOnce(t *testing.T) {
 	}
 	ec2Client := ec2.NewFromConfig(cfg, func(o *ec2.Options) { o.BaseEndpoint = aws.String(ec2Srv.URL) })
 	logs := &testutil.Logs{}
-	d := New(ecs.NewFromConfig(cfg), ec2Client, store, logs.Logger(), Options{})
+	d := New(taskdefs.New(ecs.NewFromConfig(cfg), 0, 0), ec2Client, store, logs.Logger(), Options{})
 
 	instanceARN := "arn:aws:ecs:eu-west-1:1:container-instance/prod/0001"
 	instances := []types.ContainerInstance{{ContainerInstanceArn: aws.String(instanceARN), Ec2InstanceId: aws.String("i-0001")}}
@@ -245,7 +246,7 @@ func TestSharedTaskDefinitionDescribedOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := New(ecs.NewFromConfig(cfg), nil, nil, (&testutil.Logs{}).Logger(), Options{})
+	d := New(taskdefs.New(ecs.NewFromConfig(cfg), 0, 0), nil, nil, (&testutil.Logs{}).Logger(), Options{})
 	task := func(cluster string) types.Task {
 		return types.Task{
 			TaskArn: aws.String("arn:aws:ecs:eu-west-1:1:task/" + cluster + "/t1"), TaskDefinitionArn: aws.String("arn:aws:ecs:eu-west-1:1:task-definition/web:3"),
