@@ -193,8 +193,10 @@ func (e *Exporter) start(ctx context.Context) error {
 	}
 	mp := sdkmetric.NewMeterProvider(
 		sdkmetric.WithResource(res),
-		sdkmetric.WithReader(sdkmetric.NewPeriodicReader(&countingMetricExporter{Exporter: resourceSplitter{mexp}, drops: push.NewDrops(e.source, Name), source: e.source,
-			observed: func() time.Time { return time.Unix(0, e.observed.Load()) }}, readerOpts...)),
+		// The splitter outside the counting: a container's export that
+		// fails for good counts its own points as dropped, not the task's.
+		sdkmetric.WithReader(sdkmetric.NewPeriodicReader(resourceSplitter{&countingMetricExporter{Exporter: mexp, drops: push.NewDrops(e.source, Name), source: e.source,
+			observed: func() time.Time { return time.Unix(0, e.observed.Load()) }}}, readerOpts...)),
 	)
 	lp := sdklog.NewLoggerProvider(
 		sdklog.WithResource(res),
