@@ -35,7 +35,12 @@ func TestMain(m *testing.M) {
 type mainProcess struct {
 	cmd   *exec.Cmd
 	lines chan string
-	log   strings.Builder
+	log   strings.Builder // the lines wait read
+
+	// all is every line the process wrote, shown when the test fails: its
+	// stderr is always drained, so a chatty process never blocks on it.
+	mu  sync.Mutex
+	all strings.Builder
 }
 
 // startMain runs main with args and extra environment, logging in logfmt.
@@ -50,11 +55,24 @@ func startMain(t *testing.T, env []string, args ...string) *mainProcess {
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = p.cmd.Process.Kill() })
+	t.Cleanup(func() {
+		_ = p.cmd.Process.Kill()
+		if t.Failed() {
+			p.mu.Lock()
+			t.Logf("the process's log:\n%s", p.all.String())
+			p.mu.Unlock()
+		}
+	})
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
-			p.lines <- sc.Text()
+			p.mu.Lock()
+			p.all.WriteString(sc.Text() + "\n")
+			p.mu.Unlock()
+			select {
+			case p.lines <- sc.Text():
+			default: // nobody waits for lines any more
+			}
 		}
 		close(p.lines)
 	}()
