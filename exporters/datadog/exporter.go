@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,6 +40,11 @@ type Options struct {
 	Namespace    string   // prefix of every name, e.g. "ecswatch."
 	Tags         []string // global tags, e.g. env:prod
 	PushInterval time.Duration
+	// Naming is NamingEcswatch (empty means it) or NamingAgent.
+	Naming string
+	// TagCardinality is low (empty means it), orchestrator or high: which
+	// of the Agent's tags NamingAgent adds, as DD_CHECKS_TAG_CARDINALITY.
+	TagCardinality string
 }
 
 // Source is where snapshots come from; *collector.Store is one.
@@ -58,14 +64,20 @@ type Exporter struct {
 
 	last   map[string]int64 // counter totals (in the sent unit) at the last push, by series key
 	pushed bool             // a first push established the baseline
-	drops  *push.Drops
+	// cpuLast is each container's CPU seconds and reading time at the last
+	// push, for ecs.fargate.cpu.percent; by series key.
+	cpuLast map[string]cpuReading
+	drops   *push.Drops
 }
 
 // New returns an Exporter sending to opts.Address; events come from a Store
 // subscription.
 func New(source Source, events <-chan collector.Event, logger *slog.Logger, opts Options) (*Exporter, error) {
+	opts = resolveEnv(opts, os.LookupEnv)
+	// No client namespace: the Agent-compatible names are not namespaced,
+	// so metricFor prefixes ecswatch's own names itself. The client adds
+	// env, service and version from DD_ENV, DD_SERVICE and DD_VERSION.
 	client, err := statsd.New(opts.Address,
-		statsd.WithNamespace(opts.Namespace),
 		statsd.WithTags(opts.Tags),
 		statsd.WithClientSideAggregation(),
 		// Mutex mode, not channel mode: in channel mode Close stops the
@@ -78,7 +90,7 @@ func New(source Source, events <-chan collector.Event, logger *slog.Logger, opts
 	if err != nil {
 		return nil, fmt.Errorf("datadog: dogstatsd client for %q: %w", opts.Address, err)
 	}
-	return &Exporter{client: client, source: source, events: events, logger: logger, opts: opts, last: map[string]int64{}, drops: push.NewDrops(source, Name)}, nil
+	return &Exporter{client: client, source: source, events: events, logger: logger, opts: opts, last: map[string]int64{}, cpuLast: map[string]cpuReading{}, drops: push.NewDrops(source, Name)}, nil
 }
 
 // Run pushes every PushInterval and sends events as they come, until ctx ends.
@@ -98,20 +110,20 @@ func (e *Exporter) Push() {
 	snap := e.source.Snapshot()
 	seen := make(map[string]bool, len(e.last))
 	catalog.Walk(snap, func(smp *catalog.Sample) {
-		f, v := smp.Family, smp.Value
-		m := f.Datadog
-		if m.Type == catalog.DatadogTags || m.Name == "" {
+		name, typ, factor := e.metricFor(smp)
+		if name == "" {
 			return
 		}
 		tags := e.tags(smp)
-		if m.Type == catalog.DatadogGauge {
-			_ = e.client.Gauge(m.Name, v, tags, 1)
+		e.cpuPercent(smp, tags, seen)
+		if typ == catalog.DatadogGauge {
+			_ = e.client.Gauge(name, smp.Value*factor, tags, 1)
 			return
 		}
-		key := m.Name + "|" + strings.Join(tags, ",")
+		key := name + "|" + strings.Join(tags, ",")
 		seen[key] = true
 		// Deltas of the scaled integer totals: no fraction is ever lost.
-		total := int64(v * m.Factor())
+		total := int64(smp.Value * factor)
 		prev, known := e.last[key]
 		e.last[key] = total
 		var delta int64
@@ -120,20 +132,28 @@ func (e *Exporter) Push() {
 			delta = total - prev
 		case known: // reset: the counter started again from zero
 			delta = total
-		case e.pushed || f.SinceStart:
+		case e.pushed || smp.Family.SinceStart:
 			// A series born since the last push started at zero, and so
 			// did one that counts only what this process saw: a kill
 			// counted before the first push (a short task's sidecar, whose
 			// first push is its last) is still sent.
 			delta = total
+		default:
+			return // the first push only sets the baseline
 		}
-		if delta > 0 {
-			_ = e.client.Count(m.Name, delta, tags, 1)
-		}
+		// A count of 0 is sent too, as the Agent's checks do for a quiet
+		// counter: a monitor on network errors then has data, and reads
+		// 0 rather than "no data".
+		_ = e.client.Count(name, delta, tags, 1)
 	})
 	for key := range e.last {
 		if !seen[key] {
 			delete(e.last, key)
+		}
+	}
+	for key := range e.cpuLast {
+		if !seen[key] {
+			delete(e.cpuLast, key)
 		}
 	}
 	e.pushed = true
@@ -149,6 +169,9 @@ func (e *Exporter) Push() {
 // tags are the Datadog Agent's ECS tags for a sample, then the family's own
 // labels as tags.
 func (e *Exporter) tags(smp *catalog.Sample) []string {
+	if e.opts.Naming == NamingAgent {
+		return agentTags(smp, e.opts.TagCardinality)
+	}
 	var tags []string
 	switch {
 	case smp.Task != nil:

@@ -128,7 +128,7 @@ func TestDemoScenario(t *testing.T) {
 	for _, m := range ms {
 		if m.typ == "c" {
 			counts[m.name+" "+strings.Join(slices.DeleteFunc(slices.Clone(m.tags), func(t string) bool {
-				return !strings.HasPrefix(t, "ecs_service:") && !strings.HasPrefix(t, "container_name:") && !strings.HasPrefix(t, "stop_code:") && !strings.HasPrefix(t, "task_family:")
+				return !strings.HasPrefix(t, "ecs_service:") && !strings.HasPrefix(t, "container_name:") && !strings.HasPrefix(t, "stop_code:") && !strings.HasPrefix(t, "task_family:") && !strings.HasPrefix(t, "cause:")
 			}), ",")] = m.value
 		}
 	}
@@ -136,7 +136,7 @@ func TestDemoScenario(t *testing.T) {
 		"ecswatch.container.oom_kills ecs_service:worker,task_family:worker,container_name:worker": "1", // standalone
 		"ecswatch.container.oom_kills task_family:storefront,container_name:worker":                "1", // sidecar
 		"ecswatch.task.stopped ecs_service:worker,stop_code:EssentialContainerExited":              "1",
-		"ecswatch.deployment.failures ecs_service:payments":                                        "1",
+		"ecswatch.deployment.failures ecs_service:payments,cause:circuit_breaker":                  "1",
 	} {
 		if counts[key] != want {
 			t.Errorf("count %q = %q, want %q", key, counts[key], want)
@@ -166,14 +166,18 @@ func TestDemoScenario(t *testing.T) {
 		}
 	}
 
-	// Nothing changed: no counter is sent again.
+	// Nothing changed: every known counter is sent again as a count of 0,
+	// so that a monitor on a quiet counter has data.
 	exp.Push()
 	ms, events, _ = parse(ag.Take())
 	for _, m := range ms {
-		if m.typ == "c" && !strings.HasPrefix(m.name, "ecswatch.self.") && !strings.HasPrefix(m.name, "ecswatch.container.cpu") &&
+		if m.typ == "c" && m.value != "0" && !strings.HasPrefix(m.name, "ecswatch.self.") && !strings.HasPrefix(m.name, "ecswatch.container.cpu") &&
 			!strings.HasPrefix(m.name, "ecswatch.net.") && !strings.HasPrefix(m.name, "ecswatch.container.io") {
-			t.Errorf("counter sent again without an increase: %+v", m)
+			t.Errorf("counter sent again with an increase it did not have: %+v", m)
 		}
+	}
+	if got := find(ms, "ecswatch.deployment.failures", "ecs_service:payments", "cause:circuit_breaker"); len(got) != 1 || got[0].value != "0" {
+		t.Errorf("a quiet counter is not sent as 0: %+v", got)
 	}
 	if len(events) != 0 {
 		t.Errorf("events sent twice: %q", events)
@@ -260,7 +264,7 @@ func TestKillBeforeFirstPushIsSent(t *testing.T) {
 			t.Errorf("OOM kill %v on the first push: %+v", tags, got)
 		}
 	}
-	if got := find(ms, "ecswatch.deployment.failures", "ecs_service:payments"); len(got) != 1 || got[0].value != "1" {
+	if got := find(ms, "ecswatch.deployment.failures", "ecs_service:payments", "cause:circuit_breaker"); len(got) != 1 || got[0].value != "1" {
 		t.Errorf("deployment failure on the first push: %+v", got)
 	}
 	if got := find(ms, "ecswatch.container.cpu.usage"); len(got) != 0 {

@@ -26,6 +26,12 @@ import (
 // sending to col over protocol, and returns what the Collector printed.
 func run(t *testing.T, col *otelcoltest.Collector, protocol string, standalone bool) ([]otelcoltest.Metric, []otelcoltest.LogRecord) {
 	t.Helper()
+	return runNaming(t, col, protocol, standalone, NamingSemconv)
+}
+
+// runNaming is run with the naming mode given.
+func runNaming(t *testing.T, col *otelcoltest.Collector, protocol string, standalone bool, naming string) ([]otelcoltest.Metric, []otelcoltest.LogRecord) {
+	t.Helper()
 	before := len(col.Output()) // the Collector may have served an earlier run
 	p, err := testpipeline.New(t.Context(), standalone)
 	if err != nil {
@@ -37,13 +43,23 @@ func run(t *testing.T, col *otelcoltest.Collector, protocol string, standalone b
 		endpoint = "http://" + col.GRPC
 	}
 	exp := New(p.Store, p.Store.Subscribe(Name, 64), slog.New(slog.DiscardHandler),
-		Options{Endpoint: endpoint, Protocol: protocol, Insecure: true, Interval: time.Hour, Timeout: 10 * time.Second}, "test")
+		Options{Endpoint: endpoint, Protocol: protocol, Insecure: true, Interval: time.Hour, Timeout: 10 * time.Second, Naming: naming}, "test")
 	if err := p.At(t.Context(), 0); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() { exp.Run(ctx); close(done) }()
+	if naming == NamingADOT {
+		// A first export at the start, so that the receiver's rates have
+		// two readings by the last one.
+		for !exp.started() {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if err := exp.ForceFlush(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := p.At(t.Context(), 25*time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -73,6 +89,19 @@ func metricNamed(t *testing.T, ms []otelcoltest.Metric, name string) otelcoltest
 		}
 	}
 	t.Fatalf("collector got no metric %s", name)
+	return otelcoltest.Metric{}
+}
+
+// metricOf returns the metric called name on the resource that has the
+// attributes res.
+func metricOf(t *testing.T, ms []otelcoltest.Metric, name string, res map[string]string) otelcoltest.Metric {
+	t.Helper()
+	for _, m := range ms {
+		if m.Name == name && !slices.ContainsFunc(mapKeys(res), func(k string) bool { return m.Resource[k] != res[k] }) {
+			return m
+		}
+	}
+	t.Fatalf("collector got no metric %s on a resource with %v", name, res)
 	return otelcoltest.Metric{}
 }
 
@@ -118,23 +147,29 @@ func TestSidecarThroughCollector(t *testing.T) {
 					t.Errorf("resource %s = %q, want %q", k, cpu.Resource[k], v)
 				}
 			}
-			if v, ok := point(cpu, map[string]string{"container.name": "app", "container.image.name": "public.ecr.aws/acme/storefront",
-				"container.id": "3f1c9a7e2b7d4c0e9a1b2c3d4e5f6a7b-1180339877"}); !ok || v <= 0 {
-				t.Errorf("app CPU point: %v %v in %+v", v, ok, cpu.Points)
+			// One resource per container, as the conventions put them:
+			// the task's attributes and the container's.
+			app := metricOf(t, metrics, "container.cpu.time", map[string]string{"container.name": "app", "container.image.name": "public.ecr.aws/acme/storefront",
+				"container.id": "3f1c9a7e2b7d4c0e9a1b2c3d4e5f6a7b-1180339877", "aws.ecs.task.family": "storefront", "service.name": "ecswatch"})
+			if v, ok := point(app, nil); !ok || v <= 0 || len(app.Points) != 1 {
+				t.Errorf("app CPU point: %v %v in %+v", v, ok, app.Points)
+			}
+			if _, ok := app.Points[0].Attrs["container.name"]; ok {
+				t.Error("container.name repeated on the point")
 			}
 			if _, ok := point(cpu, map[string]string{"aws.ecs.task.family": "storefront"}); ok {
 				t.Error("points repeat the task identity the resource already carries")
 			}
-			ws := metricNamed(t, metrics, "container.memory.working_set")
-			if v, ok := point(ws, map[string]string{"container.name": "app"}); ws.Unit != "By" || !ok || v < 100<<20 {
+			ws := metricOf(t, metrics, "container.memory.working_set", map[string]string{"container.name": "app"})
+			if v, ok := point(ws, nil); ws.Unit != "By" || !ok || v < 100<<20 {
 				t.Errorf("working set: unit %q, app %v", ws.Unit, v)
 			}
 			netio := metricNamed(t, metrics, "container.network.io")
 			if v, ok := point(netio, map[string]string{"network.io.direction": "receive", "network.interface.name": "eth1"}); !ok || v < 9e6 {
 				t.Errorf("network receive point: %v %v", v, ok)
 			}
-			oom := metricNamed(t, metrics, "aws.ecs.container.oom_kills")
-			if v, ok := point(oom, map[string]string{"container.name": "worker"}); !ok || v != 1 {
+			oom := metricOf(t, metrics, "aws.ecs.container.oom_kills", map[string]string{"container.name": "worker"})
+			if v, ok := point(oom, nil); !ok || v != 1 {
 				t.Errorf("worker OOM kills = %v (%v)", v, ok)
 			}
 
@@ -156,11 +191,11 @@ func TestStandaloneThroughCollector(t *testing.T) {
 	col := otelcoltest.Start(t)
 	metrics, logs := run(t, col, ProtocolGRPC, true)
 	stuck := metricNamed(t, metrics, "aws.ecs.deployment.stuck")
-	if v, ok := point(stuck, map[string]string{"aws.ecs.cluster.name": "shop-prod", "aws.ecs.service.name": "checkout", "aws.ecs.reason": "placement_failure"}); !ok || v != 1 {
+	if v, ok := point(stuck, map[string]string{"aws.ecs.cluster.name": "shop-prod", "aws.ecs.service.name": "checkout", "ecswatch.reason": "placement_failure"}); !ok || v != 1 {
 		t.Errorf("checkout stuck = %v (%v)", v, ok)
 	}
 	failures := metricNamed(t, metrics, "aws.ecs.deployment.failures")
-	if v, ok := point(failures, map[string]string{"aws.ecs.service.name": "payments"}); !ok || v != 1 || !failures.Monotonic {
+	if v, ok := point(failures, map[string]string{"aws.ecs.service.name": "payments", "ecswatch.deployment.cause": "circuit_breaker"}); !ok || v != 1 || !failures.Monotonic {
 		t.Errorf("payments failures = %v (%v)", v, ok)
 	}
 	for _, name := range []string{"aws.ecs.deployment.failed", "aws.ecs.deployment.stuck", "aws.ecs.container.oom_kill"} {

@@ -16,12 +16,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
+	ecsdetector "go.opentelemetry.io/contrib/detectors/aws/ecs"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
@@ -68,6 +70,8 @@ type Exporter struct {
 	// observed is the time of the snapshot the last collection read, in
 	// Unix nanoseconds: the reader's goroutine writes it, its exporter reads.
 	observed atomic.Int64
+	// rates keeps the last readings the ADOT naming's rates derive from.
+	rates adotRates
 }
 
 // errorLogEvery bounds how often a failing Collector is logged: one line per
@@ -167,7 +171,7 @@ func (e *Exporter) start(ctx context.Context) error {
 	if e.mp != nil {
 		return nil
 	}
-	res, taskID, err := e.resource()
+	res, taskID, err := e.resource(ctx)
 	if err != nil {
 		return fmt.Errorf("otlp resource: %w", err)
 	}
@@ -182,33 +186,38 @@ func (e *Exporter) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	mexp, lexp = selectExporters(mexp, lexp, os.LookupEnv)
 	var readerOpts []sdkmetric.PeriodicReaderOption
 	if e.opts.Interval > 0 {
 		readerOpts = append(readerOpts, sdkmetric.WithInterval(e.opts.Interval))
 	}
 	mp := sdkmetric.NewMeterProvider(
 		sdkmetric.WithResource(res),
-		sdkmetric.WithReader(sdkmetric.NewPeriodicReader(&countingMetricExporter{Exporter: mexp, drops: push.NewDrops(e.source, Name), source: e.source,
-			observed: func() time.Time { return time.Unix(0, e.observed.Load()) }}, readerOpts...)),
+		// The splitter outside the counting: a container's export that
+		// fails for good counts its own points as dropped, not the task's.
+		sdkmetric.WithReader(sdkmetric.NewPeriodicReader(resourceSplitter{&countingMetricExporter{Exporter: mexp, drops: push.NewDrops(e.source, Name), source: e.source,
+			observed: func() time.Time { return time.Unix(0, e.observed.Load()) }}}, readerOpts...)),
 	)
 	lp := sdklog.NewLoggerProvider(
 		sdklog.WithResource(res),
 		sdklog.WithProcessor(sdklog.NewBatchProcessor(&countingLogExporter{Exporter: lexp, drops: push.NewDrops(e.source, Name)},
 			sdklog.WithMaxQueueSize(2048), sdklog.WithExportTimeout(10*time.Second))),
 	)
-	if err := e.register(mp.Meter(ScopeName, metric.WithInstrumentationVersion(e.version))); err != nil {
+	if err := e.register(mp.Meter(ScopeName, metric.WithInstrumentationVersion(e.version), metric.WithSchemaURL(semconv.SchemaURL))); err != nil {
 		return errors.Join(err, mp.Shutdown(ctx), lp.Shutdown(ctx))
 	}
 	e.mp, e.lp = mp, lp
-	e.eventLog = lp.Logger(ScopeName, log.WithInstrumentationVersion(e.version))
+	e.eventLog = lp.Logger(ScopeName, log.WithInstrumentationVersion(e.version), log.WithSchemaURL(semconv.SchemaURL))
 	return nil
 }
 
 // resource describes where the data comes from. A sidecar's snapshot holds
-// its own task, which becomes the resource; a standalone ecswatch is
-// described by its account and region only, and its points say which
-// cluster, service or task they are about.
-func (e *Exporter) resource() (res *resource.Resource, taskID string, err error) {
+// its own task, which becomes the resource (its containers each get theirs,
+// see resourceSplitter); a standalone ecswatch is described by its account
+// and region only, and its points say which cluster, service or task they
+// are about. OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES, read by the
+// SDK's environment detector, come last and win.
+func (e *Exporter) resource(ctx context.Context) (res *resource.Resource, taskID string, err error) {
 	attrs := []attribute.KeyValue{
 		semconv.ServiceName("ecswatch"), semconv.ServiceVersion(e.version),
 		semconv.CloudProviderAWS, semconv.CloudPlatformAWSECS,
@@ -228,14 +237,68 @@ func (e *Exporter) resource() (res *resource.Resource, taskID string, err error)
 			semconv.AWSECSTaskFamily(t.Family), semconv.AWSECSTaskRevision(t.Revision),
 			semconv.AWSECSTaskID(t.ID), semconv.AWSECSLaunchtypeKey.String(strings.ToLower(t.LaunchType)),
 		)
+		if e.opts.Naming == NamingADOT {
+			attrs = append(attrs, adotTaskAttributes(t)...)
+		}
 		taskID = t.ID
 	case len(snap.Services) > 0:
 		region, account := ecsvocab.RegionAccount(snap.Services[0].ARN)
 		attrs = append(attrs, semconv.CloudRegion(region), semconv.CloudAccountID(account))
 	}
-	res, err = resource.Merge(resource.Default(), resource.NewWithAttributes(semconv.SchemaURL, attrs...))
+	if taskID == "" {
+		// Standalone: ecswatch itself is what produces the data, and when
+		// it runs on ECS the contrib ECS detector describes its own task
+		// and container from its metadata endpoint.
+		attrs = append(attrs, e.selfOnECS(ctx)...)
+	}
+	sdk, err := resource.New(ctx, resource.WithTelemetrySDK())
+	if err != nil {
+		return nil, "", err
+	}
+	env, err := resource.New(ctx, resource.WithFromEnv())
+	if err != nil {
+		return nil, "", fmt.Errorf("OTEL_RESOURCE_ATTRIBUTES: %w", err)
+	}
+	res, err = resource.Merge(sdk, resource.NewWithAttributes(semconv.SchemaURL, attrs...))
+	if err != nil {
+		return nil, "", err
+	}
+	res, err = resource.Merge(res, env)
 	return res, taskID, err
 }
+
+// selfOnECS is what the OpenTelemetry contrib ECS resource detector says of
+// the task and container ecswatch runs in, when ECS_CONTAINER_METADATA_URI_V4
+// is set; nothing elsewhere, or when the endpoint does not answer within
+// selfDetectTimeout (logged: the data still goes out).
+func (e *Exporter) selfOnECS(ctx context.Context) []attribute.KeyValue {
+	if _, ok := os.LookupEnv("ECS_CONTAINER_METADATA_URI_V4"); !ok {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, selfDetectTimeout)
+	defer cancel()
+	res, err := ecsdetector.NewResourceDetector().Detect(ctx)
+	if err != nil {
+		e.logger.Warn("otlp resource: ECS detector failed; the resource names no task", "err", err)
+		return nil
+	}
+	if res == nil {
+		return nil
+	}
+	// Its container.* describe ecswatch's own container; standalone points
+	// carry container.name for the containers they are about (OOM kills),
+	// and the two would read as one.
+	var attrs []attribute.KeyValue
+	for _, kv := range res.Attributes() {
+		if !strings.HasPrefix(string(kv.Key), "container.") {
+			attrs = append(attrs, kv)
+		}
+	}
+	return attrs
+}
+
+// selfDetectTimeout bounds the ECS detector's two metadata requests.
+const selfDetectTimeout = 5 * time.Second
 
 // register creates one asynchronous instrument per OTLP name and one
 // callback that observes every sample of the latest snapshot.
@@ -244,6 +307,11 @@ func (e *Exporter) register(meter metric.Meter) error {
 	var all []metric.Observable
 	for _, f := range catalog.Families() {
 		m := f.OTLP
+		if e.opts.Naming == NamingADOT {
+			if _, ok := catalog.ADOT[f.Name]; ok {
+				continue // registerADOT's
+			}
+		}
 		if m.Instrument == catalog.InstrumentAttributes || m.Name == "" || instruments[m.Name] != nil {
 			continue
 		}
@@ -265,6 +333,13 @@ func (e *Exporter) register(meter metric.Meter) error {
 		instruments[m.Name] = inst
 		all = append(all, inst)
 	}
+	if e.opts.Naming == NamingADOT {
+		more, err := registerADOT(meter, instruments)
+		if err != nil {
+			return err
+		}
+		all = append(all, more...)
+	}
 	_, err := meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
 		e.observe(o, instruments)
 		return nil
@@ -276,12 +351,20 @@ func (e *Exporter) observe(o metric.Observer, instruments map[string]metric.Floa
 	snap := e.source.Snapshot()
 	e.observed.Store(snap.Time.UnixNano())
 	var attrs []attribute.KeyValue
+	tasks := adotTasks{at: snap.Time}
 	catalog.Walk(snap, func(smp *catalog.Sample) {
+		if e.opts.Naming == NamingADOT {
+			if m, ok := catalog.ADOT[smp.Family.Name]; ok {
+				e.observeADOT(o, instruments, &tasks, m, smp)
+				return
+			}
+		}
 		if inst := instruments[smp.Family.OTLP.Name]; inst != nil {
 			attrs = e.pointAttributes(attrs[:0], smp)
 			o.ObserveFloat64(inst, smp.Value, metric.WithAttributes(attrs...))
 		}
 	})
+	tasks.observe(e, o, instruments)
 }
 
 // pointAttributes are what the resource does not already say: the identity
@@ -291,18 +374,21 @@ func (e *Exporter) pointAttributes(attrs []attribute.KeyValue, smp *catalog.Samp
 	if id := smp.Identity; id != nil && (id.TaskID == "" || id.TaskID != e.resourceTaskID) {
 		attrs = appendIdentity(attrs, *id)
 	}
+	onResource := false
 	if c := smp.Container; c != nil {
-		attrs = append(attrs, semconv.ContainerID(c.DockerID), semconv.ContainerImageName(imageName(c.Image)))
+		if smp.Task != nil && smp.Task.ID == e.resourceTaskID {
+			// A container of the resource's task: its own resource.
+			attrs = appendContainerResource(attrs, c, e.opts.Naming)
+			onResource = true
+		} else {
+			attrs = append(attrs, semconv.ContainerID(c.DockerID), semconv.ContainerImageName(imageName(c.Image)))
+		}
 	}
 	for i, l := range smp.Family.Labels {
-		if i >= len(smp.Labels) || smp.Labels[i] == "" {
+		if i >= len(smp.Labels) || smp.Labels[i] == "" || (onResource && l == "container_name") {
 			continue
 		}
-		name := l
-		if n, ok := attrNames[l]; ok {
-			name = n
-		}
-		attrs = append(attrs, attribute.String(name, smp.Labels[i]))
+		attrs = append(attrs, attribute.String(attrName(l), smp.Labels[i]))
 	}
 	for k, v := range smp.Family.OTLP.Attrs {
 		attrs = append(attrs, attribute.String(k, v))
@@ -382,8 +468,8 @@ func (e *Exporter) emit(ctx context.Context, ev collector.Event) {
 	}
 	add(string(semconv.ContainerNameKey), ev.Container)
 	add(string(semconv.AWSECSTaskARNKey), ev.TaskARN)
-	add("aws.ecs.deployment.id", ev.Deployment)
-	add("aws.ecs.reason", ev.Label)
+	add("ecswatch.deployment.id", ev.Deployment)
+	add("ecswatch.reason", ev.Label)
 	add("ecswatch.event.id", ev.ID)
 	r.AddAttributes(kvs...)
 	e.eventLog.Emit(ctx, r)

@@ -37,7 +37,20 @@ type Options struct {
 	Interval time.Duration
 	// Timeout of one export, retries included.
 	Timeout time.Duration
+	// Naming is NamingSemconv (empty means it) or NamingADOT.
+	Naming string
 }
+
+// The naming modes.
+const (
+	// NamingSemconv uses the semantic conventions' names, and ecswatch's
+	// documented ones where the conventions have none.
+	NamingSemconv = "semconv"
+	// NamingADOT uses the contrib awsecscontainermetrics receiver's names,
+	// units and resource attributes (catalog.ADOT) for the data it also
+	// reports; ecswatch's own signals keep their names.
+	NamingADOT = "adot"
+)
 
 // The protocols of the OTLP specification.
 const (
@@ -204,3 +217,29 @@ func (c *countingLogExporter) Export(ctx context.Context, records []sdklog.Recor
 	}
 	return err
 }
+
+// selectExporters applies the specification's environment-driven exporter
+// selection, OTEL_METRICS_EXPORTER and OTEL_LOGS_EXPORTER: "none" turns a
+// signal off (its data is dropped before it leaves, and not counted as
+// lost); "otlp" or unset keep it. ecswatch speaks OTLP only: the other
+// values (console, prometheus) are refused when the configuration is
+// checked, Prometheus having /metrics.
+func selectExporters(m sdkmetric.Exporter, l sdklog.Exporter, lookup func(string) (string, bool)) (sdkmetric.Exporter, sdklog.Exporter) {
+	if v, _ := lookup("OTEL_METRICS_EXPORTER"); strings.TrimSpace(v) == "none" {
+		m = discardMetrics{m}
+	}
+	if v, _ := lookup("OTEL_LOGS_EXPORTER"); strings.TrimSpace(v) == "none" {
+		l = discardLogs{l}
+	}
+	return m, l
+}
+
+// discardMetrics drops every export: OTEL_METRICS_EXPORTER=none.
+type discardMetrics struct{ sdkmetric.Exporter }
+
+func (discardMetrics) Export(context.Context, *metricdata.ResourceMetrics) error { return nil }
+
+// discardLogs drops every export: OTEL_LOGS_EXPORTER=none.
+type discardLogs struct{ sdklog.Exporter }
+
+func (discardLogs) Export(context.Context, []sdklog.Record) error { return nil }

@@ -124,3 +124,38 @@ func TestExportersKnowNoCollector(t *testing.T) {
 		}
 	}
 }
+
+// TestNamingModesNameRealFamilies: the Datadog Agent and ADOT receiver
+// columns are tables keyed by family name; a key that names no family (a
+// typo, a renamed family) would silently send nothing.
+func TestNamingModesNameRealFamilies(t *testing.T) {
+	known := map[string]*Family{}
+	for _, f := range Families() {
+		known[f.Name] = f
+	}
+	for name, checks := range DatadogAgent {
+		f := known[name]
+		if f == nil {
+			t.Errorf("DatadogAgent: %s is no family", name)
+			continue
+		}
+		for check, m := range checks {
+			if m.Name == "" || (m.Type != DatadogGauge && m.Type != DatadogCount) {
+				t.Errorf("DatadogAgent[%s][%s] = %+v: want a name and a gauge or count type", name, check, m)
+			}
+			if m.Type == DatadogCount && f.Kind != Counter {
+				t.Errorf("DatadogAgent[%s][%s]: a count of a %s", name, check, f.Kind)
+			}
+		}
+	}
+	for name, m := range ADOT {
+		f := known[name]
+		if f == nil {
+			t.Errorf("ADOT: %s is no family", name)
+			continue
+		}
+		if m.Suffix == "" || m.Unit == "" {
+			t.Errorf("ADOT[%s] = %+v: want a name and a unit", name, m)
+		}
+	}
+}

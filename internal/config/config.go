@@ -159,6 +159,10 @@ type OTLP struct {
 	Temporality string            `yaml:"temporality"`
 	Interval    Duration          `yaml:"interval"`
 	Timeout     Duration          `yaml:"timeout"`
+	// Naming is semconv (the semantic conventions' names and per-container
+	// resources) or adot (the awsecscontainermetrics receiver's names,
+	// units and resource attributes, for ADOT pipelines).
+	Naming string `yaml:"naming"`
 }
 
 // Datadog is the DogStatsD exporter.
@@ -172,6 +176,12 @@ type Datadog struct {
 	Namespace    string   `yaml:"namespace"`
 	Tags         []string `yaml:"tags"`
 	PushInterval Duration `yaml:"push_interval"`
+	// Naming is ecswatch (every metric under the namespace) or agent (the
+	// Datadog Agent's ecs_fargate and container checks' names and tags).
+	Naming string `yaml:"naming"`
+	// TagCardinality is low, orchestrator or high (agent naming); empty
+	// reads DD_CHECKS_TAG_CARDINALITY, else low.
+	TagCardinality string `yaml:"tag_cardinality"`
 }
 
 // Prometheus is the /metrics exporter.
@@ -215,8 +225,8 @@ func Default() *Config {
 		},
 		Exporters: Exporters{
 			Prometheus: Prometheus{IdentityLabels: true},
-			Datadog:    Datadog{Namespace: "ecswatch.", Tags: []string{}, PushInterval: Duration(10 * time.Second)},
-			OTLP:       OTLP{Headers: map[string]string{}},
+			Datadog:    Datadog{Namespace: "ecswatch.", Tags: []string{}, PushInterval: Duration(10 * time.Second), Naming: "ecswatch"},
+			OTLP:       OTLP{Headers: map[string]string{}, Naming: "semconv"},
 		},
 		ShutdownTimeout: Duration(10 * time.Second),
 		ShutdownLinger:  Duration(5 * time.Second),
@@ -537,7 +547,10 @@ func (c *Config) Validate() error {
 	if ot.Endpoint != "" {
 		check(httpURL(ot.Endpoint), "exporters.otlp.endpoint", "want an http:// or https:// URL with a host, got %q", ot.Endpoint)
 	}
+	check(slices.Contains([]string{"semconv", "adot"}, ot.Naming), "exporters.otlp.naming", "want semconv or adot (the awsecscontainermetrics receiver's names), got %q", ot.Naming)
 	dd := c.Exporters.Datadog
+	check(slices.Contains([]string{"ecswatch", "agent"}, dd.Naming), "exporters.datadog.naming", "want ecswatch or agent (the Datadog Agent checks' names), got %q", dd.Naming)
+	check(slices.Contains([]string{"", "low", "orchestrator", "high"}, dd.TagCardinality), "exporters.datadog.tag_cardinality", "want low, orchestrator or high (empty reads DD_CHECKS_TAG_CARDINALITY), got %q", dd.TagCardinality)
 	check(dd.PushInterval > 0, "exporters.datadog.push_interval", "must be positive, got %s", dd.PushInterval)
 	for _, tag := range dd.Tags {
 		check(tag != "" && !strings.ContainsAny(tag, ",|# "), "exporters.datadog.tags", "invalid tag %q (no commas, pipes, hashes or spaces)", tag)
@@ -581,6 +594,14 @@ func (c *Config) CheckEnvironment(environ []string, lookup func(string) (string,
 		if strings.HasPrefix(name, EnvPrefix) && !known[name] {
 			errs = append(errs, fmt.Errorf("%s: names no configuration key (config.example.yaml lists them; the variable is the key upper-cased with dots as underscores)", name))
 		}
+	}
+	for _, name := range []string{"OTEL_METRICS_EXPORTER", "OTEL_LOGS_EXPORTER"} {
+		if v, ok := lookup(name); ok && !slices.Contains([]string{"", "otlp", "none"}, strings.TrimSpace(v)) {
+			errs = append(errs, fmt.Errorf("%s: ecswatch sends otlp or none, got %q (Prometheus scrapes /metrics)", name, v))
+		}
+	}
+	if v, ok := lookup("DD_CHECKS_TAG_CARDINALITY"); ok && c.Exporters.Datadog.TagCardinality == "" && !slices.Contains([]string{"low", "orchestrator", "high"}, v) {
+		errs = append(errs, fmt.Errorf("DD_CHECKS_TAG_CARDINALITY: want low, orchestrator or high, got %q", v))
 	}
 	if v, ok := lookup("DD_AGENT_HOST"); ok && strings.TrimSpace(v) == "" {
 		errs = append(errs, errors.New("DD_AGENT_HOST: set but empty; unset it, or name the Datadog Agent's host"))

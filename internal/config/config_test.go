@@ -66,6 +66,9 @@ func TestInvalid(t *testing.T) {
 		{"syntax", "web: [\n", "c.yaml: yaml: line 1: did not find expected node content"},
 		{"call timeout above timeout", "standalone:\n  timeout: 5s\n  call_timeout: 6s\n", "standalone.call_timeout (c.yaml line 3): must be positive and at most standalone.timeout (5s), got 6s"},
 		{"identity with standalone", "standalone:\n  enabled: true\nexporters:\n  prometheus:\n    identity_labels: false\n", "exporters.prometheus.identity_labels (c.yaml line 5): must be true when standalone, events or insights is enabled"},
+		{"datadog naming", "exporters:\n  datadog:\n    naming: dogstatsd\n", `exporters.datadog.naming (c.yaml line 3): want ecswatch or agent (the Datadog Agent checks' names), got "dogstatsd"`},
+		{"datadog tag cardinality", "exporters:\n  datadog:\n    tag_cardinality: medium\n", `exporters.datadog.tag_cardinality (c.yaml line 3): want low, orchestrator or high (empty reads DD_CHECKS_TAG_CARDINALITY), got "medium"`},
+		{"otlp naming", "exporters:\n  otlp:\n    naming: cloudwatch\n", `exporters.otlp.naming (c.yaml line 3): want semconv or adot (the awsecscontainermetrics receiver's names), got "cloudwatch"`},
 		{"events without queue", "events:\n  enabled: true\n", `events.queue_url (default): want the queue's URL, e.g. https://sqs.eu-west-1.amazonaws.com/123456789012/ecs-events, got ""`},
 		{"long poll too long", "events:\n  wait_time: 30s\n", "events.wait_time (c.yaml line 2): must be between 1s and 20s (SQS's long-poll limit; 0s would poll an empty queue in a busy loop), got 30s"},
 		{"insights period", "insights:\n  period: 90s\n", "insights.period (c.yaml line 2): must be a whole number of minutes, got 1m30s"},
@@ -201,6 +204,8 @@ func TestEnvironmentThatCannotWork(t *testing.T) {
 	}{
 		{"misspelled variable", map[string]string{"ECSWATCH_SIDECAR_INTERVALL": "5s"}, "ECSWATCH_SIDECAR_INTERVALL: names no configuration key"},
 		{"empty agent host", map[string]string{"DD_AGENT_HOST": ""}, "DD_AGENT_HOST: set but empty"},
+		{"console metrics exporter", map[string]string{"OTEL_METRICS_EXPORTER": "console"}, `OTEL_METRICS_EXPORTER: ecswatch sends otlp or none, got "console" (Prometheus scrapes /metrics)`},
+		{"unknown tag cardinality", map[string]string{"DD_CHECKS_TAG_CARDINALITY": "medium"}, `DD_CHECKS_TAG_CARDINALITY: want low, orchestrator or high, got "medium"`},
 		{"unknown OTLP protocol", map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "carrier-pigeon"}, `OTEL_EXPORTER_OTLP_PROTOCOL: want grpc or http/protobuf, got "carrier-pigeon"`},
 		{"metadata endpoint not a URL", map[string]string{"ECS_CONTAINER_METADATA_URI_V4": "notaurl"}, `ECS_CONTAINER_METADATA_URI_V4: want the metadata endpoint's URL, got "notaurl"`},
 	}

@@ -111,6 +111,7 @@ func New(cfg *config.Config, logger *slog.Logger, opts ...Option) (*Daemon, erro
 		dd := cfg.Exporters.Datadog
 		exp, err := datadog.New(store, store.Subscribe(datadog.Name, 1024), logger, datadog.Options{
 			Address: dd.Address, Namespace: dd.Namespace, Tags: dd.Tags, PushInterval: time.Duration(dd.PushInterval),
+			Naming: dd.Naming, TagCardinality: dd.TagCardinality,
 		})
 		if err != nil {
 			return nil, err

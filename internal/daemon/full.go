@@ -64,7 +64,7 @@ func otlpExporter(cfg *config.Config, store *collector.Store, logger *slog.Logge
 	return otlp.New(store, store.Subscribe(otlp.Name, 1024), logger, otlp.Options{
 		Endpoint: ot.Endpoint, Protocol: ot.Protocol, Insecure: ot.Insecure, Headers: ot.Headers,
 		Compression: ot.Compression, Temporality: ot.Temporality,
-		Interval: time.Duration(ot.Interval), Timeout: time.Duration(ot.Timeout),
+		Interval: time.Duration(ot.Interval), Timeout: time.Duration(ot.Timeout), Naming: ot.Naming,
 	}, version.Version), nil
 }
 

@@ -389,7 +389,15 @@ func (o *otlpReceiver) text() []byte {
 func attrs(kvs []*common.KeyValue) string {
 	var parts []string
 	for _, kv := range kvs {
-		parts = append(parts, kv.Key+"="+kv.Value.GetStringValue())
+		v := kv.Value.GetStringValue()
+		if arr := kv.Value.GetArrayValue(); arr != nil {
+			var vs []string
+			for _, e := range arr.Values {
+				vs = append(vs, e.GetStringValue())
+			}
+			v = "[" + strings.Join(vs, " ") + "]"
+		}
+		parts = append(parts, kv.Key+"="+v)
 	}
 	sort.Strings(parts)
 	return "{" + strings.Join(parts, ",") + "}"

@@ -37,11 +37,17 @@ type Pipeline struct {
 // New starts the simulators and collectors at Start: the sidecar, and the
 // standalone collector too when standalone is set. Close it when done.
 func New(ctx context.Context, standalone bool) (*Pipeline, error) {
+	return NewVariant(ctx, sim.Fargate, standalone)
+}
+
+// NewVariant is New with the sidecar's task on the platform v: the demo's
+// Fargate task or its EC2 (bridge mode, cgroup v2) twin.
+func NewVariant(ctx context.Context, v sim.Variant, standalone bool) (*Pipeline, error) {
 	p := &Pipeline{now: Start}
 	p.Store = collector.NewStore(p.clock)
 	logger := slog.New(slog.DiscardHandler)
 
-	meta := httptest.NewServer(sim.NewTaskSim(sim.Fargate, p.clock).Handler())
+	meta := httptest.NewServer(sim.NewTaskSim(v, p.clock).Handler())
 	fakeECS := sim.NewECS("eu-west-1", p.clock)
 	fakeECS.AddScripted(sim.ShopCluster, sim.ShopScenario(Start))
 	sim.AddWhyScenario(fakeECS, Start)
