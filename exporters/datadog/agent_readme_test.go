@@ -83,19 +83,6 @@ func TestReadmeCustomMetricCost(t *testing.T) {
 // over two pushes, and how many of them carry an Agent check's name.
 func sidecarSeries(t *testing.T, v sim.Variant, naming, cardinality string) (series, agentNamed int) {
 	t.Helper()
-	ag, addr := testutil.ListenDogStatsD(t, "udp", "127.0.0.1:0")
-	p, err := testpipeline.NewVariant(t.Context(), v, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	exp, err := New(p.Store, p.Store.Subscribe(Name, 64), slog.New(slog.DiscardHandler), Options{
-		Address: addr, Namespace: "ecswatch.", PushInterval: time.Hour, Naming: naming, TagCardinality: cardinality,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = exp.Shutdown(context.Background()) }()
 	daemon := map[string]bool{}
 	for _, f := range catalog.Families() {
 		if f.Scope == catalog.ScopeDaemon {
@@ -103,12 +90,7 @@ func sidecarSeries(t *testing.T, v sim.Variant, naming, cardinality string) (ser
 		}
 	}
 	seen := map[string]bool{}
-	for _, at := range []time.Duration{0, 25 * time.Second} {
-		if err := p.At(t.Context(), at); err != nil {
-			t.Fatal(err)
-		}
-		exp.Push()
-		ms, _, _ := parse(ag.Take())
+	for _, ms := range demoPushes(t, v, naming, cardinality, 0, 25*time.Second) {
 		for _, m := range ms {
 			if daemon[m.name] {
 				continue // the daemon's own, not the task's

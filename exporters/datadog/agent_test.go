@@ -85,10 +85,10 @@ func readAgentTags(t *testing.T) map[string]string {
 	return out
 }
 
-// agentPushes runs the demo's sidecar on platform v in Agent-compatible
-// mode and returns the metrics of three pushes: at the start (baseline),
-// 25 seconds in, and again with nothing changed.
-func agentPushes(t *testing.T, v sim.Variant, cardinality string) [][]metric {
+// demoPushes runs the demo's sidecar on platform v through an exporter in
+// naming and cardinality, and returns the metrics of a push at each time
+// into the demo.
+func demoPushes(t *testing.T, v sim.Variant, naming, cardinality string, at ...time.Duration) [][]metric {
 	t.Helper()
 	ag, addr := testutil.ListenDogStatsD(t, "udp", "127.0.0.1:0")
 	p, err := testpipeline.NewVariant(t.Context(), v, false)
@@ -97,15 +97,15 @@ func agentPushes(t *testing.T, v sim.Variant, cardinality string) [][]metric {
 	}
 	defer p.Close()
 	exp, err := New(p.Store, p.Store.Subscribe(Name, 64), slog.New(slog.DiscardHandler), Options{
-		Address: addr, Namespace: "ecswatch.", PushInterval: time.Hour, Naming: NamingAgent, TagCardinality: cardinality,
+		Address: addr, Namespace: "ecswatch.", PushInterval: time.Hour, Naming: naming, TagCardinality: cardinality,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer func() { _ = exp.Shutdown(context.Background()) }()
 	var out [][]metric
-	for _, at := range []time.Duration{0, 25 * time.Second, 25 * time.Second} {
-		if err := p.At(t.Context(), at); err != nil {
+	for _, a := range at {
+		if err := p.At(t.Context(), a); err != nil {
 			t.Fatal(err)
 		}
 		exp.Push()
@@ -113,6 +113,14 @@ func agentPushes(t *testing.T, v sim.Variant, cardinality string) [][]metric {
 		out = append(out, ms)
 	}
 	return out
+}
+
+// agentPushes runs the demo's sidecar on platform v in Agent-compatible
+// mode and returns the metrics of three pushes: at the start (baseline),
+// 25 seconds in, and again with nothing changed.
+func agentPushes(t *testing.T, v sim.Variant, cardinality string) [][]metric {
+	t.Helper()
+	return demoPushes(t, v, NamingAgent, cardinality, 0, 25*time.Second, 25*time.Second)
 }
 
 // TestAgentCompatibleNames captures the demo's DogStatsD datagrams in
