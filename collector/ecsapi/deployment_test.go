@@ -137,9 +137,18 @@ func TestAwaitingApprovalIsNotStuck(t *testing.T) {
 // serviceSeries renders every series of one service as the catalogue
 // exports it, sorted: what a scrape shows of it.
 func serviceSeries(s *collector.Snapshot, svc string) string {
+	lines := seriesLines(s, func(smp *catalog.Sample) bool {
+		return smp.Identity != nil && smp.Identity.Service == svc && smp.Family.Scope == catalog.ScopeService
+	})
+	return strings.Join(lines, "\n") + "\n"
+}
+
+// seriesLines renders the samples keep selects, one "name{labels} value"
+// line each, sorted.
+func seriesLines(s *collector.Snapshot, keep func(*catalog.Sample) bool) []string {
 	var lines []string
 	catalog.Walk(s, func(smp *catalog.Sample) {
-		if smp.Identity == nil || smp.Identity.Service != svc || smp.Family.Scope != catalog.ScopeService {
+		if !keep(smp) {
 			return
 		}
 		var labels []string
@@ -149,7 +158,7 @@ func serviceSeries(s *collector.Snapshot, svc string) string {
 		lines = append(lines, fmt.Sprintf("%s{%s} %g", smp.Family.Name, strings.Join(labels, ","), smp.Value))
 	})
 	slices.Sort(lines)
-	return strings.Join(lines, "\n") + "\n"
+	return lines
 }
 
 // TestRestartKeepsDeploymentClocks: an ecswatch started 30 minutes into the

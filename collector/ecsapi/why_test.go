@@ -41,18 +41,9 @@ func whyRun(t *testing.T) (*collector.Snapshot, []collector.Event) {
 // whySeries renders the series of service in the why families, and the
 // events counted for it, one per line.
 func whySeries(s *collector.Snapshot, events []collector.Event, service string) string {
-	var lines []string
-	catalog.Walk(s, func(smp *catalog.Sample) {
-		if !slices.Contains(whyFamilies, smp.Family.Name) || smp.Identity == nil || smp.Identity.Service != service {
-			return
-		}
-		var labels []string
-		for i, l := range smp.Family.Labels {
-			labels = append(labels, l+"="+smp.Labels[i])
-		}
-		lines = append(lines, fmt.Sprintf("%s{%s} %g", smp.Family.Name, strings.Join(labels, ","), smp.Value))
+	lines := seriesLines(s, func(smp *catalog.Sample) bool {
+		return slices.Contains(whyFamilies, smp.Family.Name) && smp.Identity != nil && smp.Identity.Service == service
 	})
-	slices.Sort(lines)
 	var evs []string
 	for _, e := range events {
 		if e.Identity.Service == service {
