@@ -164,8 +164,8 @@ func (h *cachingHandler) body() *body {
 	return h.cur
 }
 
-// watch renders each published snapshot and every refresh, until idle
-// passes without a scrape.
+// watch renders each published snapshot, and after refresh without one,
+// until idle passes without a scrape.
 func (h *cachingHandler) watch() {
 	defer h.watching.Store(false)
 	var published func() <-chan struct{}
@@ -179,13 +179,16 @@ func (h *cachingHandler) watch() {
 	if published != nil {
 		next = published()
 	}
-	tick := time.NewTicker(h.refresh)
-	defer tick.Stop()
+	// The self-metrics timer restarts at every render: a daemon publishing
+	// more often than refresh renders once per snapshot, not twice.
+	timer := time.NewTimer(h.refresh)
+	defer timer.Stop()
 	for {
 		select {
 		case <-next:
-		case <-tick.C:
+		case <-timer.C:
 		}
+		timer.Reset(h.refresh)
 		if published != nil {
 			next = published()
 		}
