@@ -2,6 +2,7 @@ package ecsapi
 
 import (
 	"fmt"
+	"runtime"
 	"runtime/metrics"
 	"sync/atomic"
 	"testing"
@@ -22,19 +23,42 @@ import (
 // none, a cycle makes no ServiceDeployments call at all.
 func BenchmarkLargeCluster(b *testing.B) {
 	for _, deploying := range []int{0, 10} {
-		b.Run(fmt.Sprintf("deploying=%d", deploying), func(b *testing.B) { benchmarkLargeCluster(b, deploying) })
+		b.Run(fmt.Sprintf("deploying=%d", deploying), func(b *testing.B) { benchmarkClusters(b, 1, 1000, deploying) })
 	}
 }
 
-func benchmarkLargeCluster(b *testing.B, deploying int) {
-	f := newFixture(b, "large")
-	large := sim.LargeCluster("large", 1000, 10, start)
-	sim.Deploying(large, deploying, start)
-	f.fake.AddCluster(large)
-	f.collectAt(b, 0) // the first cycle describes the 100 stopped tasks once
+// BenchmarkTenTimesScale is issue 22's standalone scale: 20 clusters of 500
+// services and 5,000 running tasks each (10,000 services, 100,000 tasks,
+// 2,000 instances), ten services deploying in each. Besides the figures of
+// BenchmarkLargeCluster it reports the allocations per cycle and per task.
+// The minimum per cluster and API is minimumCalls(500, 5000, 0, 50, 100, 0,
+// 10): 5 ListServices, 50 DescribeServices, 50+1 ListTasks, 50
+// DescribeTasks, 1 ListContainerInstances, 1 DescribeContainerInstances, 10
+// ListServiceDeployments, 1 DescribeServiceDeployments.
+func BenchmarkTenTimesScale(b *testing.B) {
+	benchmarkClusters(b, 20, 500, 10)
+}
+
+// benchmarkClusters runs collection cycles over clusters of services
+// services with ten tasks each, deploying of them deploying.
+func benchmarkClusters(b *testing.B, clusters, services, deploying int) {
+	names := make([]string, clusters)
+	for i := range names {
+		names[i] = "large"
+		if clusters > 1 {
+			names[i] = fmt.Sprintf("large-%02d", i)
+		}
+	}
+	f := newFixture(b, names...)
+	for _, name := range names {
+		c := sim.LargeCluster(name, services, 10, start)
+		sim.Deploying(c, deploying, start)
+		f.fake.AddCluster(c)
+	}
+	f.collectAt(b, 0) // the first cycle describes the stopped tasks once
 	want := 0
-	for _, n := range minimumCalls(1000, 10000, 0, 100, 200, 0, deploying) {
-		want += n
+	for _, n := range minimumCalls(services, services*10, 0, services/10, services*10/50, 0, deploying) {
+		want += n * clusters
 	}
 
 	var peak atomic.Uint64
@@ -59,6 +83,9 @@ func benchmarkLargeCluster(b *testing.B, deploying int) {
 	}()
 
 	calls := 0
+	b.ReportAllocs()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
 	b.ResetTimer()
 	for b.Loop() {
 		f.fake.ResetCalls()
@@ -79,4 +106,7 @@ func benchmarkLargeCluster(b *testing.B, deploying int) {
 	b.ReportMetric(float64(calls), "calls/cycle")
 	b.ReportMetric(float64(calls)/float64(want), "calls/minimum")
 	b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MiB")
+	runtime.ReadMemStats(&after)
+	// Allocations of the collector and of the in-process simulator alike.
+	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(b.N)/float64(clusters*services*10), "allocs/task")
 }
