@@ -310,10 +310,10 @@ func (c *Collector) rolloutsToRead(now time.Time, services []types.Service) map[
 			continue
 		}
 		arn := aws.ToString(s.ServiceArn)
-		watched, active := c.watching[arn]
-		active = active || len(s.Deployments) > 1
+		watched, isWatched := c.watching[arn]
+		active := isWatched || len(s.Deployments) > 1
 		earliest := aws.ToTime(s.Deployments[0].CreatedAt)
-		if active && watched.Before(earliest) {
+		if isWatched && watched.Before(earliest) {
 			earliest = watched
 		}
 		for _, d := range s.Deployments {

@@ -208,3 +208,28 @@ func TestBreakerThreshold(t *testing.T) {
 		}
 	}
 }
+
+// TestOnlyTheCurrentServiceDeploymentsAreListed: a service deploying after
+// years of deployments lists only those since its current deployments
+// began: one page, not its whole history.
+func TestOnlyTheCurrentServiceDeploymentsAreListed(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "history")
+	c := sim.LargeCluster("history", 3, 2, start)
+	sim.Deploying(c, 1, start)
+	svc := c.Services[0]
+	for i := range 150 {
+		at := start.Add(-time.Duration(100+i) * 24 * time.Hour)
+		svc.ServiceDeployments = append(svc.ServiceDeployments, sim.ServiceDeployment{
+			ID: fmt.Sprintf("old-%03d", i), Status: "SUCCESSFUL", CreatedAt: at, StartedAt: at, UpdatedAt: at,
+		})
+	}
+	f.fake.AddCluster(c)
+	s := f.collectAt(t, 0)
+	if n := f.fake.Calls()["ListServiceDeployments"]; n != 1 {
+		t.Errorf("%d ListServiceDeployments calls, want 1 page of the current deployments", n)
+	}
+	if r := service(t, s, svc.Name).Rollout; r == nil || r.Status != "IN_PROGRESS" {
+		t.Errorf("rollout = %+v, want the current one", r)
+	}
+}
