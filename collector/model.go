@@ -230,10 +230,6 @@ type Service struct {
 	// Events are the service's recent events, newest first, as ECS returns them.
 	Events []ServiceEvent
 
-	// TaskCPUUnits and TaskMemoryMiB are the size of one task of the primary
-	// deployment, as its running tasks report it; zero when unknown.
-	TaskCPUUnits  int
-	TaskMemoryMiB int
 	// TaskContainers are the containers its running tasks have, by task
 	// family, sorted. Their OOM kill counters exist (at 0) from the moment
 	// they are listed here, so that the first kill is an increase.

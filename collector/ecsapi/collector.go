@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -220,10 +219,8 @@ func (c *Collector) collectCluster(ctx context.Context, cluster string) ([]*coll
 	}
 	c.mu.Unlock()
 
-	// Task size per task definition, and the containers of each service's
-	// task families, from the running tasks that report them.
-	type size struct{ cpu, mem int }
-	sizes := map[string]size{}
+	// The containers of each service's task families, from its running
+	// tasks.
 	containers := map[string][]collector.TaskContainer{} // by service
 	var events []collector.Event
 	var stopped []rules.StoppedTaskInfo
@@ -240,11 +237,6 @@ func (c *Collector) collectCluster(ctx context.Context, cluster string) ([]*coll
 			continue
 		}
 		td := ecsvocab.TaskDefinition(aws.ToString(t.TaskDefinitionArn))
-		cpu, _ := strconv.Atoi(aws.ToString(t.Cpu))
-		mem, _ := strconv.Atoi(aws.ToString(t.Memory))
-		if cpu > 0 || mem > 0 {
-			sizes[td] = size{cpu, mem}
-		}
 		if svc := rules.ServiceFromGroup(aws.ToString(t.Group)); svc != "" {
 			family := ecsvocab.TaskFamily(td)
 			for _, ct := range t.Containers {
@@ -278,10 +270,6 @@ func (c *Collector) collectCluster(ctx context.Context, cluster string) ([]*coll
 		slices.SortFunc(svc.TaskContainers, func(a, b collector.TaskContainer) int {
 			return cmp.Or(strings.Compare(a.Family, b.Family), strings.Compare(a.Name, b.Name))
 		})
-		if p := svc.Primary(); p != nil {
-			sz := sizes[p.TaskDefinition]
-			svc.TaskCPUUnits, svc.TaskMemoryMiB = sz.cpu, sz.mem
-		}
 		events = append(events, tracker.Service(now, svc)...)
 		tracker.CrashLoop(now, svc)
 		if p, ok := placementOf(s, defs, occupied[svc.Name]); ok {

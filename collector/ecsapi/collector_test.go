@@ -124,7 +124,7 @@ func TestSteadyService(t *testing.T) {
 		if ev := events(s, "catalog"); len(ev) != 0 {
 			t.Errorf("events fired for the steady service: %+v", ev)
 		}
-		if cat.Desired != 3 || cat.Running != 3 || cat.TaskCPUUnits != 256 || cat.TaskMemoryMiB != 512 {
+		if cat.Desired != 3 || cat.Running != 3 {
 			t.Errorf("catalog = %+v", cat)
 		}
 	}
