@@ -18,20 +18,12 @@ import (
 // Store, with a consumer long-polling through the real SDK client. It
 // reports the median and 99th percentile.
 func BenchmarkEventLatency(b *testing.B) {
-	q := newQueue(b)
-	c, store := q.consumer(b, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		for ctx.Err() == nil {
-			_ = c.Collect(ctx)
-		}
-	}()
+	q, store := consuming(b)
 	template := fixture(b, "task_stopped_oom")
 	var latencies []time.Duration
 	i := 0
 	for b.Loop() {
-		body := strings.ReplaceAll(template, "5c3a9e1f0b2d4c6e8a0b1c2d3e4f5a6b", fmt.Sprintf("%032x", i))
+		body := strings.ReplaceAll(template, templateTaskID, fmt.Sprintf("%032x", i))
 		i++
 		start := time.Now()
 		q.fake.Send(queue, body)
@@ -40,6 +32,30 @@ func BenchmarkEventLatency(b *testing.B) {
 		}
 		latencies = append(latencies, time.Since(start))
 	}
+	reportLatencies(b, latencies)
+}
+
+// templateTaskID is the task ID of the task_stopped_oom fixture, replaced
+// to make each event a new one.
+const templateTaskID = "5c3a9e1f0b2d4c6e8a0b1c2d3e4f5a6b"
+
+// consuming starts a consumer long-polling the simulated queue until the
+// benchmark ends, and returns the queue and the consumer's Store.
+func consuming(b *testing.B) (*bench, *collector.Store) {
+	q := newQueue(b)
+	c, store := q.consumer(b, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	b.Cleanup(cancel)
+	go func() {
+		for ctx.Err() == nil {
+			_ = c.Collect(ctx)
+		}
+	}()
+	return q, store
+}
+
+// reportLatencies reports the median and 99th percentile of latencies.
+func reportLatencies(b *testing.B, latencies []time.Duration) {
 	slices.Sort(latencies)
 	pct := func(p float64) float64 {
 		return float64(latencies[int(p*float64(len(latencies)-1))].Microseconds()) / 1000
@@ -54,18 +70,9 @@ func BenchmarkEventLatency(b *testing.B) {
 // subscribers see it). It reports the median and 99th percentile; issue 22's
 // budget is a p99 of 50 ms.
 func BenchmarkEventLatencyAt1000PerSecond(b *testing.B) {
-	q := newQueue(b)
-	c, store := q.consumer(b, nil)
+	q, store := consuming(b)
 	counted := store.Subscribe("bench", 1<<16)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		for ctx.Err() == nil {
-			_ = c.Collect(ctx)
-		}
-	}()
 	template := fixture(b, "task_stopped_oom")
-	const id = "5c3a9e1f0b2d4c6e8a0b1c2d3e4f5a6b"
 	n := b.N
 	sent := make([]time.Time, n)
 	var mu sync.Mutex
@@ -78,7 +85,7 @@ func BenchmarkEventLatencyAt1000PerSecond(b *testing.B) {
 			mu.Lock()
 			sent[i] = time.Now()
 			mu.Unlock()
-			q.fake.Send(queue, strings.ReplaceAll(template, id, fmt.Sprintf("%032x", i)))
+			q.fake.Send(queue, strings.ReplaceAll(template, templateTaskID, fmt.Sprintf("%032x", i)))
 		}
 	}()
 	latencies := make([]time.Duration, 0, n)
@@ -102,10 +109,5 @@ func BenchmarkEventLatencyAt1000PerSecond(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	slices.Sort(latencies)
-	pct := func(p float64) float64 {
-		return float64(latencies[int(p*float64(len(latencies)-1))].Microseconds()) / 1000
-	}
-	b.ReportMetric(pct(0.50), "p50-ms")
-	b.ReportMetric(pct(0.99), "p99-ms")
+	reportLatencies(b, latencies)
 }
