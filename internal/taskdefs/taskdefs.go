@@ -51,7 +51,6 @@ func New(api API, timeout time.Duration, parallel int) *Cache {
 // described is left out of the result, is asked again by the next Get, and
 // makes err say why.
 func (c *Cache) Get(ctx context.Context, names []string) (map[string]*types.TaskDefinition, error) {
-	out := make(map[string]*types.TaskDefinition, len(names))
 	var (
 		missing []string // names to describe, one per family:revision
 		waitFor []chan struct{}
@@ -65,7 +64,6 @@ func (c *Cache) Get(ctx context.Context, names []string) (map[string]*types.Task
 		c.used[key] = true
 		switch ch, inflight := c.inflight[key]; {
 		case c.defs[key] != nil:
-			out[key] = c.defs[key]
 		case inflight:
 			if !slices.Contains(waitFor, ch) {
 				waitFor = append(waitFor, ch)
@@ -109,6 +107,7 @@ func (c *Cache) Get(ctx context.Context, names []string) (map[string]*types.Task
 		case <-ctx.Done():
 		}
 	}
+	out := make(map[string]*types.TaskDefinition, len(names))
 	c.mu.Lock()
 	for _, name := range names {
 		key := ecsvocab.TaskDefinition(name)
