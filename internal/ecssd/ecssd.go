@@ -75,7 +75,8 @@ type Discovery struct {
 	opts     Options
 
 	mu        sync.Mutex
-	defs      map[string]*taskDef    // by task definition ARN, forever: they are immutable
+	defs      map[string]*taskDef    // by task definition ARN; immutable, kept while a task uses one
+	defsIn    map[string][]string    // task definition ARNs in use by cluster, to forget the others
 	ips       map[string]string      // EC2 private IPv4 by instance ID
 	instances map[string][]string    // EC2 instance IDs by cluster, to forget the others' IPs
 	byCluster map[string][]Target    // the latest targets of each cluster
@@ -108,7 +109,7 @@ func New(taskDefs *taskdefs.Cache, ec2Client InstancesAPI, store *collector.Stor
 	}
 	return &Discovery{
 		taskDefs: taskDefs, ec2: ec2Client, store: store, logger: logger, opts: opts,
-		defs: map[string]*taskDef{}, ips: map[string]string{}, instances: map[string][]string{},
+		defs: map[string]*taskDef{}, defsIn: map[string][]string{}, ips: map[string]string{}, instances: map[string][]string{},
 		byCluster: map[string][]Target{}, byTask: map[string][]Target{},
 	}
 }
@@ -126,6 +127,13 @@ func (d *Discovery) Observe(ctx context.Context, cluster string, tasks []types.T
 		}
 	}
 	d.describeTaskDefinitions(ctx, running)
+	arns := make([]string, 0, len(running))
+	for _, t := range running {
+		arns = append(arns, aws.ToString(t.TaskDefinitionArn))
+	}
+	d.mu.Lock()
+	keepOnly(d.defs, d.defsIn, cluster, arns) // a revision no task runs any more is not needed again
+	d.mu.Unlock()
 
 	ec2IDs := map[string]string{} // by container instance ARN
 	var ids []string
@@ -220,18 +228,7 @@ func (d *Discovery) describeTaskDefinitions(ctx context.Context, tasks []types.T
 // bridge and host mode tasks run on, in batches, once per instance.
 func (d *Discovery) describeInstances(ctx context.Context, cluster string, tasks []types.Task, ec2IDs map[string]string, clusterIDs []string) {
 	d.mu.Lock()
-	d.instances[cluster] = clusterIDs
-	seen := map[string]bool{}
-	for _, ids := range d.instances {
-		for _, id := range ids {
-			seen[id] = true
-		}
-	}
-	for id := range d.ips {
-		if !seen[id] {
-			delete(d.ips, id) // the instance left every watched cluster
-		}
-	}
+	keepOnly(d.ips, d.instances, cluster, clusterIDs) // forget instances that left every watched cluster
 	var missing []string
 	for _, t := range tasks {
 		def := d.defs[aws.ToString(t.TaskDefinitionArn)]
@@ -319,4 +316,21 @@ func parseTaskDefinition(td types.TaskDefinition) *taskDef {
 // set) and host.
 func instanceAddressed(mode types.NetworkMode) bool {
 	return mode != types.NetworkModeAwsvpc && mode != types.NetworkModeNone
+}
+
+// keepOnly records the keys cluster uses in byCluster, and deletes from m
+// every key no watched cluster uses any more. Called with d.mu held.
+func keepOnly[V any](m map[string]V, byCluster map[string][]string, cluster string, keys []string) {
+	byCluster[cluster] = keys
+	used := map[string]bool{}
+	for _, ks := range byCluster {
+		for _, k := range ks {
+			used[k] = true
+		}
+	}
+	for k := range m {
+		if !used[k] {
+			delete(m, k)
+		}
+	}
 }
