@@ -496,7 +496,7 @@ func LogEvent(logger *slog.Logger, ev Event) {
 	}
 	level := slog.LevelDebug
 	switch ev.Kind {
-	case EventOOMKill, EventDeploymentFailed, EventDeploymentStuck:
+	case EventOOMKill, EventDeploymentFailed, EventRollbackFailed, EventDeploymentStuck:
 		level = slog.LevelInfo
 	}
 	logger.Log(context.Background(), level, "event", "kind", ev.Kind, "cluster", ev.Identity.Cluster, "service", ev.Identity.Service,
