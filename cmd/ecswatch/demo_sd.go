@@ -33,12 +33,12 @@ func demoDiscovery(ctx context.Context, fakeECS *sim.ECS, metadataURL string, st
 	logger := slog.New(slog.DiscardHandler)
 	store := collector.NewStore(nil)
 	exp := prometheus.New(store, prometheus.Options{IdentityLabels: false})
-	reg, err := prometheus.NewRegistry(exp, false)
+	reg, err := prometheus.NewRegistry(false)
 	if err != nil {
 		fmt.Fprintf(stderr, "demo: no service discovery cluster: %v\n", err)
 		return &demoSD{}
 	}
-	handler, err := prometheus.NewHandler(reg, store, prometheus.ServerConfig{TelemetryPath: "/metrics", DisableExporterMetrics: true}, logger)
+	handler, err := prometheus.NewHandler(reg, exp, prometheus.ServerConfig{TelemetryPath: "/metrics", DisableExporterMetrics: true}, logger)
 	if err != nil {
 		fmt.Fprintf(stderr, "demo: no service discovery cluster: %v\n", err)
 		return &demoSD{}

@@ -31,14 +31,15 @@ import (
 // older than stale (no watcher kept it fresh: the first scrape, or the first
 // after an idle spell), waits for a render.
 type cachingHandler struct {
+	// gatherer holds ecswatch's own metrics (Go runtime, process, build
+	// info); exporter encodes the snapshot's families beside them.
 	gatherer prometheus.Gatherer
+	exporter *Exporter
 	source   Source
 	refresh  time.Duration
 	logger   *slog.Logger
 	now      func() time.Time
 	served   *Served // may be nil
-	// collected, when set, returns the snapshot the last gathering rendered.
-	collected func() *collector.Snapshot
 	// asked is the format the last scrape negotiated (an expfmt.Format):
 	// what a render encodes ahead, so that scrapes only copy bytes.
 	asked atomic.Value
@@ -67,14 +68,14 @@ type publisher interface {
 // scrapes and an unscraped one renders nothing.
 const idle = 5 * time.Minute
 
-// body is one gathering of the registry, encoded in each format scrapes ask
-// for: the last scrape's format at once, others when a scrape first asks,
-// then shared like it.
+// body is one snapshot and one gathering of the self-metrics, encoded in
+// each format scrapes ask for: the last scrape's format at once, others when
+// a scrape first asks, then shared like it.
 type body struct {
 	snap *collector.Snapshot
 	at   time.Time // when gathering began
 
-	mfs []*dto.MetricFamily
+	self []*dto.MetricFamily
 
 	mu  sync.Mutex
 	enc map[expfmt.Format]*encoding
@@ -91,8 +92,8 @@ var textFormat = expfmt.NewFormat(expfmt.TypeTextPlain)
 // enabled: OpenMetrics, protobuf and the text format.
 var acceptedFormats = expfmt.DefaultOpenMetricsAcceptedFormats()
 
-func newCachingHandler(g prometheus.Gatherer, source Source, refresh time.Duration, logger *slog.Logger, served *Served) *cachingHandler {
-	return &cachingHandler{gatherer: g, source: source, refresh: refresh, logger: logger, now: time.Now, served: served}
+func newCachingHandler(g prometheus.Gatherer, e *Exporter, refresh time.Duration, logger *slog.Logger, served *Served) *cachingHandler {
+	return &cachingHandler{gatherer: g, exporter: e, source: e.source, refresh: refresh, logger: logger, now: time.Now, served: served}
 }
 
 func (h *cachingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -231,19 +232,12 @@ func (h *cachingHandler) render(done chan struct{}) {
 		close(done)
 	}()
 	b := &body{snap: h.source.Snapshot(), at: h.now(), enc: map[expfmt.Format]*encoding{}}
-	mfs, err := h.gatherer.Gather()
+	self, err := h.gatherer.Gather()
 	if err != nil {
 		// As promhttp's ContinueOnError: serve what was gathered.
 		h.logger.Error("gathering metrics", "err", err)
 	}
-	b.mfs = mfs
-	if h.collected != nil {
-		// A snapshot published between reading b.snap and gathering is
-		// the one rendered: record that one as served.
-		if c := h.collected(); c != nil {
-			b.snap = c
-		}
-	}
+	b.self = self
 	h.encoded(b, h.format())
 	fresh = b
 }
@@ -265,21 +259,26 @@ func (h *cachingHandler) encoded(b *body, format expfmt.Format) *encoding {
 	if e := b.enc[format]; e != nil {
 		return e
 	}
-	e := h.encode(b.mfs, format)
+	e := h.encode(b, format)
 	b.enc[format] = e
 	return e
 }
 
-// encode encodes families in format, plain and gzipped.
-func (h *cachingHandler) encode(mfs []*dto.MetricFamily, format expfmt.Format) *encoding {
+// encode encodes b in format, plain and gzipped.
+func (h *cachingHandler) encode(b *body, format expfmt.Format) *encoding {
 	h.encMu.Lock()
 	defer h.encMu.Unlock()
 	buf := bytes.NewBuffer(make([]byte, 0, h.sizeFor+h.sizeFor/8))
 	enc := expfmt.NewEncoder(buf, format)
-	for _, mf := range mfs {
+	err := h.exporter.Encode(b.snap, b.self, func(mf *dto.MetricFamily) error {
 		if err := enc.Encode(mf); err != nil {
 			h.logger.Error("encoding metrics", "family", mf.GetName(), "format", format, "err", err)
 		}
+		return nil
+	})
+	if err != nil {
+		// As promhttp's ContinueOnError: serve the rest.
+		h.logger.Error("gathering metrics", "err", err)
 	}
 	if closer, ok := enc.(expfmt.Closer); ok {
 		_ = closer.Close() // OpenMetrics ends with # EOF

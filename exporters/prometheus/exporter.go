@@ -5,9 +5,15 @@
 package prometheus
 
 import (
-	"sync"
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/ecswatch/ecswatch/collector"
 	"github.com/ecswatch/ecswatch/internal/catalog"
@@ -30,18 +36,29 @@ type Options struct {
 	IdentityLabels bool
 }
 
-// Exporter is a prometheus.Collector that builds const metrics from the
-// latest snapshot at scrape time, so it holds no metric state of its own.
+// Exporter translates snapshots into metric families. /metrics encodes them
+// one family at a time straight from the snapshot (see Encode), so that a
+// large cluster's families never all exist as client_golang metrics at
+// once; it is also a prometheus.Collector, for a registry of one's own.
 type Exporter struct {
 	source Source
 	opts   Options
 	descs  map[*catalog.Family]*prometheus.Desc
+	// byName is the catalogue in the order a registry's Gather sorts
+	// families, so that the encoded body is what promhttp would write.
+	byName []*family
+}
 
-	// Snapshots are immutable, and so are const metrics: the metrics of one
-	// snapshot are built once and replayed to every scrape until the next.
-	mu        sync.Mutex
-	cachedFor *collector.Snapshot
-	cached    []prometheus.Metric
+// family is a catalogue family with its label names as client_golang
+// orders them on the wire: sorted by name.
+type family struct {
+	f    *catalog.Family
+	help string
+	typ  dto.MetricType
+	// names are the label names sorted; at[i] is where names[i]'s value
+	// sits among the values a sample gives (identity first, then its own).
+	names []string
+	at    []int
 }
 
 // New returns an Exporter reading from source.
@@ -54,7 +71,16 @@ func New(source Source, opts Options) *Exporter {
 		}
 		labels = append(labels, f.Labels...)
 		e.descs[f] = prometheus.NewDesc(f.Name, f.Help, labels, nil)
+		fe := &family{f: f, help: f.Help, typ: dto.MetricType_GAUGE, names: slices.Sorted(slices.Values(labels))}
+		if f.Kind == catalog.Counter {
+			fe.typ = dto.MetricType_COUNTER
+		}
+		for _, n := range fe.names {
+			fe.at = append(fe.at, slices.Index(labels, n))
+		}
+		e.byName = append(e.byName, fe)
 	}
+	slices.SortFunc(e.byName, func(a, b *family) int { return strings.Compare(a.f.Name, b.f.Name) })
 	return e
 }
 
@@ -74,32 +100,10 @@ func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect implements prometheus.Collector.
 func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
-	for _, m := range e.metrics(e.source.Snapshot()) {
-		ch <- m
-	}
-}
-
-// metrics returns the metrics of snap, built at most once per snapshot.
-func (e *Exporter) metrics(snap *collector.Snapshot) []prometheus.Metric {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if snap != e.cachedFor {
-		// A new slice: scrapes still replaying the old one must not see it change.
-		e.cached, e.cachedFor = e.build(snap, make([]prometheus.Metric, 0, len(e.cached))), snap
-	}
-	return e.cached
-}
-
-func (e *Exporter) build(snap *collector.Snapshot, out []prometheus.Metric) []prometheus.Metric {
 	var values []string
-	catalog.Walk(snap, func(smp *catalog.Sample) {
-		f := smp.Family
-		values = values[:0]
-		if e.withIdentity(f) {
-			values = append(values, f.IdentityValues(smp.Identity)...)
-		}
-		values = append(values, smp.Labels...)
-		m, err := prometheus.NewConstMetric(e.descs[f], valueType(f.Kind), smp.Value, values...)
+	catalog.Walk(e.source.Snapshot(), func(smp *catalog.Sample) {
+		values = e.values(smp, values[:0])
+		m, err := prometheus.NewConstMetric(e.descs[smp.Family], valueType(smp.Family.Kind), smp.Value, values...)
 		if err == nil && !smp.Time.IsZero() {
 			// A CloudWatch datapoint keeps its own time: it describes a
 			// minute that ended a while before this scrape.
@@ -108,11 +112,19 @@ func (e *Exporter) build(snap *collector.Snapshot, out []prometheus.Metric) []pr
 		if err != nil {
 			// Never panic on data: a bad sample becomes a scrape error that
 			// names it, and the rest of the scrape still goes out.
-			m = prometheus.NewInvalidMetric(e.descs[f], err)
+			m = prometheus.NewInvalidMetric(e.descs[smp.Family], err)
 		}
-		out = append(out, m)
+		ch <- m
 	})
-	return out
+}
+
+// values appends smp's label values, identity first, as the family's
+// descriptor lists its labels.
+func (e *Exporter) values(smp *catalog.Sample, out []string) []string {
+	if e.withIdentity(smp.Family) {
+		out = append(out, smp.Family.IdentityValues(smp.Identity)...)
+	}
+	return append(out, smp.Labels...)
 }
 
 func valueType(k catalog.Kind) prometheus.ValueType {
@@ -122,10 +134,133 @@ func valueType(k catalog.Kind) prometheus.ValueType {
 	return prometheus.GaugeValue
 }
 
-// Collected returns the snapshot the last Collect built its metrics from, or
-// nil before the first: what a rendered /metrics body actually holds.
-func (e *Exporter) Collected() *collector.Snapshot {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.cachedFor
+// Encode writes snap's families, merged in name order with others (a
+// registry's gathering, already sorted), to write, one family at a time: the
+// families and series a registry's Gather would hand promhttp, sorted and
+// de-duplicated the same way, without holding them all. Bad samples are
+// left out and reported in the error, as Gather reports them; the rest is
+// written.
+func (e *Exporter) Encode(snap *collector.Snapshot, others []*dto.MetricFamily, write func(*dto.MetricFamily) error) error {
+	var errs []error
+	i := 0
+	for _, fe := range e.byName {
+		for ; i < len(others) && others[i].GetName() < fe.f.Name; i++ {
+			if err := write(others[i]); err != nil {
+				return err
+			}
+		}
+		mf, err := e.family(snap, fe)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if len(mf.Metric) > 0 {
+			if err := write(mf); err != nil {
+				return err
+			}
+		}
+	}
+	for ; i < len(others); i++ {
+		if err := write(others[i]); err != nil {
+			return err
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%d families with bad samples left out: %w", len(errs), errs[0])
+	}
+	return nil
+}
+
+// family builds fe's series in snap, sorted by label values as Gather
+// sorts them, keeping the first of series with the same labels.
+func (e *Exporter) family(snap *collector.Snapshot, fe *family) (*dto.MetricFamily, error) {
+	mf := &dto.MetricFamily{Name: &fe.f.Name, Help: &fe.help, Type: &fe.typ}
+	var (
+		values []string
+		bad    error
+		badN   int
+	)
+	catalog.WalkFamily(snap, fe.f, func(smp *catalog.Sample) {
+		values = e.values(smp, values[:0])
+		if err := checkValues(fe, values); err != nil {
+			bad, badN = cmp.Or(bad, err), badN+1
+			return
+		}
+		// One allocation for the pairs, one for their values.
+		pairs := make([]dto.LabelPair, len(fe.names))
+		sorted := make([]string, len(fe.names))
+		m := &dto.Metric{Label: make([]*dto.LabelPair, len(fe.names))}
+		for i := range fe.names {
+			sorted[i] = values[fe.at[i]]
+			pairs[i].Name, pairs[i].Value = &fe.names[i], &sorted[i]
+			m.Label[i] = &pairs[i]
+		}
+		v := smp.Value
+		if fe.typ == dto.MetricType_COUNTER {
+			m.Counter = &dto.Counter{Value: &v}
+		} else {
+			m.Gauge = &dto.Gauge{Value: &v}
+		}
+		if !smp.Time.IsZero() {
+			ms := smp.Time.UnixNano() / int64(time.Millisecond)
+			m.TimestampMs = &ms
+		}
+		mf.Metric = append(mf.Metric, m)
+	})
+	slices.SortStableFunc(mf.Metric, compareMetrics)
+	// Series with the same labels: Gather keeps the first collected and
+	// reports the others; the stable sort kept collection order.
+	dups := 0
+	mf.Metric = slices.CompactFunc(mf.Metric, func(a, b *dto.Metric) bool {
+		same := compareLabels(a, b) == 0
+		if same {
+			dups++
+		}
+		return same
+	})
+	switch {
+	case bad != nil:
+		return mf, fmt.Errorf("%s: %d series: %w", fe.f.Name, badN, bad)
+	case dups > 0:
+		return mf, fmt.Errorf("%s: %d series collected before with the same label values", fe.f.Name, dups)
+	}
+	return mf, nil
+}
+
+// checkValues refuses what client_golang's NewConstMetric refuses.
+func checkValues(fe *family, values []string) error {
+	if len(values) != len(fe.names) {
+		return fmt.Errorf("%d label values for %d labels %q", len(values), len(fe.names), fe.names)
+	}
+	for i, v := range values {
+		if !utf8.ValidString(v) {
+			return fmt.Errorf("label value %q of label %d is not valid UTF-8", v, i)
+		}
+	}
+	return nil
+}
+
+// compareMetrics orders series as client_golang's Gather does: by label
+// values in label-name order, then by timestamp, none last.
+func compareMetrics(a, b *dto.Metric) int {
+	if c := compareLabels(a, b); c != 0 {
+		return c
+	}
+	switch {
+	case a.TimestampMs == nil && b.TimestampMs == nil:
+		return 0
+	case a.TimestampMs == nil:
+		return 1
+	case b.TimestampMs == nil:
+		return -1
+	}
+	return cmp.Compare(*a.TimestampMs, *b.TimestampMs)
+}
+
+func compareLabels(a, b *dto.Metric) int {
+	for i := range a.Label {
+		if c := strings.Compare(a.Label[i].GetValue(), b.Label[i].GetValue()); c != 0 {
+			return c
+		}
+	}
+	return 0
 }

@@ -148,22 +148,114 @@ func fixture() *collector.Snapshot {
 	}
 }
 
+// render is e's snapshot as /metrics encodes it, without the self-metrics.
 func render(t testing.TB, e *Exporter) []byte {
 	t.Helper()
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(e)
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatalf("gather: %v", err)
-	}
+	return encodeAs(t, e, textFormat)
+}
+
+func encodeAs(t testing.TB, e *Exporter, format expfmt.Format) []byte {
+	t.Helper()
 	var buf bytes.Buffer
-	enc := expfmt.NewEncoder(&buf, expfmt.NewFormat(expfmt.TypeTextPlain))
+	enc := expfmt.NewEncoder(&buf, format)
+	if err := e.Encode(e.source.Snapshot(), nil, enc.Encode); err != nil {
+		t.Fatalf("encode: %v", err)
+	}
+	if c, ok := enc.(expfmt.Closer); ok {
+		_ = c.Close()
+	}
+	return buf.Bytes()
+}
+
+// gathered is e's snapshot as promhttp would serve it from a registry: the
+// reference the direct encoding must equal, bad samples left out alike.
+func gathered(t testing.TB, e *Exporter, format expfmt.Format) ([]byte, error) {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(e)
+	mfs, gatherErr := reg.Gather()
+	var buf bytes.Buffer
+	enc := expfmt.NewEncoder(&buf, format)
 	for _, mf := range mfs {
 		if err := enc.Encode(mf); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return buf.Bytes()
+	if c, ok := enc.(expfmt.Closer); ok {
+		_ = c.Close()
+	}
+	return buf.Bytes(), gatherErr
+}
+
+// TestEncodingIsWhatARegistryServes: /metrics encodes the snapshot family
+// by family rather than through a registry's Gather, so that a large
+// cluster's series never all exist as client_golang metrics at once; the
+// bytes must be the same in every format Prometheus negotiates, bad samples
+// included.
+func TestEncodingIsWhatARegistryServes(t *testing.T) {
+	t.Parallel()
+	bad := fixture()
+	task := *bad.Tasks[0]
+	task.Containers = append(slices.Clone(task.Containers), task.Containers[0]) // the same container twice
+	task.Containers = append(task.Containers, collector.Container{Name: "caf\xe9"})
+	bad.Tasks = append([]*collector.Task{&task}, bad.Tasks[1:]...)
+	for _, tt := range []struct {
+		name    string
+		snap    *collector.Snapshot
+		opts    Options
+		wantErr bool
+	}{
+		{"every family", fixture(), Options{IdentityLabels: true}, false},
+		{"sidecar without identity", fixture(), Options{IdentityLabels: false}, false},
+		{"duplicate series and a label that is not UTF-8", bad, Options{IdentityLabels: true}, true},
+	} {
+		for _, format := range []expfmt.Format{
+			textFormat,
+			expfmt.NewFormat(expfmt.TypeOpenMetrics),
+			expfmt.NewFormat(expfmt.TypeProtoDelim),
+		} {
+			t.Run(tt.name+"/"+string(format), func(t *testing.T) {
+				t.Parallel()
+				e := New(staticSource{tt.snap}, tt.opts)
+				want, gatherErr := gathered(t, e, format)
+				if (gatherErr != nil) != tt.wantErr {
+					t.Fatalf("gather error %v, want one: %v", gatherErr, tt.wantErr)
+				}
+				var buf bytes.Buffer
+				enc := expfmt.NewEncoder(&buf, format)
+				err := e.Encode(tt.snap, nil, enc.Encode)
+				if c, ok := enc.(expfmt.Closer); ok {
+					_ = c.Close()
+				}
+				if (err != nil) != tt.wantErr {
+					t.Errorf("encode error %v, want one: %v", err, tt.wantErr)
+				}
+				if !bytes.Equal(buf.Bytes(), want) {
+					t.Errorf("encoded body differs from the registry's:\n%s", diffLines(string(want), buf.String()))
+				}
+			})
+		}
+	}
+}
+
+// diffLines lists the lines only one side has.
+func diffLines(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var out []string
+	for _, l := range w {
+		if !slices.Contains(g, l) {
+			out = append(out, "- "+l)
+		}
+	}
+	for _, l := range g {
+		if !slices.Contains(w, l) {
+			out = append(out, "+ "+l)
+		}
+	}
+	if len(out) == 0 {
+		return "(same lines, different order)"
+	}
+	return strings.Join(out, "\n")
 }
 
 func TestGolden(t *testing.T) {
@@ -243,11 +335,11 @@ func tenContainers() *collector.Snapshot {
 // BenchmarkScrape measures one /metrics scrape of a ten-container task,
 // through the same handler Prometheus hits.
 func BenchmarkScrape(b *testing.B) {
-	reg, err := NewRegistry(New(staticSource{tenContainers()}, Options{IdentityLabels: true}), true)
+	reg, err := NewRegistry(true)
 	if err != nil {
 		b.Fatal(err)
 	}
-	h, err := NewHandler(reg, staticSource{tenContainers()}, ServerConfig{}, discardLogger())
+	h, err := NewHandler(reg, New(staticSource{tenContainers()}, Options{IdentityLabels: true}), ServerConfig{}, discardLogger())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -272,7 +364,7 @@ func BenchmarkRender(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.SetBytes(int64(len(h.encode(mfs, textFormat).plain)))
+		b.SetBytes(int64(len(h.encode(&body{snap: h.source.Snapshot(), self: mfs}, textFormat).plain)))
 	}
 }
 
@@ -323,11 +415,11 @@ func (s *swapSource) Snapshot() *collector.Snapshot { return s.snap.Load() }
 // reads src, as NewHandler builds it.
 func cachingFor(tb testing.TB, src Source, maxAge time.Duration) *cachingHandler {
 	tb.Helper()
-	reg, err := NewRegistry(New(src, Options{IdentityLabels: true}), true)
+	reg, err := NewRegistry(true)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return newCachingHandler(reg, src, maxAge, discardLogger(), nil)
+	return newCachingHandler(reg, New(src, Options{IdentityLabels: true}), maxAge, discardLogger(), nil)
 }
 
 // TestCachedScrapeFollowsSnapshots pins when a scrape is served the cached

@@ -52,10 +52,11 @@ func TestReadmeMetricTable(t *testing.T) {
 // the Go runtime's and the process's, is in the table.
 func TestServedMetricsAreDocumented(t *testing.T) {
 	t.Parallel()
-	reg, err := NewRegistry(New(staticSource{fixture()}, Options{IdentityLabels: true}), true)
+	reg, err := NewRegistry(true)
 	if err != nil {
 		t.Fatal(err)
 	}
+	reg.MustRegister(New(staticSource{fixture()}, Options{IdentityLabels: true}))
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)

@@ -16,8 +16,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
-
-	"github.com/ecswatch/ecswatch/collector"
 )
 
 // ServerConfig configures the HTTP endpoint.
@@ -36,21 +34,18 @@ type ServerConfig struct {
 	Ready func() bool
 	// Served, when set, records what scrapes were served.
 	Served *Served
-	// Collected, when set, says which snapshot a gathering of the registry
-	// rendered (Exporter.Collected), so that Served records what a scrape
-	// really carried even when a snapshot was published mid-render.
-	Collected func() *collector.Snapshot
 	// DisableExporterMetrics leaves out promhttp's own scrape counters
 	// (NewRegistry leaves out the runtime and process metrics).
 	DisableExporterMetrics bool
 }
 
-// NewRegistry returns a registry with the exporter, ecswatch_build_info and,
-// with exporterMetrics, the Go runtime and process collectors every
-// Prometheus exporter offers.
-func NewRegistry(e *Exporter, exporterMetrics bool) (*prometheus.Registry, error) {
+// NewRegistry returns a registry of ecswatch's own metrics:
+// ecswatch_build_info and, with exporterMetrics, the Go runtime and process
+// collectors every Prometheus exporter offers. /metrics serves it beside the
+// Exporter's families.
+func NewRegistry(exporterMetrics bool) (*prometheus.Registry, error) {
 	reg := prometheus.NewRegistry()
-	cs := []prometheus.Collector{e, versioncollector.NewCollector("ecswatch")}
+	cs := []prometheus.Collector{versioncollector.NewCollector("ecswatch")}
 	if exporterMetrics {
 		cs = append(cs, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
@@ -69,15 +64,15 @@ const selfMetricsRefresh = 10 * time.Second
 // NewHandler returns the HTTP handler for /metrics, /healthz, /readyz and a
 // landing page at /. /metrics is encoded once per published snapshot, and
 // every 10 seconds for ecswatch's own Go and process metrics, while it is
-// scraped; scrapes share it (see cachingHandler).
-func NewHandler(reg *prometheus.Registry, source Source, cfg ServerConfig, logger *slog.Logger) (http.Handler, error) {
+// scraped; scrapes share it (see cachingHandler). It holds e's families and
+// reg's.
+func NewHandler(reg *prometheus.Registry, e *Exporter, cfg ServerConfig, logger *slog.Logger) (http.Handler, error) {
 	path := cfg.TelemetryPath
 	if path == "" {
 		path = "/metrics"
 	}
 	mux := http.NewServeMux()
-	ch := newCachingHandler(reg, source, selfMetricsRefresh, logger, cfg.Served)
-	ch.collected = cfg.Collected
+	ch := newCachingHandler(reg, e, selfMetricsRefresh, logger, cfg.Served)
 	var metrics http.Handler = ch
 	if !cfg.DisableExporterMetrics {
 		metrics = promhttp.InstrumentMetricHandler(reg, metrics)

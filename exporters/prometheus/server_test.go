@@ -259,11 +259,11 @@ func TestLandingPageLinksWork(t *testing.T) {
 func fixtureHandler(t testing.TB, cfg ServerConfig) http.Handler {
 	t.Helper()
 	src := staticSource{fixture()}
-	reg, err := NewRegistry(New(src, Options{IdentityLabels: true}), true)
+	reg, err := NewRegistry(true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := NewHandler(reg, src, cfg, discardLogger())
+	h, err := NewHandler(reg, New(src, Options{IdentityLabels: true}), cfg, discardLogger())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -191,10 +191,18 @@ func insightsFamilies() []*Family {
 	return out
 }
 
-// Walk calls sink for every sample in s.
+// Walk calls sink for every sample in s, family by family.
 func Walk(s *collector.Snapshot, sink Sink) {
+	for _, f := range families {
+		WalkFamily(s, f, sink)
+	}
+}
+
+// WalkFamily calls sink for every sample of f in s, so that an encoder can
+// hold one family at a time.
+func WalkFamily(s *collector.Snapshot, f *Family, sink Sink) {
 	var smp Sample
-	send := func(f *Family, id *collector.Identity, t *collector.Task, c *collector.Container, v float64, labels []string, ts time.Time) {
+	send := func(id *collector.Identity, t *collector.Task, c *collector.Container, v float64, labels []string, ts time.Time) {
 		smp = Sample{Family: f, Identity: id, Task: t, Container: c, Value: v, Labels: labels, Time: ts}
 		if smp.Task == nil && id != nil && id.TaskID != "" {
 			smp.Task = s.Task(id.TaskID)
@@ -206,38 +214,36 @@ func Walk(s *collector.Snapshot, sink Sink) {
 		}
 		sink(&smp)
 	}
-	for _, f := range families {
-		switch {
-		case f.insights != "":
-			samples := s.InsightsFor(f.insights)
-			for i := range samples {
-				in := &samples[i]
-				if len(f.Labels) > 0 {
-					send(f, &in.Identity, nil, nil, in.Value, []string{in.Container}, in.Time)
-				} else {
-					send(f, &in.Identity, nil, nil, in.Value, nil, in.Time)
-				}
+	switch {
+	case f.insights != "":
+		samples := s.InsightsFor(f.insights)
+		for i := range samples {
+			in := &samples[i]
+			if len(f.Labels) > 0 {
+				send(&in.Identity, nil, nil, in.Value, []string{in.Container}, in.Time)
+			} else {
+				send(&in.Identity, nil, nil, in.Value, nil, in.Time)
 			}
-		case f.snapshot != nil:
-			f.snapshot(s, func(id *collector.Identity, v float64, l ...string) { send(f, id, nil, nil, v, l, time.Time{}) })
-		case f.task != nil:
-			for _, t := range s.Tasks {
-				id := t.Identity()
-				f.task(t, func(v float64, l ...string) { send(f, &id, t, nil, v, l, time.Time{}) })
+		}
+	case f.snapshot != nil:
+		f.snapshot(s, func(id *collector.Identity, v float64, l ...string) { send(id, nil, nil, v, l, time.Time{}) })
+	case f.task != nil:
+		for _, t := range s.Tasks {
+			id := t.Identity()
+			f.task(t, func(v float64, l ...string) { send(&id, t, nil, v, l, time.Time{}) })
+		}
+	case f.container != nil:
+		for _, t := range s.Tasks {
+			id := t.Identity()
+			for i := range t.Containers {
+				c := &t.Containers[i]
+				f.container(t, c, func(v float64, l ...string) { send(&id, t, c, v, l, time.Time{}) })
 			}
-		case f.container != nil:
-			for _, t := range s.Tasks {
-				id := t.Identity()
-				for i := range t.Containers {
-					c := &t.Containers[i]
-					f.container(t, c, func(v float64, l ...string) { send(f, &id, t, c, v, l, time.Time{}) })
-				}
-			}
-		case f.service != nil:
-			for _, svc := range s.Services {
-				id := svc.Identity()
-				f.service(svc, func(v float64, l ...string) { send(f, &id, nil, nil, v, l, time.Time{}) })
-			}
+		}
+	case f.service != nil:
+		for _, svc := range s.Services {
+			id := svc.Identity()
+			f.service(svc, func(v float64, l ...string) { send(&id, nil, nil, v, l, time.Time{}) })
 		}
 	}
 }

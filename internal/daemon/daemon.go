@@ -128,7 +128,7 @@ func New(cfg *config.Config, logger *slog.Logger, opts ...Option) (*Daemon, erro
 	}
 
 	exp := prometheus.New(store, prometheus.Options{IdentityLabels: cfg.Exporters.Prometheus.IdentityLabels})
-	reg, err := prometheus.NewRegistry(exp, !cfg.Exporters.Prometheus.DisableExporterMetrics)
+	reg, err := prometheus.NewRegistry(!cfg.Exporters.Prometheus.DisableExporterMetrics)
 	if err != nil {
 		return nil, err
 	}
@@ -139,10 +139,9 @@ func New(cfg *config.Config, logger *slog.Logger, opts ...Option) (*Daemon, erro
 		TelemetryPath:          cfg.Web.TelemetryPath,
 		Ready:                  scheduler.Ready,
 		Served:                 prometheus.NewServed(func(t time.Time) { store.Exported(prometheus.Name, t) }),
-		Collected:              exp.Collected,
 		DisableExporterMetrics: cfg.Exporters.Prometheus.DisableExporterMetrics,
 	}
-	handler, err := prometheus.NewHandler(reg, store, srvCfg, logger)
+	handler, err := prometheus.NewHandler(reg, exp, srvCfg, logger)
 	if err != nil {
 		return nil, err
 	}

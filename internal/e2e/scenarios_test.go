@@ -195,10 +195,11 @@ func runScenario(t *testing.T, dir string, steps []step) {
 	}
 
 	prom := prometheus.New(store, prometheus.Options{IdentityLabels: true})
-	reg, err := prometheus.NewRegistry(prom, false)
+	reg, err := prometheus.NewRegistry(false)
 	if err != nil {
 		t.Fatal(err)
 	}
+	reg.MustRegister(prom)
 	// A Unix datagram socket, which loses nothing, where UDP may drop a
 	// burst and make the golden flaky.
 	agent, addr := testutil.ListenDogStatsD(t, "unixgram", filepath.Join(t.TempDir(), "dsd.sock"))
