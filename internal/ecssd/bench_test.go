@@ -141,9 +141,9 @@ func BenchmarkDiscoveryAPICalls(b *testing.B) {
 	}
 }
 
-// BenchmarkDiscoveryAnswer measures the HTTP SD answer for 10,000 targets:
-// the whole answer (pre-rendered at each cycle) and one filtered by
-// service (rendered per request), with their sizes.
+// BenchmarkDiscoveryAnswer measures the HTTP SD answer for 10,000 targets,
+// each rendered once when its cluster is read and written out per request:
+// the whole answer and filtered ones, with their sizes.
 func BenchmarkDiscoveryAnswer(b *testing.B) {
 	w := newLargeWorld(b, true)
 	w.cycle(b)

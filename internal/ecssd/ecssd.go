@@ -166,6 +166,11 @@ func (d *Discovery) Observe(ctx context.Context, cluster string, tasks []types.T
 		}
 		targets = append(targets, taskTargets(cluster, t, def, instanceID, ip, d.opts)...)
 	}
+	sortTargets(targets)
+	if err := render(targets); err != nil {
+		d.logger.Error("service discovery: cannot render a target; keeping the cluster's last targets", "cluster", cluster, "err", err)
+		return
+	}
 	for arn, ts := range d.byTask {
 		if len(ts) > 0 && ts[0].Cluster == cluster {
 			delete(d.byTask, arn)
@@ -174,8 +179,9 @@ func (d *Discovery) Observe(ctx context.Context, cluster string, tasks []types.T
 	for _, tg := range targets {
 		d.byTask[tg.Task] = append(d.byTask[tg.Task], tg)
 	}
+	prev, seen := d.byCluster[cluster]
 	d.byCluster[cluster] = targets
-	d.publishLocked()
+	d.publishLocked(!seen || !sameGroups(prev, targets))
 }
 
 // describeTaskDefinitions learns, once each, the task definitions of tasks

@@ -1,9 +1,12 @@
 package ecssd
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -11,72 +14,92 @@ import (
 	"strings"
 )
 
-// answer is one published set of targets, each rendered once as a target
-// group: the whole answer, which most requests and the file ask for, is
-// kept whole, and a filtered one is a concatenation.
+// answer is one published set of targets: each cluster's, sorted, every
+// target rendered once as a target group when its cluster was read. The
+// answer is written out group by group, never joined into one copy: at a
+// hundred thousand targets a copy is a hundred megabytes.
 type answer struct {
-	targets []Target
-	groups  [][]byte // targets[i] rendered
-	all     []byte
+	clusters [][]Target // by cluster name
 }
 
-// publishLocked renders the targets of every cluster and, when configured,
-// writes them to the file_sd file. Called with d.mu held.
-func (d *Discovery) publishLocked() {
-	var all []Target
-	for _, ts := range d.byCluster {
-		all = append(all, ts...)
-	}
-	sortTargets(all)
-	a := &answer{targets: all, groups: make([][]byte, len(all))}
-	for i, t := range all {
+// render renders the targets that have no group yet (a target kept from
+// an earlier cycle keeps its own) and lets go of their label maps: the
+// rendering is all an answer needs. It reports a target it cannot render.
+func render(ts []Target) error {
+	for i := range ts {
+		t := &ts[i]
+		if t.group != nil {
+			continue
+		}
 		g, err := json.Marshal(Group{Targets: []string{t.Address}, Labels: t.Labels})
 		if err != nil {
-			d.logger.Error("service discovery: cannot render a target", "target", t.Address, "err", err)
-			return
+			return fmt.Errorf("render target %s: %w", t.Address, err)
 		}
-		a.groups[i] = g
+		t.group, t.Labels = g, nil
 	}
-	a.all = join(a.groups)
-	prev := d.answer.Load()
+	return nil
+}
+
+// sameGroups reports whether two sorted target lists render alike.
+func sameGroups(a, b []Target) bool {
+	return slices.EqualFunc(a, b, func(x, y Target) bool { return bytes.Equal(x.group, y.group) })
+}
+
+// publishLocked publishes the targets of every cluster and, when they
+// changed and a file is configured, writes them to the file_sd file. Called
+// with d.mu held.
+func (d *Discovery) publishLocked(changed bool) {
+	if !changed && d.answer.Load() != nil {
+		return
+	}
+	a := &answer{}
+	for _, name := range slices.Sorted(maps.Keys(d.byCluster)) {
+		a.clusters = append(a.clusters, d.byCluster[name])
+	}
 	d.answer.Store(a)
-	if d.opts.File != "" && (prev == nil || !bytes.Equal(prev.all, a.all)) {
-		if err := writeAtomic(d.opts.File, a.all); err != nil {
-			if msg := err.Error(); msg != d.fileErr {
-				d.logger.Warn("service discovery: cannot write the file_sd file", "err", err)
-				d.fileErr = msg
-			}
-		} else {
-			d.fileErr = ""
+	if d.opts.File == "" {
+		return
+	}
+	if err := writeAtomic(d.opts.File, func(w io.Writer) error { return a.write(w, filter{}) }); err != nil {
+		if msg := err.Error(); msg != d.fileErr {
+			d.logger.Warn("service discovery: cannot write the file_sd file", "err", err)
+			d.fileErr = msg
 		}
+	} else {
+		d.fileErr = ""
 	}
 }
 
-// join makes a JSON array of rendered groups, newline-terminated.
-func join(groups [][]byte) []byte {
-	n := 3
-	for _, g := range groups {
-		n += len(g) + 1
-	}
-	out := make([]byte, 0, n)
-	out = append(out, '[')
-	for i, g := range groups {
-		if i > 0 {
-			out = append(out, ',')
+// write writes the targets f keeps as a JSON array of target groups,
+// newline-terminated.
+func (a *answer) write(w io.Writer, f filter) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	_ = bw.WriteByte('[')
+	first := true
+	for _, ts := range a.clusters {
+		for _, t := range ts {
+			if !f.keep(t) {
+				continue
+			}
+			if !first {
+				_ = bw.WriteByte(',')
+			}
+			first = false
+			_, _ = bw.Write(t.group)
 		}
-		out = append(out, g...)
 	}
-	return append(out, ']', '\n')
+	_, _ = bw.WriteString("]\n")
+	return bw.Flush()
 }
 
 // writeAtomic replaces path with body: Prometheus's file watcher sees the
 // old file or the new one, never half of one.
-func writeAtomic(path string, body []byte) error {
+func writeAtomic(path string, write func(io.Writer) error) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return fmt.Errorf("file_sd: %w", err)
 	}
-	_, werr := f.Write(body)
+	werr := write(f)
 	if cerr := f.Close(); werr == nil {
 		werr = cerr
 	}
@@ -97,18 +120,27 @@ func writeAtomic(path string, body []byte) error {
 // answer to give.
 func (d *Discovery) Ready() bool { return d.answer.Load() != nil }
 
-// Targets returns the latest targets, for tests and benchmarks.
+// Targets returns the latest targets with their labels, for tests and
+// benchmarks.
 func (d *Discovery) Targets() []Target {
-	if a := d.answer.Load(); a != nil {
-		return a.targets
+	a := d.answer.Load()
+	if a == nil {
+		return nil
 	}
-	return nil
+	var out []Target
+	for _, ts := range a.clusters {
+		for _, t := range ts {
+			var g Group
+			_ = json.Unmarshal(t.group, &g) // rendered by json.Marshal
+			t.Labels = g.Labels
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // filter is what a request's query selects.
 type filter struct{ clusters, services, roles []string }
-
-func (f filter) empty() bool { return len(f.clusters)+len(f.services)+len(f.roles) == 0 }
 
 func (f filter) keep(t Target) bool {
 	return (len(f.clusters) == 0 || slices.Contains(f.clusters, t.Cluster)) &&
@@ -164,16 +196,6 @@ func (d *Discovery) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no cluster has been read yet", http.StatusServiceUnavailable)
 		return
 	}
-	body := a.all
-	if !f.empty() {
-		var kept [][]byte
-		for i, t := range a.targets {
-			if f.keep(t) {
-				kept = append(kept, a.groups[i])
-			}
-		}
-		body = join(kept)
-	}
 	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(body)
+	_ = a.write(w, f)
 }

@@ -47,7 +47,11 @@ const (
 type Target struct {
 	Cluster, Service, Role, Task string
 	Address                      string
-	Labels                       map[string]string
+	// Labels are the target's labels until it is rendered into group.
+	Labels map[string]string
+
+	container, path string // for sorting, after Labels are let go
+	group           []byte // the target group, rendered once
 }
 
 // Group is one target group of Prometheus's HTTP and file service discovery.
@@ -136,7 +140,7 @@ func taskTargets(cluster string, t types.Task, def *taskDef, instanceID, instanc
 			maps.DeleteFunc(labels, func(_, v string) bool { return v == "" })
 			out = append(out, Target{
 				Cluster: cluster, Service: service, Role: role, Task: taskARN,
-				Address: addr, Labels: labels,
+				Address: addr, Labels: labels, container: name, path: p.Path,
 			})
 		}
 	}
@@ -230,7 +234,7 @@ func addSanitised(labels map[string]string, prefix string, m map[string]string) 
 func sortTargets(ts []Target) {
 	slices.SortFunc(ts, func(a, b Target) int {
 		return cmp.Or(strings.Compare(a.Cluster, b.Cluster), strings.Compare(a.Task, b.Task),
-			strings.Compare(a.Labels[MetaContainer], b.Labels[MetaContainer]), strings.Compare(a.Address, b.Address),
-			strings.Compare(a.Labels["__metrics_path__"], b.Labels["__metrics_path__"]))
+			strings.Compare(a.container, b.container), strings.Compare(a.Address, b.Address),
+			strings.Compare(a.path, b.path))
 	})
 }
