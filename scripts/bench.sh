@@ -182,6 +182,53 @@ stop_all
 row "standalone peak RSS (1,000 services, 10,000 tasks, 5s cycles)" "${peak} MiB" "150 MiB"
 over "$peak" 150 && failed=1
 
+# Ten times the scale as a process: 20 clusters, 10,000 services, 100,000
+# tasks, ten deploying per cluster (ServiceDeployments), Container Insights
+# and service discovery on, scraped. The simulators run in their own process.
+echo "--- standalone at 10x as a process, with Container Insights and service discovery"
+metric_of() { curl -s "http://127.0.0.1:$DAEMON_PORT/metrics" | awk -v k="$1" '$1 == k { print $2 }'; }
+start_sim --sim.ten-times
+start_daemon dist/ecswatch ECSWATCH_SIDECAR_ENABLED=false ECSWATCH_STANDALONE_ENABLED=true \
+  ECSWATCH_STANDALONE_CLUSTERS="$(seq -f 'large-%02g' 0 19 | paste -sd,)" \
+  ECSWATCH_STANDALONE_ENDPOINT="http://127.0.0.1:$((SIM_PORT + 1))" ECSWATCH_STANDALONE_REGION=eu-west-1 \
+  ECSWATCH_STANDALONE_INTERVAL=30s ECSWATCH_STANDALONE_TIMEOUT=28s \
+  ECSWATCH_STANDALONE_SERVICE_DISCOVERY_ENABLED=true ECSWATCH_STANDALONE_SERVICE_DISCOVERY_EC2_ENDPOINT="http://127.0.0.1:$((SIM_PORT + 4))" \
+  ECSWATCH_INSIGHTS_ENABLED=true ECSWATCH_INSIGHTS_ENDPOINT="http://127.0.0.1:$((SIM_PORT + 2))" ECSWATCH_INSIGHTS_REGION=eu-west-1 \
+  AWS_ACCESS_KEY_ID=AKIDBENCH AWS_SECRET_ACCESS_KEY=bench AWS_EC2_METADATA_DISABLED=true
+# Three cycles: the first describes every task definition once; the
+# allocations are counted over the two steady ones.
+last=; cycles=0; m0=
+for _ in $(seq 60); do
+  sleep 5
+  at=$(metric_of 'ecswatch_collector_last_success_timestamp_seconds{collector="ecsapi"}')
+  if [ -n "$at" ] && [ "$at" != "$last" ]; then
+    last=$at cycles=$((cycles + 1))
+    [ "$cycles" = 2 ] && m0=$(metric_of go_memstats_mallocs_total)
+    [ "$cycles" = 4 ] && break
+  fi
+done
+m1=$(metric_of go_memstats_mallocs_total)
+cycle_s=$(metric_of 'ecswatch_collector_duration_seconds{collector="ecsapi"}')
+insights_up=$(metric_of 'ecswatch_collector_up{collector="insights"}')
+plain=$(curl -s "http://127.0.0.1:$DAEMON_PORT/metrics" | wc -c)
+gz=$(curl -s -H "Accept-Encoding: gzip" "http://127.0.0.1:$DAEMON_PORT/metrics" | wc -c)
+series=$(curl -s "http://127.0.0.1:$DAEMON_PORT/metrics" | grep -vc '^#')
+c0=$(cpu_ticks "$DAEMON_PID")
+lat=$(wrk -t1 -c5 -d20s --latency -H "Accept-Encoding: gzip" "http://127.0.0.1:$DAEMON_PORT/metrics")
+c1=$(cpu_ticks "$DAEMON_PID")
+peak=$(hwm_mib "$DAEMON_PID")
+stop_all
+[ "$cycles" -ge 4 ] && [ "$insights_up" = 1 ] || { echo "10x: $cycles cycles, insights up=$insights_up"; failed=1; }
+requests=$(echo "$lat" | awk '/requests in/ { print $1 }')
+p99=$(echo "$lat" | awk '$1 == "99%" { print $2 }')
+row "standalone at 10x as a process (Container Insights, service discovery, scraped): peak RSS" "${peak} MiB" "300 MiB"
+over "$peak" 300 && failed=1
+row "standalone at 10x: cycle time; daemon allocations per task per cycle (go_memstats_mallocs_total, renders included)" \
+  "${cycle_s} s; $(awk -v a="$m0" -v b="$m1" 'BEGIN { printf "%.0f", (b-a)/2/100000 }')" "—"
+row "standalone at 10x: /metrics size (series; plain; gzip)" "${series} series; $(awk -v b="$plain" 'BEGIN { printf "%.1f MB", b/1e6 }'); $(awk -v b="$gz" 'BEGIN { printf "%.2f MB", b/1e6 }')" "—"
+row "standalone at 10x: scrape p99 under 5 concurrent scrapers (wrk, gzip); daemon CPU per scrape (all its CPU in the run)" \
+  "${p99} (${requests} scrapes in 20 s); $(awk -v t="$((c1 - c0))" -v n="$requests" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.3f ms", t/hz*1000/n }')" "—"
+
 # Events: from a message becoming visible to the counter changing.
 echo "--- event latency"
 ev=$(go test -run '^$' -bench 'BenchmarkEventLatency$' -benchtime 500x ./collector/events/)

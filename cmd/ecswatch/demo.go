@@ -115,11 +115,24 @@ func demo(f flags, promConfig string, stderr io.Writer) int {
 
 // simulate serves the simulators on fixed loopback ports until interrupted,
 // so that a benchmark measures the daemon's process alone.
-func simulate(base, containers int, latency time.Duration, large bool, stderr io.Writer) int {
+func simulate(base, containers int, latency time.Duration, large, tenTimes bool, stderr io.Writer) int {
 	start := time.Now()
 	fakeECS := sim.NewShopECS("eu-west-1", start)
 	if large {
 		fakeECS.AddCluster(sim.LargeCluster("large", 1000, 10, start))
+	}
+	if tenTimes {
+		// Issue 22's scale: ten times the large cluster, spread as an
+		// account spreads it, with deployments in progress and service
+		// discovery finding every task.
+		for i := range 20 {
+			c, defs := sim.LargeDiscoveryCluster(fmt.Sprintf("large-%02d", i), 500, 10, start)
+			sim.Deploying(c, 10, start)
+			for _, td := range defs {
+				fakeECS.RegisterTaskDefinition(td)
+			}
+			fakeECS.AddCluster(c)
+		}
 	}
 	fakeSQS := sim.NewSQS()
 	addr := func(i int) string { return fmt.Sprintf("127.0.0.1:%d", base+i) }
@@ -129,7 +142,7 @@ func simulate(base, containers int, latency time.Duration, large bool, stderr io
 	go sim.Publish(ctx, fakeSQS, "ecs-events", start, time.Second, sim.ShopEvents("eu-west-1", start))
 	handlers := []http.Handler{
 		sim.NewTaskSim(sim.Fargate, nil).WithContainers(containers).WithLatency(latency).Handler(),
-		fakeECS, sim.NewCloudWatch(nil), fakeSQS,
+		fakeECS, sim.NewCloudWatch(nil), fakeSQS, sim.NewEC2API(fakeECS),
 	}
 	for i, h := range handlers {
 		srv := &http.Server{Addr: addr(i), Handler: h, ReadHeaderTimeout: 5 * time.Second}
@@ -141,8 +154,8 @@ func simulate(base, containers int, latency time.Duration, large bool, stderr io
 		}()
 		defer srv.Close()
 	}
-	fmt.Fprintf(stderr, "simulate: metadata http://%s, ECS http://%s, CloudWatch http://%s, SQS http://%s (queue %s)\n",
-		addr(0), addr(1), addr(2), addr(3), sim.QueueURL("http://"+addr(3), "ecs-events"))
+	fmt.Fprintf(stderr, "simulate: metadata http://%s, ECS http://%s, CloudWatch http://%s, SQS http://%s (queue %s), EC2 http://%s\n",
+		addr(0), addr(1), addr(2), addr(3), sim.QueueURL("http://"+addr(3), "ecs-events"), addr(4))
 	<-ctx.Done()
 	return 0
 }

@@ -109,10 +109,11 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	checkFile := checkCmd.Arg("file", "Configuration file to check.").Required().String()
 	versionCmd := app.Command("version", "Print version information.")
 	simCmd := app.Command("simulate", "Serve the simulated ECS endpoints alone, for benchmarks and soak tests.").Hidden()
-	simBase := simCmd.Flag("sim.base-port", "Metadata endpoint on this port; ECS, CloudWatch and SQS on the next three.").Default("19700").Int()
+	simBase := simCmd.Flag("sim.base-port", "Metadata endpoint on this port; ECS, CloudWatch, SQS and EC2 on the next four.").Default("19700").Int()
 	simContainers := simCmd.Flag("sim.containers", "Containers in the simulated task.").Default("3").Int()
 	simLatency := simCmd.Flag("sim.metadata-latency", "Added to every metadata endpoint answer.").Default("0s").Duration()
 	simLarge := simCmd.Flag("sim.large-cluster", "Also simulate a cluster \"large\" of 1,000 services and 10,000 tasks.").Bool()
+	simTenTimes := simCmd.Flag("sim.ten-times", "Also simulate clusters large-00 to large-19 of 500 services and 5,000 tasks each, ten of them deploying, every task a service-discovery target.").Bool()
 	healthCmd := app.Command("healthcheck", "Exit 0 if the daemon answers /healthz; for container health checks.")
 
 	cmd, err := app.Parse(args)
@@ -151,7 +152,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		fmt.Fprintf(stdout, "%s: OK\n", *checkFile)
 		return 0
 	case simCmd.FullCommand():
-		return simulate(*simBase, *simContainers, *simLatency, *simLarge, stderr)
+		return simulate(*simBase, *simContainers, *simLatency, *simLarge, *simTenTimes, stderr)
 	case healthCmd.FullCommand():
 		return healthcheck(f, stderr)
 	case runCmd.FullCommand():
