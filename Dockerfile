@@ -2,6 +2,7 @@
 # Two images from one Dockerfile, both a static binary on distroless: no
 # shell, non-root (65532). Each target builds only its own binary.
 #   docker build -t ecswatch .                               full: sidecar, standalone, events, insights, all exporters
+#                                                            (and the sidecar build, which it runs in the sidecar role)
 #   docker build --target sidecar -t ecswatch:sidecar .      sidecar only: metadata endpoint, Prometheus, Datadog (smaller, ~15 MiB RSS)
 #
 # Base images are pinned by digest, with the tag beside it saying what the
@@ -43,3 +44,7 @@ COPY --from=build-sidecar /out/ecswatch /ecswatch
 
 FROM runtime AS full
 COPY --from=build-full /out/ecswatch /ecswatch
+# In the sidecar role (no standalone, insights, events or OTLP) the full
+# build hands over to this one, so one image serves both roles at the
+# sidecar's footprint.
+COPY --from=build-sidecar /out/ecswatch /ecswatch-sidecar

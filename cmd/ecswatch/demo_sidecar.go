@@ -16,7 +16,7 @@ func demo(_ flags, _ string, stderr io.Writer) int {
 	return 2
 }
 
-func simulate(_, _ int, _ time.Duration, _ bool, stderr io.Writer) int {
+func simulate(_, _ int, _ time.Duration, _, _ bool, stderr io.Writer) int {
 	fmt.Fprintln(stderr, "ecswatch: simulate is not in the sidecar build; use the full build")
 	return 2
 }

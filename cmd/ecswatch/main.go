@@ -173,6 +173,9 @@ func serve(base *config.Config, f flags, stderr io.Writer, opts []daemon.Option)
 	}
 	logger := newLogger(cfg, stderr)
 	logger.Info("starting ecswatch", "version", version.Info(), "build_context", version.BuildContext())
+	if opts == nil && cfg.SidecarOnly(os.LookupEnv) {
+		handOff(besideThis(), os.Args[1:], logger)
+	}
 
 	d, err := daemon.New(cfg, logger, opts...)
 	if err != nil {

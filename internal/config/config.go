@@ -643,6 +643,12 @@ func (c *Config) DatadogEnabled(lookup func(string) (string, bool)) bool {
 	return url || host || c.Exporters.Datadog.Address != ""
 }
 
+// SidecarOnly reports whether c asks only for what the sidecar build has:
+// the task metadata endpoint and the Prometheus and Datadog exporters.
+func (c *Config) SidecarOnly(lookup func(string) (string, bool)) bool {
+	return !c.Standalone.Enabled && !c.Insights.Enabled && !c.Events.Enabled && !c.OTLPEnabled(lookup)
+}
+
 // OTLPEnabled resolves exporters.otlp.enabled against the environment.
 func (c *Config) OTLPEnabled(lookup func(string) (string, bool)) bool {
 	if e := c.Exporters.OTLP.Enabled; e != nil {

@@ -252,3 +252,30 @@ func TestOneBooleanSyntax(t *testing.T) {
 		}
 	}
 }
+
+// TestSidecarOnly: what the full build hands to the sidecar build, and
+// what it must keep.
+func TestSidecarOnly(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name string
+		env  map[string]string
+		want bool
+	}{
+		{"metadata endpoint, Prometheus and Datadog", map[string]string{"ECSWATCH_EXPORTERS_DATADOG_ENABLED": "true"}, true},
+		{"standalone", map[string]string{"ECSWATCH_STANDALONE_ENABLED": "true", "ECSWATCH_STANDALONE_CLUSTERS": "prod"}, false},
+		{"events", map[string]string{"ECSWATCH_EVENTS_ENABLED": "true", "ECSWATCH_EVENTS_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/1/q"}, false},
+		{"OTLP through the OpenTelemetry variables", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg, err := Load(nil, "", env(tt.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.SidecarOnly(env(tt.env)); got != tt.want {
+				t.Errorf("SidecarOnly = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
