@@ -61,7 +61,13 @@ type Collector struct {
 	opts   Options
 	now    func() time.Time
 
-	latest map[seriesKey]collector.InsightsSample
+	latest map[seriesKey]datapoint
+}
+
+// datapoint is a series' newest datapoint, in base units; the series is its key.
+type datapoint struct {
+	value float64
+	time  time.Time
 }
 
 type seriesKey struct {
@@ -72,7 +78,7 @@ type seriesKey struct {
 
 // New returns a Collector.
 func New(client *cloudwatch.Client, store *collector.Store, logger *slog.Logger, opts Options) *Collector {
-	return &Collector{client: client, store: store, logger: logger, opts: opts, now: time.Now, latest: map[seriesKey]collector.InsightsSample{}}
+	return &Collector{client: client, store: store, logger: logger, opts: opts, now: time.Now, latest: map[seriesKey]datapoint{}}
 }
 
 // SetClock replaces time.Now, for simulations on a fake clock.
@@ -81,11 +87,42 @@ func (c *Collector) SetClock(now func() time.Time) { c.now = now }
 // Name implements collector.Collector.
 func (c *Collector) Name() string { return Name }
 
-// query is one GetMetricData query and the series it fills.
+// query is one GetMetricData query and the series it fills. Its
+// dimensions are built per call from the key (see dimensions): a cluster
+// ten times the usual size has two hundred thousand queries.
 type query struct {
-	metric ecsvocab.Metric
+	metric *ecsvocab.Metric
 	key    seriesKey
-	dims   []types.Dimension
+	// dimNames are the dimensions of the query's level, shared.
+	dimNames []string
+}
+
+// The dimensions of each level, in the order CloudWatch lists them.
+var (
+	clusterDims   = []string{"ClusterName"}
+	serviceDims   = []string{"ClusterName", "ServiceName"}
+	familyDims    = []string{"ClusterName", "TaskDefinitionFamily"}
+	containerDims = []string{"ClusterName", "ServiceName", "ContainerName"}
+)
+
+// dimensions are q's CloudWatch dimensions, their values from its key.
+func (q query) dimensions() []types.Dimension {
+	out := make([]types.Dimension, len(q.dimNames))
+	for i, name := range q.dimNames {
+		var v string
+		switch name {
+		case "ClusterName":
+			v = q.key.identity.Cluster
+		case "ServiceName":
+			v = q.key.identity.Service
+		case "TaskDefinitionFamily":
+			v = q.key.identity.Family
+		case "ContainerName":
+			v = q.key.container
+		}
+		out[i] = types.Dimension{Name: aws.String(name), Value: aws.String(v)}
+	}
+	return out
 }
 
 // Queries builds the queries for the services in s: cluster-level ones for
@@ -103,36 +140,32 @@ func (c *Collector) Queries(s *collector.Snapshot) []query {
 	clusters = slices.Compact(clusters)
 
 	var qs []query
-	add := func(level ecsvocab.Level, id collector.Identity, container string, dims ...string) {
-		for _, m := range ecsvocab.Metrics {
+	add := func(level ecsvocab.Level, id collector.Identity, container string, dims []string) {
+		for i := range ecsvocab.Metrics {
+			m := &ecsvocab.Metrics[i]
 			if (m.Enhanced && !c.opts.Enhanced) || !slices.Contains(m.Levels, level) {
 				continue
 			}
-			q := query{metric: m, key: seriesKey{m.CloudWatch, id, container}}
-			for i := 0; i+1 < len(dims); i += 2 {
-				q.dims = append(q.dims, types.Dimension{Name: aws.String(dims[i]), Value: aws.String(dims[i+1])})
-			}
-			qs = append(qs, q)
+			qs = append(qs, query{metric: m, key: seriesKey{m.CloudWatch, id, container}, dimNames: dims})
 		}
 	}
 	for _, cl := range clusters {
-		add(ecsvocab.Cluster, collector.Identity{Cluster: cl}, "", "ClusterName", cl)
+		add(ecsvocab.Cluster, collector.Identity{Cluster: cl}, "", clusterDims)
 	}
 	for _, svc := range s.Services {
 		if !slices.Contains(clusters, svc.Cluster) {
 			continue
 		}
-		add(ecsvocab.Service, collector.Identity{Cluster: svc.Cluster, Service: svc.Name}, "", "ClusterName", svc.Cluster, "ServiceName", svc.Name)
+		add(ecsvocab.Service, collector.Identity{Cluster: svc.Cluster, Service: svc.Name}, "", serviceDims)
 		for _, d := range svc.Deployments {
 			family := ecsvocab.TaskFamily(d.TaskDefinition)
 			if family != "" && !families[[2]string{svc.Cluster, family}] {
 				families[[2]string{svc.Cluster, family}] = true
-				add(ecsvocab.Family, collector.Identity{Cluster: svc.Cluster, Family: family}, "", "ClusterName", svc.Cluster, "TaskDefinitionFamily", family)
+				add(ecsvocab.Family, collector.Identity{Cluster: svc.Cluster, Family: family}, "", familyDims)
 			}
 		}
 		for _, name := range svc.ContainerNames() {
-			add(ecsvocab.Container, collector.Identity{Cluster: svc.Cluster, Service: svc.Name}, name,
-				"ClusterName", svc.Cluster, "ServiceName", svc.Name, "ContainerName", name)
+			add(ecsvocab.Container, collector.Identity{Cluster: svc.Cluster, Service: svc.Name}, name, containerDims)
 		}
 	}
 	return qs
@@ -157,12 +190,12 @@ func (c *Collector) collect(ctx context.Context, qs []query) error {
 	// runs age like the others, and one older than StaleAfter goes, so that
 	// no exporter sends an old datapoint as current during an outage.
 	out := []collector.InsightsSample{} // empty, not nil: none left is news too
-	for k, s := range c.latest {
-		if now.Sub(s.Time) > c.opts.StaleAfter {
+	for k, d := range c.latest {
+		if now.Sub(d.time) > c.opts.StaleAfter {
 			delete(c.latest, k) // no data for too long: no series, never a zero
 			continue
 		}
-		out = append(out, s)
+		out = append(out, collector.InsightsSample{Metric: k.metric, Identity: k.identity, Container: k.container, Value: d.value, Time: d.time})
 	}
 	slices.SortFunc(out, func(a, b collector.InsightsSample) int {
 		return cmp.Or(strings.Compare(a.Metric, b.Metric), strings.Compare(a.Identity.Cluster, b.Identity.Cluster),
@@ -180,7 +213,7 @@ func (c *Collector) fetch(ctx context.Context, batch []query, offset int, start,
 		in.MetricDataQueries = append(in.MetricDataQueries, types.MetricDataQuery{
 			Id: aws.String("q" + strconv.Itoa(offset+i)),
 			MetricStat: &types.MetricStat{
-				Metric: &types.Metric{Namespace: aws.String(Namespace), MetricName: aws.String(q.metric.CloudWatch), Dimensions: q.dims},
+				Metric: &types.Metric{Namespace: aws.String(Namespace), MetricName: aws.String(q.metric.CloudWatch), Dimensions: q.dimensions()},
 				Period: aws.Int32(int32(c.opts.Period / time.Second)),
 				Stat:   aws.String("Average"),
 			},
@@ -221,11 +254,8 @@ func (c *Collector) keepNewest(q query, r types.MetricDataResult) {
 	if newest.IsZero() {
 		return // missing data: no series rather than a zero
 	}
-	if prev, ok := c.latest[q.key]; ok && !newest.After(prev.Time) {
+	if prev, ok := c.latest[q.key]; ok && !newest.After(prev.time) {
 		return
 	}
-	c.latest[q.key] = collector.InsightsSample{
-		Metric: q.metric.CloudWatch, Identity: q.key.identity, Container: q.key.container,
-		Value: value * q.metric.Scale, Time: newest,
-	}
+	c.latest[q.key] = datapoint{value: value * q.metric.Scale, time: newest}
 }

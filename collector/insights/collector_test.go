@@ -101,13 +101,14 @@ func TestQueriesFromServices(t *testing.T) {
 		f := newFixture(t, enhanced)
 		levels := map[ecsvocab.Level]int{}
 		for _, q := range f.c.Queries(snap) {
-			switch len(q.dims) {
+			dims := q.dimensions()
+			switch len(dims) {
 			case 1:
 				levels[ecsvocab.Cluster]++
 			case 3:
 				levels[ecsvocab.Container]++
 			default:
-				if *q.dims[1].Name == "ServiceName" {
+				if *dims[1].Name == "ServiceName" {
 					levels[ecsvocab.Service]++
 				} else {
 					levels[ecsvocab.Family]++
@@ -202,7 +203,7 @@ func TestLateData(t *testing.T) {
 	// Backfill of an older minute does not replace the newer one.
 	q := f.c.Queries(f.store.Snapshot())[0]
 	before := f.c.latest[q.key]
-	old := before.Time.Add(-5 * time.Minute)
+	old := before.time.Add(-5 * time.Minute)
 	f.c.keepNewest(q, cwResult(old, 42))
 	if f.c.latest[q.key] != before {
 		t.Error("an older datapoint replaced the newest")
