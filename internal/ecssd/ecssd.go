@@ -75,14 +75,13 @@ type Discovery struct {
 	opts     Options
 
 	mu        sync.Mutex
-	defs      map[string]*taskDef    // by task definition ARN; immutable, kept while a task uses one
-	defsIn    map[string][]string    // task definition ARNs in use by cluster, to forget the others
-	ips       map[string]string      // EC2 private IPv4 by instance ID
-	instances map[string][]string    // EC2 instance IDs by cluster, to forget the others' IPs
-	byCluster map[string][]Target    // the latest targets of each cluster
-	byTask    map[string][]Target    // the same by task ARN, kept for a task whose definition cannot be described now
-	fileErr   string                 // the last file_sd write error logged
-	answer    atomic.Pointer[answer] // nil until a cluster was observed
+	defs      map[string]*taskDef       // by task definition ARN; immutable, kept while a task uses one
+	defsIn    map[string][]string       // task definition ARNs in use by cluster, to forget the others
+	ips       map[string]string         // EC2 private IPv4 by instance ID
+	instances map[string][]string       // EC2 instance IDs by cluster, to forget the others' IPs
+	byCluster map[string]*clusterAnswer // the latest targets of each cluster
+	fileErr   string                    // the last file_sd write error logged
+	answer    atomic.Pointer[answer]    // nil until a cluster was observed
 }
 
 // taskDef is what discovery keeps of a task definition.
@@ -110,7 +109,7 @@ func New(taskDefs *taskdefs.Cache, ec2Client InstancesAPI, store *collector.Stor
 	return &Discovery{
 		taskDefs: taskDefs, ec2: ec2Client, store: store, logger: logger, opts: opts,
 		defs: map[string]*taskDef{}, defsIn: map[string][]string{}, ips: map[string]string{}, instances: map[string][]string{},
-		byCluster: map[string][]Target{}, byTask: map[string][]Target{},
+		byCluster: map[string]*clusterAnswer{},
 	}
 }
 
@@ -147,41 +146,45 @@ func (d *Discovery) Observe(ctx context.Context, cluster string, tasks []types.T
 
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	prev := d.byCluster[cluster]
+	var prevPlain []byte
+	had := func(arn string) []Target { // what the task had, rendered
+		return prev.ofTask(arn, func() []byte {
+			if prevPlain == nil {
+				prevPlain, _ = prev.plain() // ours: it decompresses
+			}
+			return prevPlain
+		})
+	}
 	var targets []Target
 	for _, t := range running {
 		arn := aws.ToString(t.TaskArn)
 		def := d.defs[aws.ToString(t.TaskDefinitionArn)]
 		if def == nil {
 			// Not describable this cycle: keep what the task had.
-			targets = append(targets, d.byTask[arn]...)
+			targets = append(targets, had(arn)...)
 			continue
 		}
 		instanceID := ec2IDs[aws.ToString(t.ContainerInstanceArn)]
 		ip, known := d.ips[instanceID]
-		if !known && instanceAddressed(def.networkMode) && len(d.byTask[arn]) > 0 {
-			// Its instance could not be described this cycle: keep what
-			// the task had rather than flap.
-			targets = append(targets, d.byTask[arn]...)
-			continue
+		if !known && instanceAddressed(def.networkMode) {
+			if kept := had(arn); len(kept) > 0 {
+				// Its instance could not be described this cycle: keep
+				// what the task had rather than flap.
+				targets = append(targets, kept...)
+				continue
+			}
 		}
 		targets = append(targets, taskTargets(cluster, t, def, instanceID, ip, d.opts)...)
 	}
 	sortTargets(targets)
-	if err := render(targets); err != nil {
+	answer, err := newClusterAnswer(targets)
+	if err != nil {
 		d.logger.Error("service discovery: cannot render a target; keeping the cluster's last targets", "cluster", cluster, "err", err)
 		return
 	}
-	for arn, ts := range d.byTask {
-		if len(ts) > 0 && ts[0].Cluster == cluster {
-			delete(d.byTask, arn)
-		}
-	}
-	for _, tg := range targets {
-		d.byTask[tg.Task] = append(d.byTask[tg.Task], tg)
-	}
-	prev, seen := d.byCluster[cluster]
-	d.byCluster[cluster] = targets
-	d.publishLocked(!seen || !sameGroups(prev, targets))
+	d.byCluster[cluster] = answer
+	d.publishLocked(!answer.same(prev))
 }
 
 // describeTaskDefinitions learns, once each, the task definitions of tasks

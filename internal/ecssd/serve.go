@@ -1,9 +1,6 @@
 package ecssd
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -13,37 +10,6 @@ import (
 	"slices"
 	"strings"
 )
-
-// answer is one published set of targets: each cluster's, sorted, every
-// target rendered once as a target group when its cluster was read. The
-// answer is written out group by group, never joined into one copy: at a
-// hundred thousand targets a copy is a hundred megabytes.
-type answer struct {
-	clusters [][]Target // by cluster name
-}
-
-// render renders the targets that have no group yet (a target kept from
-// an earlier cycle keeps its own) and lets go of their label maps: the
-// rendering is all an answer needs. It reports a target it cannot render.
-func render(ts []Target) error {
-	for i := range ts {
-		t := &ts[i]
-		if t.group != nil {
-			continue
-		}
-		g, err := json.Marshal(Group{Targets: []string{t.Address}, Labels: t.Labels})
-		if err != nil {
-			return fmt.Errorf("render target %s: %w", t.Address, err)
-		}
-		t.group, t.Labels = g, nil
-	}
-	return nil
-}
-
-// sameGroups reports whether two sorted target lists render alike.
-func sameGroups(a, b []Target) bool {
-	return slices.EqualFunc(a, b, func(x, y Target) bool { return bytes.Equal(x.group, y.group) })
-}
 
 // publishLocked publishes the targets of every cluster and, when they
 // changed and a file is configured, writes them to the file_sd file. Called
@@ -60,7 +26,7 @@ func (d *Discovery) publishLocked(changed bool) {
 	if d.opts.File == "" {
 		return
 	}
-	if err := writeAtomic(d.opts.File, func(w io.Writer) error { return a.write(w, filter{}) }); err != nil {
+	if err := writeAtomic(d.opts.File, func(w io.Writer) error { return a.write(w, filter{}, false) }); err != nil {
 		if msg := err.Error(); msg != d.fileErr {
 			d.logger.Warn("service discovery: cannot write the file_sd file", "err", err)
 			d.fileErr = msg
@@ -68,28 +34,6 @@ func (d *Discovery) publishLocked(changed bool) {
 	} else {
 		d.fileErr = ""
 	}
-}
-
-// write writes the targets f keeps as a JSON array of target groups,
-// newline-terminated.
-func (a *answer) write(w io.Writer, f filter) error {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	_ = bw.WriteByte('[')
-	first := true
-	for _, ts := range a.clusters {
-		for _, t := range ts {
-			if !f.keep(t) {
-				continue
-			}
-			if !first {
-				_ = bw.WriteByte(',')
-			}
-			first = false
-			_, _ = bw.Write(t.group)
-		}
-	}
-	_, _ = bw.WriteString("]\n")
-	return bw.Flush()
 }
 
 // writeAtomic replaces path with body: Prometheus's file watcher sees the
@@ -120,27 +64,12 @@ func writeAtomic(path string, write func(io.Writer) error) error {
 // answer to give.
 func (d *Discovery) Ready() bool { return d.answer.Load() != nil }
 
-// Targets returns the latest targets with their labels, for tests and
-// benchmarks.
-func (d *Discovery) Targets() []Target {
-	a := d.answer.Load()
-	if a == nil {
-		return nil
-	}
-	var out []Target
-	for _, ts := range a.clusters {
-		for _, t := range ts {
-			var g Group
-			_ = json.Unmarshal(t.group, &g) // rendered by json.Marshal
-			t.Labels = g.Labels
-			out = append(out, t)
-		}
-	}
-	return out
-}
-
 // filter is what a request's query selects.
 type filter struct{ clusters, services, roles []string }
+
+func (f filter) keepCluster(cluster string) bool {
+	return len(f.clusters) == 0 || slices.Contains(f.clusters, cluster)
+}
 
 func (f filter) keep(t Target) bool {
 	return (len(f.clusters) == 0 || slices.Contains(f.clusters, t.Cluster)) &&
@@ -197,5 +126,11 @@ func (d *Discovery) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	_ = a.write(w, f)
+	gz := strings.Contains(r.Header.Get("Accept-Encoding"), "gzip")
+	if gz {
+		w.Header().Set("Content-Encoding", "gzip")
+	}
+	if err := a.write(w, f, gz); err != nil {
+		d.logger.Warn("service discovery: answering failed", "err", err)
+	}
 }
