@@ -52,6 +52,8 @@ type cachingHandler struct {
 
 	lastScrape atomic.Int64 // unix nanoseconds
 	watching   atomic.Bool
+	// The last render's cost and end (unix nanoseconds), for renderShare.
+	renderCost, renderEnd atomic.Int64
 
 	mu        sync.Mutex
 	cur       *body
@@ -67,6 +69,20 @@ type cachingHandler struct {
 // publisher is a Source that tells when it publishes a snapshot.
 type publisher interface {
 	Published() <-chan struct{}
+}
+
+// renderShare bounds the time spent rendering to 1/renderShare: after a
+// render that took d, the next waits (renderShare-1)·d. A sidecar's render
+// takes a couple of milliseconds and never waits; at ten times the
+// standalone scale one takes about a second, and twenty clusters each
+// publishing their cycle would otherwise render back to back. The body is
+// then at most that much older than the latest snapshot.
+const renderShare = 10
+
+// pause is how long to wait before the next render.
+func (h *cachingHandler) pause() time.Duration {
+	next := time.Unix(0, h.renderEnd.Load()).Add(time.Duration(h.renderCost.Load()) * (renderShare - 1))
+	return next.Sub(h.now())
 }
 
 // idle is how long the watcher outlives the last scrape: longer than any
@@ -147,7 +163,7 @@ func (h *cachingHandler) body() *body {
 	h.mu.Lock()
 	b := h.cur
 	if b != nil && now.Sub(b.at) < h.stale() {
-		if b.snap != snap && h.rendering == nil {
+		if b.snap != snap && h.rendering == nil && h.pause() <= 0 {
 			done := make(chan struct{})
 			h.rendering = done
 			go h.renderInBackground(done)
@@ -195,6 +211,10 @@ func (h *cachingHandler) watch() {
 		case <-next:
 		case <-timer.C:
 		}
+		if p := h.pause(); p > 0 {
+			// Snapshots published meanwhile are rendered together, next.
+			time.Sleep(p)
+		}
 		timer.Reset(h.refresh)
 		if published != nil {
 			next = published()
@@ -228,7 +248,10 @@ func (h *cachingHandler) renderInBackground(done chan struct{}) {
 // ends the render that done stands for, even if encoding panics.
 func (h *cachingHandler) render(done chan struct{}) {
 	var fresh *body // set only once encoding has finished
+	began := time.Now()
 	defer func() {
+		h.renderCost.Store(int64(time.Since(began)))
+		h.renderEnd.Store(h.now().UnixNano())
 		h.mu.Lock()
 		if fresh != nil {
 			h.cur = fresh

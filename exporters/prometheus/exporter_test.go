@@ -463,6 +463,10 @@ func TestCachedScrapeFollowsSnapshots(t *testing.T) {
 	}
 	renamed("api-v2")
 	if !has(scrape(), "api") {
+		t.Error("a new snapshot was rendered sooner than renderShare allows")
+	}
+	clk.Advance(time.Second) // renders take far less than a tenth of it
+	if !has(scrape(), "api") {
 		t.Error("the cached body was not served while the new snapshot renders")
 	}
 	background()
@@ -548,6 +552,57 @@ func TestScrapesNeverRenderAPublishedSnapshot(t *testing.T) {
 		if after := current(); after != before {
 			t.Errorf("snapshot %d: a scrape rendered", i)
 		}
+	}
+}
+
+// slowGatherer takes a while to gather, and counts its gatherings.
+type slowGatherer struct {
+	prometheus.Gatherer
+	took time.Duration
+	n    atomic.Int64
+}
+
+func (g *slowGatherer) Gather() ([]*dto.MetricFamily, error) {
+	g.n.Add(1)
+	time.Sleep(g.took)
+	return g.Gatherer.Gather()
+}
+
+// TestRendersTakeATenthOfTheTime: at ten times the standalone scale a
+// render takes about a second and twenty clusters publish in turn; the
+// handler must not render back to back. Snapshots published while it
+// waits are rendered together, and the last one is always rendered.
+func TestRendersTakeATenthOfTheTime(t *testing.T) {
+	t.Parallel()
+	src := newPublishingSource(fixture())
+	h := cachingFor(t, src, time.Hour)
+	slow := &slowGatherer{Gatherer: h.gatherer, took: 20 * time.Millisecond}
+	h.gatherer = slow
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/metrics", nil)) // starts the watcher
+	began := time.Now()
+	var last *collector.Snapshot
+	for i := range 30 {
+		last = fixture()
+		last.Tasks[0].Containers[0].Name = fmt.Sprintf("api-%d", i)
+		src.publish(last)
+		time.Sleep(10 * time.Millisecond)
+	}
+	published := time.Since(began)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		h.mu.Lock()
+		done := h.cur.snap == last
+		h.mu.Unlock()
+		if done {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the last snapshot published was never rendered")
+		}
+	}
+	// One render for the first scrape, then at most one per ten times a
+	// render's cost (at least the gathering's) while publishing, and the last.
+	if renders, most := slow.n.Load(), int64(published/(10*slow.took))+3; renders > most {
+		t.Errorf("%d renders for 30 snapshots published over %s, want at most %d", renders, published.Round(time.Millisecond), most)
 	}
 }
 
