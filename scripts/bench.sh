@@ -205,7 +205,9 @@ over "$peak" 150 && failed=1
 # tasks, ten deploying per cluster (ServiceDeployments), Container Insights
 # and service discovery on, scraped. The simulators run in their own process.
 echo "--- standalone at 10x as a process, with Container Insights and service discovery"
-metric_of() { curl -s "http://127.0.0.1:$DAEMON_PORT/metrics" | awk -v k="$1" '$1 == k { print $2 }'; }
+# Scraped as Prometheus scrapes: gzip (a plain scrape makes every render
+# encode a plain body too).
+metric_of() { curl -s --compressed "http://127.0.0.1:$DAEMON_PORT/metrics" | awk -v k="$1" '$1 == k { print $2 }'; }
 start_sim --sim.ten-times
 start_daemon dist/ecswatch ECSWATCH_SIDECAR_ENABLED=false ECSWATCH_STANDALONE_ENABLED=true \
   ECSWATCH_STANDALONE_CLUSTERS="$(seq -f 'large-%02g' 0 19 | paste -sd,)" \
@@ -229,9 +231,9 @@ done
 m1=$(metric_of go_memstats_mallocs_total)
 cycle_s=$(metric_of 'ecswatch_collector_duration_seconds{collector="ecsapi"}')
 insights_up=$(metric_of 'ecswatch_collector_up{collector="insights"}')
-plain=$(curl -s "http://127.0.0.1:$DAEMON_PORT/metrics" | wc -c)
+plain=$(curl -s --compressed "http://127.0.0.1:$DAEMON_PORT/metrics" | wc -c)
 gz=$(curl -s -H "Accept-Encoding: gzip" "http://127.0.0.1:$DAEMON_PORT/metrics" | wc -c)
-series=$(curl -s "http://127.0.0.1:$DAEMON_PORT/metrics" | grep -vc '^#')
+series=$(curl -s --compressed "http://127.0.0.1:$DAEMON_PORT/metrics" | grep -vc '^#')
 c0=$(cpu_ticks "$DAEMON_PID")
 lat=$(wrk -t1 -c5 -d20s --latency -H "Accept-Encoding: gzip" "http://127.0.0.1:$DAEMON_PORT/metrics")
 c1=$(cpu_ticks "$DAEMON_PID")

@@ -63,8 +63,10 @@ type Group struct {
 // taskTargets builds the targets of one running task. instanceIP is the
 // private IP of its EC2 instance, empty when unknown.
 func taskTargets(cluster string, t types.Task, def *taskDef, instanceID, instanceIP string, opts Options) []Target {
-	taskARN := aws.ToString(t.TaskArn)
-	service := rules.ServiceFromGroup(aws.ToString(t.Group))
+	// The strings a target keeps outlive the cycle: copies, so that they
+	// do not hold the SDK's decoding arenas (a whole response's strings).
+	taskARN := strings.Clone(aws.ToString(t.TaskArn))
+	service := strings.Clone(rules.ServiceFromGroup(aws.ToString(t.Group)))
 	mode := def.networkMode
 	if t.LaunchType == types.LaunchTypeFargate || mode == "" && len(t.Attachments) > 0 && eniIP(t) != "" {
 		mode = types.NetworkModeAwsvpc
@@ -140,7 +142,7 @@ func taskTargets(cluster string, t types.Task, def *taskDef, instanceID, instanc
 			maps.DeleteFunc(labels, func(_, v string) bool { return v == "" })
 			out = append(out, Target{
 				Cluster: cluster, Service: service, Role: role, Task: taskARN,
-				Address: addr, Labels: labels, container: name, path: p.Path,
+				Address: addr, Labels: labels, container: strings.Clone(name), path: p.Path,
 			})
 		}
 	}
