@@ -147,8 +147,12 @@ func (h *cachingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// stale is the age past which no watcher kept a body fresh.
-func (h *cachingHandler) stale() time.Duration { return 3 * h.refresh }
+// stale is the age past which no watcher kept a body fresh. A watcher
+// renders at least every refresh plus its pause (renderShare): a body
+// older than three refreshes and a whole share of renders was not kept.
+func (h *cachingHandler) stale() time.Duration {
+	return 3*h.refresh + renderShare*time.Duration(h.renderCost.Load())
+}
 
 // body returns the body to serve: the newest one, rendering a replaced
 // snapshot in the background, or, when there is none a watcher kept fresh,
