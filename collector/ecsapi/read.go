@@ -84,7 +84,7 @@ func (c *Collector) tasks(ctx context.Context, cluster string) ([]types.Task, er
 		if c.opts.TaskTags {
 			in.Include = []types.TaskField{types.TaskFieldTags}
 		}
-		out, err := c.client.DescribeTasks(ctx, in)
+		out, err := c.client.DescribeTasks(ctx, in, withLeanDecoder)
 		if err != nil {
 			return nil, fmt.Errorf("describe tasks: %w", err)
 		}
@@ -104,7 +104,9 @@ func (c *Collector) tasks(ctx context.Context, cluster string) ([]types.Task, er
 	}
 	for _, t := range tasks {
 		if aws.ToString(t.LastStatus) == "STOPPED" {
-			c.stoppedSeen[aws.ToString(t.TaskArn)] = true
+			// A copy: the ARN shares its block with the task's other
+			// strings (lean.go), which an hour of stopped tasks would keep.
+			c.stoppedSeen[strings.Clone(aws.ToString(t.TaskArn))] = true
 		}
 	}
 	prefix := "/" + cluster + "/"

@@ -1,0 +1,331 @@
+package ecsapi
+
+// The lean decoder: DescribeTasks answers are most of what a cycle
+// allocates (a task is some thirty fields and the SDK's decoder allocates
+// each *string and *time.Time on its own), so a successful one is decoded
+// here instead, into the SDK's own output type, with only the fields
+// ecswatch reads (tasksDecoded below) and each task's strings in one block.
+// It is installed as the client's protocol for that operation only
+// (leanProtocol): the request, signing, endpoints, retries, error answers
+// and the closing of the body stay the SDK's. An answer it cannot read is
+// handed to the SDK's decoder, so it is never less tolerant than the SDK.
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+// tasksDecoded are the fields of DescribeTasks' tasks the lean decoder
+// reads: every field of types.Task and of the types within it that
+// ecswatch reads (collector/ecsapi: translate, health, capacity, headroom;
+// internal/ecssd: targets), and no other. Reading a new one means adding
+// it to decodeTask and here, and to the comparison fixtures
+// (TestLeanDescribeTasks).
+var tasksDecoded = []string{
+	"taskArn", "taskDefinitionArn", "group", "lastStatus", "desiredStatus", "launchType",
+	"availabilityZone", "capacityProviderName", "containerInstanceArn", "healthStatus",
+	"createdAt", "stoppedAt", "stopCode", "stoppedReason",
+	"containers[].{name,lastStatus,reason,exitCode,networkBindings[].{containerPort,hostPort},networkInterfaces[].privateIpv4Address}",
+	"attachments[].{type,details[].{name,value}}", "tags[].{key,value}",
+}
+
+// leanProtocol is the client's protocol but for a successful DescribeTasks
+// answer, which it decodes itself.
+type leanProtocol struct {
+	smithyhttp.ClientProtocol
+}
+
+// withLeanDecoder is the per-call option that installs leanProtocol over
+// the client's own protocol.
+func withLeanDecoder(o *ecs.Options) {
+	if _, ok := o.Protocol.(leanProtocol); !ok && o.Protocol != nil {
+		o.Protocol = leanProtocol{o.Protocol}
+	}
+}
+
+// bodies are reused response buffers: a body is read whole, decoded and
+// dropped within one call.
+var bodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// DeserializeResponse implements smithyhttp.ClientProtocol.
+func (p leanProtocol) DeserializeResponse(ctx context.Context, schema *smithy.OperationSchema, types *smithy.TypeRegistry, resp *smithyhttp.Response, out smithy.Deserializable) error {
+	tasks, ok := out.(*ecs.DescribeTasksOutput)
+	if !ok || resp.StatusCode < 200 || resp.StatusCode >= 300 {
+		return p.ClientProtocol.DeserializeResponse(ctx, schema, types, resp, out)
+	}
+	buf := bodies.Get().(*bytes.Buffer)
+	defer bodies.Put(buf)
+	buf.Reset()
+	if _, err := buf.ReadFrom(resp.Body); err != nil {
+		return &smithy.DeserializationError{Err: err}
+	}
+	if buf.Len() == 0 {
+		return nil // as the SDK: an empty body is an empty output
+	}
+	if err := decodeDescribeTasks(buf.Bytes(), tasks); err != nil {
+		// Not what the lean decoder expects: the SDK's decoder judges, on
+		// the same bytes. The original body is still the one closed.
+		*tasks = ecs.DescribeTasksOutput{}
+		resp.Body = struct {
+			io.Reader
+			io.Closer
+		}{bytes.NewReader(buf.Bytes()), resp.Body}
+		return p.ClientProtocol.DeserializeResponse(ctx, schema, types, resp, out)
+	}
+	return nil
+}
+
+// decodeDescribeTasks reads a DescribeTasks answer's tasks (not its
+// failures, which ecswatch does not read).
+func decodeDescribeTasks(body []byte, out *ecs.DescribeTasksOutput) error {
+	r := &jsonReader{b: body}
+	var ptrs pointers
+	err := r.object(func(key []byte) error {
+		if string(key) != "tasks" {
+			return r.skip()
+		}
+		return r.array(func() error {
+			var t types.Task
+			if err := decodeTask(r, &ptrs, &t); err != nil {
+				return err
+			}
+			out.Tasks = append(out.Tasks, t)
+			return nil
+		})
+	})
+	if err == nil && r.peek() != 0 {
+		return &smithy.DeserializationError{Err: io.ErrUnexpectedEOF}
+	}
+	return err
+}
+
+// pointers hands out the *string, *int32 and *time.Time fields of the
+// SDK's types from blocks, rather than one allocation each.
+type pointers struct {
+	strs  []string
+	ints  []int32
+	times []time.Time
+}
+
+const pointerBlock = 128
+
+func (p *pointers) str(s string) *string {
+	if len(p.strs) == cap(p.strs) {
+		p.strs = make([]string, 0, pointerBlock)
+	}
+	p.strs = append(p.strs, s)
+	return &p.strs[len(p.strs)-1]
+}
+
+func (p *pointers) int32(n int32) *int32 {
+	if len(p.ints) == cap(p.ints) {
+		p.ints = make([]int32, 0, pointerBlock)
+	}
+	p.ints = append(p.ints, n)
+	return &p.ints[len(p.ints)-1]
+}
+
+func (p *pointers) time(t time.Time) *time.Time {
+	if len(p.times) == cap(p.times) {
+		p.times = make([]time.Time, 0, pointerBlock)
+	}
+	p.times = append(p.times, t)
+	return &p.times[len(p.times)-1]
+}
+
+// readString reads a string field into *dst; a null leaves it nil.
+func readString(r *jsonReader, a *arena, p *pointers, dst **string) error {
+	if r.null() {
+		return nil
+	}
+	s, err := r.string(a)
+	if err != nil {
+		return err
+	}
+	*dst = p.str(s)
+	return nil
+}
+
+// readEnum reads an enum field (a string type).
+func readEnum[E ~string](r *jsonReader, a *arena, dst *E) error {
+	if r.null() {
+		return nil
+	}
+	s, err := r.string(a)
+	*dst = E(s)
+	return err
+}
+
+func readInt32(r *jsonReader, p *pointers, dst **int32) error {
+	if r.null() {
+		return nil
+	}
+	n, err := r.int32()
+	if err != nil {
+		return err
+	}
+	*dst = p.int32(n)
+	return nil
+}
+
+func readTime(r *jsonReader, p *pointers, dst **time.Time) error {
+	if r.null() {
+		return nil
+	}
+	t, err := r.epochSeconds()
+	if err != nil {
+		return err
+	}
+	*dst = p.time(t)
+	return nil
+}
+
+// decodeTask reads one task: the fields in tasksDecoded.
+func decodeTask(r *jsonReader, p *pointers, t *types.Task) error {
+	// The task's strings all fit a block the size of its JSON.
+	start := r.i
+	if err := r.skip(); err != nil {
+		return err
+	}
+	var a arena
+	a.reset(r.i - start)
+	r.i = start
+	return r.object(func(key []byte) error {
+		switch string(key) {
+		case "taskArn":
+			return readString(r, &a, p, &t.TaskArn)
+		case "taskDefinitionArn":
+			return readString(r, &a, p, &t.TaskDefinitionArn)
+		case "group":
+			return readString(r, &a, p, &t.Group)
+		case "lastStatus":
+			return readString(r, &a, p, &t.LastStatus)
+		case "desiredStatus":
+			return readString(r, &a, p, &t.DesiredStatus)
+		case "launchType":
+			return readEnum(r, &a, &t.LaunchType)
+		case "availabilityZone":
+			return readString(r, &a, p, &t.AvailabilityZone)
+		case "capacityProviderName":
+			return readString(r, &a, p, &t.CapacityProviderName)
+		case "containerInstanceArn":
+			return readString(r, &a, p, &t.ContainerInstanceArn)
+		case "healthStatus":
+			return readEnum(r, &a, &t.HealthStatus)
+		case "createdAt":
+			return readTime(r, p, &t.CreatedAt)
+		case "stoppedAt":
+			return readTime(r, p, &t.StoppedAt)
+		case "stopCode":
+			return readEnum(r, &a, &t.StopCode)
+		case "stoppedReason":
+			return readString(r, &a, p, &t.StoppedReason)
+		case "containers":
+			return r.array(func() error {
+				var c types.Container
+				if err := decodeContainer(r, &a, p, &c); err != nil {
+					return err
+				}
+				t.Containers = append(t.Containers, c)
+				return nil
+			})
+		case "attachments":
+			return r.array(func() error {
+				var at types.Attachment
+				err := r.object(func(key []byte) error {
+					switch string(key) {
+					case "type":
+						return readString(r, &a, p, &at.Type)
+					case "details":
+						return r.array(func() error {
+							var kv types.KeyValuePair
+							if err := decodeNameValue(r, &a, p, &kv.Name, &kv.Value, "name", "value"); err != nil {
+								return err
+							}
+							at.Details = append(at.Details, kv)
+							return nil
+						})
+					}
+					return r.skip()
+				})
+				t.Attachments = append(t.Attachments, at)
+				return err
+			})
+		case "tags":
+			return r.array(func() error {
+				var tag types.Tag
+				if err := decodeNameValue(r, &a, p, &tag.Key, &tag.Value, "key", "value"); err != nil {
+					return err
+				}
+				t.Tags = append(t.Tags, tag)
+				return nil
+			})
+		}
+		return r.skip()
+	})
+}
+
+// decodeNameValue reads an object of two string fields.
+func decodeNameValue(r *jsonReader, a *arena, p *pointers, name, value **string, nameKey, valueKey string) error {
+	return r.object(func(key []byte) error {
+		switch string(key) {
+		case nameKey:
+			return readString(r, a, p, name)
+		case valueKey:
+			return readString(r, a, p, value)
+		}
+		return r.skip()
+	})
+}
+
+// decodeContainer reads one of a task's containers.
+func decodeContainer(r *jsonReader, a *arena, p *pointers, c *types.Container) error {
+	return r.object(func(key []byte) error {
+		switch string(key) {
+		case "name":
+			return readString(r, a, p, &c.Name)
+		case "lastStatus":
+			return readString(r, a, p, &c.LastStatus)
+		case "reason":
+			return readString(r, a, p, &c.Reason)
+		case "exitCode":
+			return readInt32(r, p, &c.ExitCode)
+		case "networkBindings":
+			return r.array(func() error {
+				var b types.NetworkBinding
+				err := r.object(func(key []byte) error {
+					switch string(key) {
+					case "containerPort":
+						return readInt32(r, p, &b.ContainerPort)
+					case "hostPort":
+						return readInt32(r, p, &b.HostPort)
+					}
+					return r.skip()
+				})
+				c.NetworkBindings = append(c.NetworkBindings, b)
+				return err
+			})
+		case "networkInterfaces":
+			return r.array(func() error {
+				var ni types.NetworkInterface
+				err := r.object(func(key []byte) error {
+					if string(key) == "privateIpv4Address" {
+						return readString(r, a, p, &ni.PrivateIpv4Address)
+					}
+					return r.skip()
+				})
+				c.NetworkInterfaces = append(c.NetworkInterfaces, ni)
+				return err
+			})
+		}
+		return r.skip()
+	})
+}
