@@ -117,6 +117,10 @@ type pointers struct {
 
 const pointerBlock = 128
 
+// taskBlock bounds the block of one task's strings: the fields read of a
+// Fargate task with an ENI, a few containers and tags fit.
+const taskBlock = 512
+
 func (p *pointers) str(s string) *string {
 	if len(p.strs) == cap(p.strs) {
 		p.strs = make([]string, 0, pointerBlock)
@@ -190,13 +194,17 @@ func readTime(r *jsonReader, p *pointers, dst **time.Time) error {
 
 // decodeTask reads one task: the fields in tasksDecoded.
 func decodeTask(r *jsonReader, p *pointers, t *types.Task) error {
-	// The task's strings all fit a block the size of its JSON.
+	// The task's strings share a block the size of its JSON, so that they
+	// cost one allocation, but of taskBlock at most: a string kept keeps
+	// its whole block (service discovery keeps a few of every running
+	// task until the next cycle), and the strings read are a fraction of
+	// a task's JSON. Those that do not fit are allocated on their own.
 	start := r.i
 	if err := r.skip(); err != nil {
 		return err
 	}
 	var a arena
-	a.reset(r.i - start)
+	a.reset(min(r.i-start, taskBlock))
 	r.i = start
 	return r.object(func(key []byte) error {
 		switch string(key) {

@@ -262,8 +262,7 @@ func (r *jsonReader) skip() error {
 // string kept beyond the cycle keeps that item's strings alive, no more.
 type arena struct{ buf []byte }
 
-// reset starts a block of capacity n: every string of an item whose JSON
-// is n bytes long fits, as unescaping only shortens.
+// reset starts a block of capacity n.
 func (a *arena) reset(n int) { a.buf = make([]byte, 0, n) }
 
 // add copies s into the block and returns it as a string.
@@ -272,7 +271,7 @@ func (a *arena) add(s []byte) string {
 		return ""
 	}
 	if len(s) > cap(a.buf)-len(a.buf) {
-		return string(s) // cannot happen within an item; stay correct anyway
+		return string(s) // the block is full: a string of its own
 	}
 	off := len(a.buf)
 	a.buf = append(a.buf, s...)
@@ -292,9 +291,9 @@ func (r *jsonReader) string(a *arena) (string, error) {
 func (a *arena) unescape(raw []byte) (string, error) {
 	var tmp [utf8.UTFMax]byte
 	// Unescaping valid UTF-8 only shortens: within the block's room,
-	// appending never moves out elsewhere. Invalid UTF-8 (never in an AWS
-	// response) may lengthen, as may a string that does not fit: those get
-	// their own buffer.
+	// appending never moves out elsewhere. A string that does not fit gets
+	// a buffer of its own, as does invalid UTF-8 (never in an AWS answer),
+	// which may lengthen.
 	inBlock := len(raw) <= cap(a.buf)-len(a.buf) && utf8.Valid(raw)
 	out := a.buf[len(a.buf):len(a.buf)]
 	if !inBlock {
