@@ -4,7 +4,7 @@ package ecsapi
 // allocates (a task is some thirty fields and the SDK's decoder allocates
 // each *string and *time.Time on its own), so a successful one is decoded
 // here instead, into the SDK's own output type, with only the fields
-// ecswatch reads (tasksDecoded below) and each task's strings in one block.
+// ecswatch reads (decodeTask) and each task's strings in one block.
 // It is installed as the client's protocol for that operation only
 // (leanProtocol): the request, signing, endpoints, retries, error answers
 // and the closing of the body stay the SDK's. An answer it cannot read is
@@ -13,7 +13,9 @@ package ecsapi
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
+	"reflect"
 	"sync"
 	"time"
 
@@ -23,22 +25,8 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
-// tasksDecoded are the fields of DescribeTasks' tasks the lean decoder
-// reads: every field of types.Task and of the types within it that
-// ecswatch reads (collector/ecsapi: translate, health, capacity, headroom;
-// internal/ecssd: targets), and no other. Reading a new one means adding
-// it to decodeTask and here, and to the comparison fixtures
-// (TestLeanDescribeTasks).
-var tasksDecoded = []string{
-	"taskArn", "taskDefinitionArn", "group", "lastStatus", "desiredStatus", "launchType",
-	"availabilityZone", "capacityProviderName", "containerInstanceArn", "healthStatus",
-	"createdAt", "stoppedAt", "stopCode", "stoppedReason",
-	"containers[].{name,lastStatus,reason,exitCode,networkBindings[].{containerPort,hostPort},networkInterfaces[].privateIpv4Address}",
-	"attachments[].{type,details[].{name,value}}", "tags[].{key,value}",
-}
-
-// leanProtocol is the client's protocol but for a successful DescribeTasks
-// answer, which it decodes itself.
+// leanProtocol is the client's protocol but for a successful
+// DescribeTasks, ListTasks or ListServices answer, which it decodes itself.
 type leanProtocol struct {
 	smithyhttp.ClientProtocol
 }
@@ -57,8 +45,16 @@ var bodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // DeserializeResponse implements smithyhttp.ClientProtocol.
 func (p leanProtocol) DeserializeResponse(ctx context.Context, schema *smithy.OperationSchema, types *smithy.TypeRegistry, resp *smithyhttp.Response, out smithy.Deserializable) error {
-	tasks, ok := out.(*ecs.DescribeTasksOutput)
-	if !ok || resp.StatusCode < 200 || resp.StatusCode >= 300 {
+	var decode func([]byte) error
+	switch o := out.(type) {
+	case *ecs.DescribeTasksOutput:
+		decode = func(b []byte) error { return decodeDescribeTasks(b, o) }
+	case *ecs.ListTasksOutput:
+		decode = func(b []byte) error { return decodeList(b, "taskArns", &o.TaskArns, &o.NextToken) }
+	case *ecs.ListServicesOutput:
+		decode = func(b []byte) error { return decodeList(b, "serviceArns", &o.ServiceArns, &o.NextToken) }
+	}
+	if decode == nil || resp.StatusCode < 200 || resp.StatusCode >= 300 {
 		return p.ClientProtocol.DeserializeResponse(ctx, schema, types, resp, out)
 	}
 	buf := bodies.Get().(*bytes.Buffer)
@@ -70,10 +66,10 @@ func (p leanProtocol) DeserializeResponse(ctx context.Context, schema *smithy.Op
 	if buf.Len() == 0 {
 		return nil // as the SDK: an empty body is an empty output
 	}
-	if err := decodeDescribeTasks(buf.Bytes(), tasks); err != nil {
+	if err := decode(buf.Bytes()); err != nil {
 		// Not what the lean decoder expects: the SDK's decoder judges, on
 		// the same bytes. The original body is still the one closed.
-		*tasks = ecs.DescribeTasksOutput{}
+		reflect.ValueOf(out).Elem().SetZero()
 		resp.Body = struct {
 			io.Reader
 			io.Closer
@@ -102,7 +98,37 @@ func decodeDescribeTasks(body []byte, out *ecs.DescribeTasksOutput) error {
 		})
 	})
 	if err == nil && r.peek() != 0 {
-		return &smithy.DeserializationError{Err: io.ErrUnexpectedEOF}
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// decodeList reads a List* answer: its ARNs under key, in one block of
+// strings (they only live for the cycle: the describe calls' input), and
+// its nextToken.
+func decodeList(body []byte, key string, arns *[]string, next **string) error {
+	r := &jsonReader{b: body}
+	var a arena
+	a.reset(len(body))
+	var p pointers
+	err := r.object(func(k []byte) error {
+		switch string(k) {
+		case key:
+			return r.array(func() error {
+				if r.null() {
+					return errors.New("null ARN")
+				}
+				s, err := r.string(&a)
+				*arns = append(*arns, s)
+				return err
+			})
+		case "nextToken":
+			return readString(r, &a, &p, next)
+		}
+		return r.skip()
+	})
+	if err == nil && r.peek() != 0 {
+		return io.ErrUnexpectedEOF
 	}
 	return err
 }
@@ -192,7 +218,22 @@ func readTime(r *jsonReader, p *pointers, dst **time.Time) error {
 	return nil
 }
 
-// decodeTask reads one task: the fields in tasksDecoded.
+// decodeTask reads one task's fields that ecswatch reads: every field of
+// types.Task and of the types within it that collector/ecsapi (translate,
+// health, capacity, headroom) and internal/ecssd (targets) read, and no
+// other:
+//
+//	taskArn taskDefinitionArn group lastStatus desiredStatus launchType
+//	availabilityZone capacityProviderName containerInstanceArn healthStatus
+//	createdAt stoppedAt stopCode stoppedReason
+//	containers[].{name lastStatus reason exitCode
+//	  networkBindings[].{containerPort hostPort}
+//	  networkInterfaces[].privateIpv4Address}
+//	attachments[].{type details[].{name value}}
+//	tags[].{key value}
+//
+// Reading another one means adding it here and to the comparison test's
+// usedTaskFields (TestLeanDescribeTasks), with a fixture that has it.
 func decodeTask(r *jsonReader, p *pointers, t *types.Task) error {
 	// The task's strings share a block the size of its JSON, so that they
 	// cost one allocation, but of taskBlock at most: a string kept keeps

@@ -36,7 +36,7 @@ func answering(t *testing.T, status int, body []byte) *ecs.Client {
 	return ecs.NewFromConfig(cfg, func(o *ecs.Options) { o.RetryMaxAttempts = 1 })
 }
 
-// usedTaskFields is t with only the fields in tasksDecoded, empty lists
+// usedTaskFields is t with only the fields decodeTask reads, empty lists
 // as nil: what the lean decoder must produce from the same answer.
 func usedTaskFields(t types.Task) types.Task {
 	out := types.Task{
@@ -211,4 +211,52 @@ func TestLeanStringsAsEncodingJSON(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestLeanListPages: ListTasks and ListServices pages come out of the lean
+// decoder as out of the SDK's: ARNs and the token of the next page.
+func TestLeanListPages(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, body string }{
+		{"a page and the token of the next", `{"taskArns":["arn:aws:ecs:eu-west-1:123456789012:task/c/1","arn:aws:ecs:eu-west-1:123456789012:task/c/2"],"nextToken":"eyJ2IjoxfQ==\/x"}`},
+		{"the last page", `{"serviceArns":["arn:aws:ecs:eu-west-1:123456789012:service/c/web"]}`},
+		{"an empty cluster", `{"taskArns":[],"serviceArns":[],"nextToken":null}`},
+		{"unknown members", `{"extra":{"a":[1,2,{"b":null}]},"taskArns":["arn:aws:ecs:eu-west-1:123456789012:task/c/\u0033"],"serviceArns":["s"]}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			client := answering(t, http.StatusOK, []byte(tc.body))
+			tasksIn := &ecs.ListTasksInput{Cluster: aws.String("c")}
+			sdkTasks, err := client.ListTasks(t.Context(), tasksIn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			leanTasks, err := client.ListTasks(t.Context(), tasksIn, withLeanDecoder)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(nilIfEmpty(leanTasks.TaskArns), nilIfEmpty(sdkTasks.TaskArns)) || aws.ToString(leanTasks.NextToken) != aws.ToString(sdkTasks.NextToken) {
+				t.Errorf("ListTasks: %q %q, want the SDK's %q %q", leanTasks.TaskArns, aws.ToString(leanTasks.NextToken), sdkTasks.TaskArns, aws.ToString(sdkTasks.NextToken))
+			}
+			servicesIn := &ecs.ListServicesInput{Cluster: aws.String("c")}
+			sdkServices, err := client.ListServices(t.Context(), servicesIn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			leanServices, err := client.ListServices(t.Context(), servicesIn, withLeanDecoder)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(nilIfEmpty(leanServices.ServiceArns), nilIfEmpty(sdkServices.ServiceArns)) || aws.ToString(leanServices.NextToken) != aws.ToString(sdkServices.NextToken) {
+				t.Errorf("ListServices: %q, want the SDK's %q", leanServices.ServiceArns, sdkServices.ServiceArns)
+			}
+		})
+	}
+}
+
+func nilIfEmpty(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
 }

@@ -156,7 +156,8 @@ type pager[O any] interface {
 func allPages[O any](ctx context.Context, timeout time.Duration, what string, p pager[O], items func(O) []string) ([]string, error) {
 	var arns []string
 	for p.HasMorePages() {
-		out, err := call(ctx, timeout, func(ctx context.Context) (O, error) { return p.NextPage(ctx) })
+		// ListTasks and ListServices pages are decoded lean (lean.go).
+		out, err := call(ctx, timeout, func(ctx context.Context) (O, error) { return p.NextPage(ctx, withLeanDecoder) })
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", what, err)
 		}
