@@ -139,9 +139,28 @@ type pointers struct {
 	strs  []string
 	ints  []int32
 	times []time.Time
+	// The tasks' containers, likewise: read into scratch, then copied
+	// into a block.
+	scratch, block []types.Container
+}
+
+// containers copies cs into the block and returns the copy; nil for none.
+func (p *pointers) containers(cs []types.Container) []types.Container {
+	if len(cs) == 0 {
+		return nil
+	}
+	if len(cs) > cap(p.block)-len(p.block) {
+		p.block = make([]types.Container, 0, max(len(cs), containerBlock))
+	}
+	start := len(p.block)
+	p.block = append(p.block, cs...)
+	return p.block[start:len(p.block):len(p.block)]
 }
 
 const pointerBlock = 128
+
+// containerBlock is how many containers a block holds.
+const containerBlock = 32
 
 // taskBlock bounds the block of one task's strings: the fields read of a
 // Fargate task with an ENI, a few containers and tags fit.
@@ -278,14 +297,15 @@ func decodeTask(r *jsonReader, p *pointers, t *types.Task) error {
 		case "stoppedReason":
 			return readString(r, &a, p, &t.StoppedReason)
 		case "containers":
-			return r.array(func() error {
+			p.scratch = p.scratch[:0]
+			err := r.array(func() error {
 				var c types.Container
-				if err := decodeContainer(r, &a, p, &c); err != nil {
-					return err
-				}
-				t.Containers = append(t.Containers, c)
-				return nil
+				err := decodeContainer(r, &a, p, &c)
+				p.scratch = append(p.scratch, c)
+				return err
 			})
+			t.Containers = p.containers(p.scratch)
+			return err
 		case "attachments":
 			return r.array(func() error {
 				var at types.Attachment
