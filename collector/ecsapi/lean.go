@@ -84,24 +84,35 @@ func (p leanProtocol) DeserializeResponse(ctx context.Context, schema *smithy.Op
 func decodeDescribeTasks(body []byte, out *ecs.DescribeTasksOutput) error {
 	r := &jsonReader{b: body}
 	var ptrs pointers
+	// The tasks are read into a reused slice and copied out at their
+	// number: appending to out would allocate some twice their size.
+	scratch := taskScratch.Get().(*[]types.Task)
+	tasks := (*scratch)[:0]
+	defer func() {
+		clear(tasks) // no strings kept alive in the pool
+		*scratch = tasks[:0]
+		taskScratch.Put(scratch)
+	}()
 	err := r.object(func(key []byte) error {
 		if string(key) != "tasks" {
 			return r.skip()
 		}
 		return r.array(func() error {
-			var t types.Task
-			if err := decodeTask(r, &ptrs, &t); err != nil {
-				return err
-			}
-			out.Tasks = append(out.Tasks, t)
-			return nil
+			tasks = append(tasks, types.Task{})
+			return decodeTask(r, &ptrs, &tasks[len(tasks)-1])
 		})
 	})
 	if err == nil && r.peek() != 0 {
 		return io.ErrUnexpectedEOF
 	}
+	if err == nil && len(tasks) > 0 {
+		out.Tasks = append(make([]types.Task, 0, len(tasks)), tasks...)
+	}
 	return err
 }
+
+// taskScratch are the reused slices decodeDescribeTasks reads into.
+var taskScratch = sync.Pool{New: func() any { return new([]types.Task) }}
 
 // decodeList reads a List* answer: its ARNs under key, in one block of
 // strings (they only live for the cycle: the describe calls' input), and
