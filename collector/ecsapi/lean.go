@@ -32,11 +32,20 @@ type leanProtocol struct {
 }
 
 // withLeanDecoder is the per-call option that installs leanProtocol over
-// the client's own protocol.
+// the client's own protocol, unless that protocol asks for the SDK's
+// decoding (sdkDecoding: the tests that compare both decoders).
 func withLeanDecoder(o *ecs.Options) {
-	if _, ok := o.Protocol.(leanProtocol); !ok && o.Protocol != nil {
-		o.Protocol = leanProtocol{o.Protocol}
+	switch o.Protocol.(type) {
+	case nil, leanProtocol, sdkDecoding:
+		return
 	}
+	o.Protocol = leanProtocol{o.Protocol}
+}
+
+// sdkDecoding is a protocol that keeps the SDK's decoders throughout.
+type sdkDecoding interface {
+	smithyhttp.ClientProtocol
+	SDKDecoding()
 }
 
 // bodies are reused response buffers: a body is read whole, decoded and
