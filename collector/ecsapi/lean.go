@@ -1,14 +1,16 @@
 package ecsapi
 
-// The lean decoder: DescribeTasks answers are most of what a cycle
-// allocates (a task is some thirty fields and the SDK's decoder allocates
-// each *string and *time.Time on its own), so a successful one is decoded
-// here instead, into the SDK's own output type, with only the fields
-// ecswatch reads (decodeTask) and each task's strings in one block.
-// It is installed as the client's protocol for that operation only
-// (leanProtocol): the request, signing, endpoints, retries, error answers
-// and the closing of the body stay the SDK's. An answer it cannot read is
-// handed to the SDK's decoder, so it is never less tolerant than the SDK.
+// The lean decoder: DescribeTasks answers were most of what a cycle
+// allocated (a task is some thirty fields and the SDK's decoder allocates
+// each *string and *time.Time on its own), then DescribeServices (each
+// deployment and event likewise) and the List* pages. A successful answer
+// to one of those is decoded here instead, into the SDK's own output type,
+// with only the fields ecswatch reads (decodeTask, serviceDecoder.service)
+// and the strings and pointers in shared blocks. It is installed as the
+// client's protocol for those calls only (leanProtocol): the request,
+// signing, endpoints, retries, error answers and the closing of the body
+// stay the SDK's. An answer it cannot read is handed to the SDK's decoder,
+// so it is never less tolerant than the SDK.
 
 import (
 	"bytes"
@@ -26,7 +28,8 @@ import (
 )
 
 // leanProtocol is the client's protocol but for a successful
-// DescribeTasks, ListTasks or ListServices answer, which it decodes itself.
+// DescribeTasks, DescribeServices, ListTasks or ListServices answer, which
+// it decodes itself.
 type leanProtocol struct {
 	smithyhttp.ClientProtocol
 }
@@ -58,6 +61,8 @@ func (p leanProtocol) DeserializeResponse(ctx context.Context, schema *smithy.Op
 	switch o := out.(type) {
 	case *ecs.DescribeTasksOutput:
 		decode = func(b []byte) error { return decodeDescribeTasks(b, o) }
+	case *ecs.DescribeServicesOutput:
+		decode = func(b []byte) error { return decodeDescribeServices(b, o) }
 	case *ecs.ListTasksOutput:
 		decode = func(b []byte) error { return decodeList(b, "taskArns", &o.TaskArns, &o.NextToken) }
 	case *ecs.ListServicesOutput:
@@ -92,7 +97,10 @@ func (p leanProtocol) DeserializeResponse(ctx context.Context, schema *smithy.Op
 // failures, which ecswatch does not read).
 func decodeDescribeTasks(body []byte, out *ecs.DescribeTasksOutput) error {
 	r := &jsonReader{b: body}
-	var ptrs pointers
+	var (
+		a    arena
+		ptrs pointers
+	)
 	// The tasks are read into a reused slice and copied out at their
 	// number: appending to out would allocate some twice their size.
 	scratch := taskScratch.Get().(*[]types.Task)
@@ -108,11 +116,11 @@ func decodeDescribeTasks(body []byte, out *ecs.DescribeTasksOutput) error {
 		}
 		return r.array(func() error {
 			tasks = append(tasks, types.Task{})
-			return decodeTask(r, &ptrs, &tasks[len(tasks)-1])
+			return decodeTask(r, &a, &ptrs, &tasks[len(tasks)-1])
 		})
 	})
 	if err == nil && r.peek() != 0 {
-		return io.ErrUnexpectedEOF
+		return errTrailing
 	}
 	if err == nil && len(tasks) > 0 {
 		out.Tasks = append(make([]types.Task, 0, len(tasks)), tasks...)
@@ -120,17 +128,19 @@ func decodeDescribeTasks(body []byte, out *ecs.DescribeTasksOutput) error {
 	return err
 }
 
+// errTrailing: something follows the answer's object.
+var errTrailing = errors.New("data after the JSON object")
+
 // taskScratch are the reused slices decodeDescribeTasks reads into.
 var taskScratch = sync.Pool{New: func() any { return new([]types.Task) }}
 
-// decodeList reads a List* answer: its ARNs under key, in one block of
-// strings (they only live for the cycle: the describe calls' input), and
-// its nextToken.
+// decodeList reads a List* answer: its ARNs under key and its nextToken.
 func decodeList(body []byte, key string, arns *[]string, next **string) error {
 	r := &jsonReader{b: body}
-	var a arena
-	a.reset(len(body))
-	var p pointers
+	var (
+		a arena
+		p pointers
+	)
 	err := r.object(func(k []byte) error {
 		switch string(k) {
 		case key:
@@ -148,7 +158,7 @@ func decodeList(body []byte, key string, arns *[]string, next **string) error {
 		return r.skip()
 	})
 	if err == nil && r.peek() != 0 {
-		return io.ErrUnexpectedEOF
+		return errTrailing
 	}
 	return err
 }
@@ -181,10 +191,6 @@ const pointerBlock = 128
 
 // containerBlock is how many containers a block holds.
 const containerBlock = 32
-
-// taskBlock bounds the block of one task's strings: the fields read of a
-// Fargate task with an ENI, a few containers and tags fit.
-const taskBlock = 512
 
 func (p *pointers) str(s string) *string {
 	if len(p.strs) == cap(p.strs) {
@@ -273,54 +279,42 @@ func readTime(r *jsonReader, p *pointers, dst **time.Time) error {
 //
 // Reading another one means adding it here and to the comparison test's
 // usedTaskFields (TestLeanDescribeTasks), with a fixture that has it.
-func decodeTask(r *jsonReader, p *pointers, t *types.Task) error {
-	// The task's strings share a block the size of its JSON, so that they
-	// cost one allocation, but of taskBlock at most: a string kept keeps
-	// its whole block (service discovery keeps a few of every running
-	// task until the next cycle), and the strings read are a fraction of
-	// a task's JSON. Those that do not fit are allocated on their own.
-	start := r.i
-	if err := r.skip(); err != nil {
-		return err
-	}
-	var a arena
-	a.reset(min(r.i-start, taskBlock))
-	r.i = start
+func decodeTask(r *jsonReader, a *arena, p *pointers, t *types.Task) error {
 	return r.object(func(key []byte) error {
 		switch string(key) {
 		case "taskArn":
-			return readString(r, &a, p, &t.TaskArn)
+			return readString(r, a, p, &t.TaskArn)
 		case "taskDefinitionArn":
-			return readString(r, &a, p, &t.TaskDefinitionArn)
+			return readString(r, a, p, &t.TaskDefinitionArn)
 		case "group":
-			return readString(r, &a, p, &t.Group)
+			return readString(r, a, p, &t.Group)
 		case "lastStatus":
-			return readString(r, &a, p, &t.LastStatus)
+			return readString(r, a, p, &t.LastStatus)
 		case "desiredStatus":
-			return readString(r, &a, p, &t.DesiredStatus)
+			return readString(r, a, p, &t.DesiredStatus)
 		case "launchType":
-			return readEnum(r, &a, &t.LaunchType)
+			return readEnum(r, a, &t.LaunchType)
 		case "availabilityZone":
-			return readString(r, &a, p, &t.AvailabilityZone)
+			return readString(r, a, p, &t.AvailabilityZone)
 		case "capacityProviderName":
-			return readString(r, &a, p, &t.CapacityProviderName)
+			return readString(r, a, p, &t.CapacityProviderName)
 		case "containerInstanceArn":
-			return readString(r, &a, p, &t.ContainerInstanceArn)
+			return readString(r, a, p, &t.ContainerInstanceArn)
 		case "healthStatus":
-			return readEnum(r, &a, &t.HealthStatus)
+			return readEnum(r, a, &t.HealthStatus)
 		case "createdAt":
 			return readTime(r, p, &t.CreatedAt)
 		case "stoppedAt":
 			return readTime(r, p, &t.StoppedAt)
 		case "stopCode":
-			return readEnum(r, &a, &t.StopCode)
+			return readEnum(r, a, &t.StopCode)
 		case "stoppedReason":
-			return readString(r, &a, p, &t.StoppedReason)
+			return readString(r, a, p, &t.StoppedReason)
 		case "containers":
 			p.scratch = p.scratch[:0]
 			err := r.array(func() error {
 				var c types.Container
-				err := decodeContainer(r, &a, p, &c)
+				err := decodeContainer(r, a, p, &c)
 				p.scratch = append(p.scratch, c)
 				return err
 			})
@@ -332,11 +326,11 @@ func decodeTask(r *jsonReader, p *pointers, t *types.Task) error {
 				err := r.object(func(key []byte) error {
 					switch string(key) {
 					case "type":
-						return readString(r, &a, p, &at.Type)
+						return readString(r, a, p, &at.Type)
 					case "details":
 						return r.array(func() error {
 							var kv types.KeyValuePair
-							if err := decodeNameValue(r, &a, p, &kv.Name, &kv.Value, "name", "value"); err != nil {
+							if err := decodeNameValue(r, a, p, &kv.Name, &kv.Value, "name", "value"); err != nil {
 								return err
 							}
 							at.Details = append(at.Details, kv)
@@ -351,7 +345,7 @@ func decodeTask(r *jsonReader, p *pointers, t *types.Task) error {
 		case "tags":
 			return r.array(func() error {
 				var tag types.Tag
-				if err := decodeNameValue(r, &a, p, &tag.Key, &tag.Value, "key", "value"); err != nil {
+				if err := decodeNameValue(r, a, p, &tag.Key, &tag.Value, "key", "value"); err != nil {
 					return err
 				}
 				t.Tags = append(t.Tags, tag)

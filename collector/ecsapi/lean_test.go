@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -198,16 +199,22 @@ func TestLeanStringsAsEncodingJSON(t *testing.T) {
 		if err := json.Unmarshal([]byte(raw), &want); err != nil {
 			t.Fatalf("%s: %v", raw, err)
 		}
-		for _, room := range []int{len(raw), 0} { // in the block, and on its own
+		// In a block, in a nearly full one, and longer than a block.
+		for _, pad := range []int{0, arenaBlock - 1, arenaBlock + 1} {
 			var a arena
-			a.reset(room)
+			if pad < arenaBlock {
+				a.add(make([]byte, pad))
+			} else {
+				raw = `"` + strings.Repeat("x", pad) + raw[1:]
+				want = strings.Repeat("x", pad) + want
+			}
 			r := &jsonReader{b: []byte(raw)}
 			got, err := r.string(&a)
 			if err != nil {
 				t.Fatalf("%s: %v", raw, err)
 			}
 			if got != want {
-				t.Errorf("%s (room %d): %q, want %q", raw, room, got, want)
+				t.Errorf("%s (after %d bytes): %q, want %q", raw, pad, got, want)
 			}
 		}
 	}
@@ -259,4 +266,99 @@ func nilIfEmpty(s []string) []string {
 		return nil
 	}
 	return s
+}
+
+// usedServiceFields is s with only the fields serviceDecoder.service
+// reads, empty lists as nil.
+func usedServiceFields(s types.Service) types.Service {
+	out := types.Service{
+		ServiceArn: s.ServiceArn, ServiceName: s.ServiceName, Status: s.Status, LaunchType: s.LaunchType,
+		TaskDefinition: s.TaskDefinition, DesiredCount: s.DesiredCount, RunningCount: s.RunningCount, PendingCount: s.PendingCount,
+	}
+	if dc := s.DeploymentConfiguration; dc != nil {
+		o := &types.DeploymentConfiguration{MaximumPercent: dc.MaximumPercent, MinimumHealthyPercent: dc.MinimumHealthyPercent, Strategy: dc.Strategy}
+		if cb := dc.DeploymentCircuitBreaker; cb != nil {
+			o.DeploymentCircuitBreaker = &types.DeploymentCircuitBreaker{Enable: cb.Enable, Rollback: cb.Rollback}
+			if tc := cb.ThresholdConfiguration; tc != nil {
+				o.DeploymentCircuitBreaker.ThresholdConfiguration = &types.ThresholdConfiguration{Type: tc.Type, Value: tc.Value}
+			}
+		}
+		if lc := dc.LinearConfiguration; lc != nil {
+			o.LinearConfiguration = &types.LinearConfiguration{StepBakeTimeInMinutes: lc.StepBakeTimeInMinutes}
+		}
+		if cc := dc.CanaryConfiguration; cc != nil {
+			o.CanaryConfiguration = &types.CanaryConfiguration{CanaryBakeTimeInMinutes: cc.CanaryBakeTimeInMinutes}
+		}
+		out.DeploymentConfiguration = o
+	}
+	if c := s.DeploymentController; c != nil {
+		out.DeploymentController = &types.DeploymentController{Type: c.Type}
+	}
+	for _, d := range s.Deployments {
+		out.Deployments = append(out.Deployments, types.Deployment{
+			Id: d.Id, Status: d.Status, TaskDefinition: d.TaskDefinition, RolloutState: d.RolloutState, RolloutStateReason: d.RolloutStateReason,
+			DesiredCount: d.DesiredCount, RunningCount: d.RunningCount, PendingCount: d.PendingCount, FailedTasks: d.FailedTasks,
+			CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
+		})
+	}
+	for _, e := range s.Events {
+		out.Events = append(out.Events, types.ServiceEvent{Id: e.Id, CreatedAt: e.CreatedAt, Message: e.Message})
+	}
+	for _, ts := range s.TaskSets {
+		o := types.TaskSet{
+			Id: ts.Id, TaskSetArn: ts.TaskSetArn, Status: ts.Status, TaskDefinition: ts.TaskDefinition, ExternalId: ts.ExternalId,
+			ComputedDesiredCount: ts.ComputedDesiredCount, RunningCount: ts.RunningCount, PendingCount: ts.PendingCount,
+			StabilityStatus: ts.StabilityStatus, StabilityStatusAt: ts.StabilityStatusAt, CreatedAt: ts.CreatedAt, UpdatedAt: ts.UpdatedAt,
+		}
+		if ts.Scale != nil {
+			o.Scale = &types.Scale{Unit: ts.Scale.Unit, Value: ts.Scale.Value}
+		}
+		out.TaskSets = append(out.TaskSets, o)
+	}
+	for _, c := range s.CapacityProviderStrategy {
+		out.CapacityProviderStrategy = append(out.CapacityProviderStrategy, types.CapacityProviderStrategyItem{CapacityProvider: c.CapacityProvider, Weight: c.Weight, Base: c.Base})
+	}
+	for _, pc := range s.PlacementConstraints {
+		out.PlacementConstraints = append(out.PlacementConstraints, types.PlacementConstraint{Type: pc.Type})
+	}
+	return out
+}
+
+// TestLeanDescribeServices: as TestLeanDescribeTasks, for DescribeServices
+// answers.
+func TestLeanDescribeServices(t *testing.T) {
+	t.Parallel()
+	for _, scenario := range []string{
+		"rolling_service_with_breaker",     // deployments in progress, a threshold, events with escapes, capacity providers, constraints
+		"blue_green_and_external_services", // linear and canary strategies, EXTERNAL and CODE_DEPLOY task sets, nulls
+	} {
+		t.Run(scenario, func(t *testing.T) {
+			t.Parallel()
+			body := testutil.ReadFile(t, filepath.Join("testdata", "lean", scenario, "describe-services.json"))
+			client := answering(t, http.StatusOK, body)
+			in := &ecs.DescribeServicesInput{Cluster: aws.String("c"), Services: []string{"s"}}
+			sdk, err := client.DescribeServices(t.Context(), in)
+			if err != nil {
+				t.Fatalf("SDK decoder: %v", err)
+			}
+			lean, err := client.DescribeServices(t.Context(), in, withLeanDecoder)
+			if err != nil {
+				t.Fatalf("lean decoder: %v", err)
+			}
+			var want []types.Service
+			for _, s := range sdk.Services {
+				want = append(want, usedServiceFields(s))
+			}
+			if !reflect.DeepEqual(lean.Services, want) {
+				got, _ := json.MarshalIndent(lean.Services, "", "  ")
+				exp, _ := json.MarshalIndent(want, "", "  ")
+				t.Errorf("lean decoder's services:\n%s\nwant the SDK's, restricted to the fields read:\n%s", got, exp)
+			}
+			for i, s := range sdk.Services {
+				if s.ClusterArn != nil && lean.Services[i].ClusterArn != nil || s.SchedulingStrategy != "" && lean.Services[i].SchedulingStrategy != "" {
+					t.Errorf("service %d: unread fields decoded: the SDK's decoder ran, not the lean one", i)
+				}
+			}
+		})
+	}
 }

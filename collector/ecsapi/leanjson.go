@@ -85,7 +85,6 @@ func (r *jsonReader) object(member func(key []byte) error) error {
 		}
 		if escaped { // never in an AWS response, but a key all the same
 			var a arena
-			a.reset(len(key))
 			s, err := a.unescape(key)
 			if err != nil {
 				return err
@@ -197,6 +196,21 @@ func (r *jsonReader) int32() (int32, error) {
 	return int32(n), nil
 }
 
+// float64 reads a number as a float64, as the SDK does: NaN and the
+// infinities, which the SDK takes as strings, make an error here (and the
+// answer goes to the SDK's decoder).
+func (r *jsonReader) float64() (float64, error) {
+	b, err := r.number()
+	if err != nil {
+		return 0, err
+	}
+	f, err := strconv.ParseFloat(unsafe.String(&b[0], len(b)), 64)
+	if err != nil {
+		return 0, fmt.Errorf("offset %d: invalid number %q", r.i, string(b))
+	}
+	return f, nil
+}
+
 // boolean reads true or false.
 func (r *jsonReader) boolean() (bool, error) {
 	r.ws()
@@ -258,20 +272,34 @@ func (r *jsonReader) skip() error {
 	}
 }
 
-// arena holds the strings of one decoded item in one block, so that a
-// string kept beyond the cycle keeps that item's strings alive, no more.
+// arena holds the decoded strings of one answer in blocks of arenaBlock
+// bytes, so that many strings cost one allocation and a string kept beyond
+// the cycle keeps one block alive, no more. A string longer than a block
+// is allocated on its own.
 type arena struct{ buf []byte }
 
-// reset starts a block of capacity n.
-func (a *arena) reset(n int) { a.buf = make([]byte, 0, n) }
+// arenaBlock is the size of a block: a few tasks' strings.
+const arenaBlock = 512
 
-// add copies s into the block and returns it as a string.
+// room makes room for n bytes in the block, starting a new one if needed,
+// and reports whether n fits a block at all.
+func (a *arena) room(n int) bool {
+	if n > arenaBlock {
+		return false
+	}
+	if n > cap(a.buf)-len(a.buf) {
+		a.buf = make([]byte, 0, arenaBlock)
+	}
+	return true
+}
+
+// add copies s into the arena and returns it as a string.
 func (a *arena) add(s []byte) string {
 	if len(s) == 0 {
 		return ""
 	}
-	if len(s) > cap(a.buf)-len(a.buf) {
-		return string(s) // the block is full: a string of its own
+	if !a.room(len(s)) {
+		return string(s)
 	}
 	off := len(a.buf)
 	a.buf = append(a.buf, s...)
@@ -290,11 +318,11 @@ func (r *jsonReader) string(a *arena) (string, error) {
 // unescape decodes JSON escapes into the arena.
 func (a *arena) unescape(raw []byte) (string, error) {
 	var tmp [utf8.UTFMax]byte
-	// Unescaping valid UTF-8 only shortens: within the block's room,
-	// appending never moves out elsewhere. A string that does not fit gets
-	// a buffer of its own, as does invalid UTF-8 (never in an AWS answer),
+	// Unescaping valid UTF-8 only shortens: with room for raw, appending
+	// never moves out elsewhere. A string longer than a block gets a
+	// buffer of its own, as does invalid UTF-8 (never in an AWS answer),
 	// which may lengthen.
-	inBlock := len(raw) <= cap(a.buf)-len(a.buf) && utf8.Valid(raw)
+	inBlock := utf8.Valid(raw) && a.room(len(raw))
 	out := a.buf[len(a.buf):len(a.buf)]
 	if !inBlock {
 		out = make([]byte, 0, 3*len(raw))

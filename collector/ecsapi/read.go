@@ -51,7 +51,7 @@ func (c *Collector) services(ctx context.Context, cluster string) ([]types.Servi
 		return nil, err
 	}
 	return describe(ctx, c, arns, describeServicesBatch, func(ctx context.Context, batch []string) ([]types.Service, error) {
-		out, err := c.client.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: &cluster, Services: batch})
+		out, err := c.client.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: &cluster, Services: batch}, withLeanDecoder)
 		if err != nil {
 			return nil, fmt.Errorf("describe services: %w", err)
 		}
