@@ -51,7 +51,7 @@ func (c *Collector) services(ctx context.Context, cluster string) ([]types.Servi
 		return nil, err
 	}
 	return describe(ctx, c, arns, describeServicesBatch, func(ctx context.Context, batch []string) ([]types.Service, error) {
-		out, err := c.client.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: &cluster, Services: batch})
+		out, err := c.client.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: &cluster, Services: batch}, withLeanDecoder)
 		if err != nil {
 			return nil, fmt.Errorf("describe services: %w", err)
 		}
@@ -84,7 +84,7 @@ func (c *Collector) tasks(ctx context.Context, cluster string) ([]types.Task, er
 		if c.opts.TaskTags {
 			in.Include = []types.TaskField{types.TaskFieldTags}
 		}
-		out, err := c.client.DescribeTasks(ctx, in)
+		out, err := c.client.DescribeTasks(ctx, in, withLeanDecoder)
 		if err != nil {
 			return nil, fmt.Errorf("describe tasks: %w", err)
 		}
@@ -104,7 +104,9 @@ func (c *Collector) tasks(ctx context.Context, cluster string) ([]types.Task, er
 	}
 	for _, t := range tasks {
 		if aws.ToString(t.LastStatus) == "STOPPED" {
-			c.stoppedSeen[aws.ToString(t.TaskArn)] = true
+			// A copy: the ARN shares its block with the task's other
+			// strings (lean.go), which an hour of stopped tasks would keep.
+			c.stoppedSeen[strings.Clone(aws.ToString(t.TaskArn))] = true
 		}
 	}
 	prefix := "/" + cluster + "/"
@@ -154,7 +156,8 @@ type pager[O any] interface {
 func allPages[O any](ctx context.Context, timeout time.Duration, what string, p pager[O], items func(O) []string) ([]string, error) {
 	var arns []string
 	for p.HasMorePages() {
-		out, err := call(ctx, timeout, func(ctx context.Context) (O, error) { return p.NextPage(ctx) })
+		// ListTasks and ListServices pages are decoded lean (lean.go).
+		out, err := call(ctx, timeout, func(ctx context.Context) (O, error) { return p.NextPage(ctx, withLeanDecoder) })
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", what, err)
 		}

@@ -3,6 +3,7 @@ package ecsapi
 // The translate step: pure functions from the API's types to the model.
 
 import (
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -153,15 +154,19 @@ func translateRollout(sd types.ServiceDeployment) *collector.Rollout {
 	return r
 }
 
+// stoppedInfo copies the strings it keeps: its events are remembered for
+// a while, and the task's strings share one block (lean.go). Stopped tasks
+// are described once each, so the copies are few.
 func stoppedInfo(cluster string, t types.Task) rules.StoppedTaskInfo {
+	str := func(s *string) string { return strings.Clone(aws.ToString(s)) }
 	info := rules.StoppedTaskInfo{
-		ARN: aws.ToString(t.TaskArn), Cluster: cluster, Service: rules.ServiceFromGroup(aws.ToString(t.Group)),
-		Family:         ecsvocab.TaskFamily(ecsvocab.TaskDefinition(aws.ToString(t.TaskDefinitionArn))),
-		TaskDefinition: ecsvocab.TaskDefinition(aws.ToString(t.TaskDefinitionArn)),
-		StopCode:       string(t.StopCode), StoppedReason: aws.ToString(t.StoppedReason), StoppedAt: aws.ToTime(t.StoppedAt),
+		ARN: str(t.TaskArn), Cluster: cluster, Service: rules.ServiceFromGroup(str(t.Group)),
+		Family:         ecsvocab.TaskFamily(ecsvocab.TaskDefinition(str(t.TaskDefinitionArn))),
+		TaskDefinition: ecsvocab.TaskDefinition(str(t.TaskDefinitionArn)),
+		StopCode:       strings.Clone(string(t.StopCode)), StoppedReason: str(t.StoppedReason), StoppedAt: aws.ToTime(t.StoppedAt),
 	}
 	for _, ct := range t.Containers {
-		sc := rules.StoppedContainer{Name: aws.ToString(ct.Name), Reason: aws.ToString(ct.Reason)}
+		sc := rules.StoppedContainer{Name: str(ct.Name), Reason: str(ct.Reason)}
 		if ct.ExitCode != nil {
 			code := int(*ct.ExitCode)
 			sc.ExitCode = &code
