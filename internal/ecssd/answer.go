@@ -3,6 +3,7 @@ package ecssd
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"encoding/json"
 	"fmt"
@@ -17,87 +18,129 @@ type answer struct {
 }
 
 // clusterAnswer is one cluster's targets as served. Each target is rendered
-// once, when its cluster is read, as a target group; the groups are kept
-// gzipped together, with where each ends: at a hundred thousand targets the
-// rendered groups are a hundred megabytes, gzipped about a twelfth of it. A
-// client that takes gzip gets the compressed groups as they are (gzip
-// members concatenate); the others, and filters, decompress them.
+// once, when its cluster is read, as a target group; each service's groups
+// are kept gzipped together, with where each ends: at a hundred thousand
+// targets the rendered groups are a hundred megabytes, gzipped about a
+// tenth of it. A client that takes gzip gets the compressed groups as they
+// are (gzip members concatenate); the others, and a filter by role,
+// decompress them; a filter by service decompresses only that service's.
 type clusterAnswer struct {
-	targets []Target // sorted; their labels let go once rendered
-	ends    []int    // targets[i]'s group ends at ends[i] in the joined groups
-	gz      []byte   // the groups joined with commas, gzipped
+	targets []Target // sorted by service first; their labels let go once rendered
+	chunks  []chunk  // one per service, in targets' order
 }
 
-// newClusterAnswer renders the targets that have no group yet (one kept
-// from an earlier cycle has its own) and keeps them gzipped.
+// chunk is one service's targets: targets[first:end], their groups joined
+// with commas and gzipped, ends[i] where the (first+i)th group ends.
+type chunk struct {
+	service    string
+	first, end int
+	ends       []int
+	gz         []byte
+}
+
+// newClusterAnswer renders the targets, sorted, that have no group yet (one
+// kept from an earlier cycle has its own) and keeps them gzipped.
 func newClusterAnswer(ts []Target) (*clusterAnswer, error) {
-	var (
-		plain bytes.Buffer
-		gz    bytes.Buffer
-	)
-	a := &clusterAnswer{targets: ts, ends: make([]int, len(ts))}
+	a := &clusterAnswer{targets: ts}
+	var plain, gz bytes.Buffer
 	enc := json.NewEncoder(&plain)
-	for i := range ts {
-		t := &ts[i]
-		if i > 0 {
-			plain.WriteByte(',')
-		}
-		if t.group != nil {
-			plain.Write(t.group)
-		} else if err := enc.Encode(Group{Targets: []string{t.Address}, Labels: t.Labels}); err != nil {
-			return nil, fmt.Errorf("render target %s: %w", t.Address, err)
-		} else {
-			plain.Truncate(plain.Len() - 1) // the Encoder's newline
-		}
-		a.ends[i] = plain.Len()
-		t.Labels, t.group = nil, nil
-	}
 	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
-	_, _ = zw.Write(plain.Bytes())
-	if err := zw.Close(); err != nil {
-		return nil, err
+	for first := 0; first < len(ts); {
+		c := chunk{service: ts[first].Service, first: first}
+		plain.Reset()
+		for c.end = first; c.end < len(ts) && ts[c.end].Service == c.service; c.end++ {
+			t := &ts[c.end]
+			if c.end > first {
+				plain.WriteByte(',')
+			}
+			if t.group != nil {
+				plain.Write(t.group)
+			} else if err := enc.Encode(Group{Targets: []string{t.Address}, Labels: t.Labels}); err != nil {
+				return nil, fmt.Errorf("render target %s: %w", t.Address, err)
+			} else {
+				plain.Truncate(plain.Len() - 1) // the Encoder's newline
+			}
+			c.ends = append(c.ends, plain.Len())
+			t.Labels, t.group = nil, nil
+		}
+		gz.Reset()
+		zw.Reset(&gz)
+		_, _ = zw.Write(plain.Bytes())
+		if err := zw.Close(); err != nil {
+			return nil, err
+		}
+		c.gz = bytes.Clone(gz.Bytes())
+		a.chunks = append(a.chunks, c)
+		first = c.end
 	}
-	a.gz = bytes.Clone(gz.Bytes())
 	return a, nil
 }
 
-// plain is the joined groups, uncompressed.
-func (a *clusterAnswer) plain() ([]byte, error) {
-	zr, err := gzip.NewReader(bytes.NewReader(a.gz))
+// plain is c's groups, uncompressed.
+func (c *chunk) plain() ([]byte, error) {
+	var d decompressor
+	return d.plain(c)
+}
+
+// decompressor decompresses chunks one after another into one buffer.
+type decompressor struct {
+	zr  *gzip.Reader
+	buf bytes.Buffer
+}
+
+// plain is c's groups, valid until the next call.
+func (d *decompressor) plain(c *chunk) ([]byte, error) {
+	var err error
+	if d.zr == nil {
+		d.zr, err = gzip.NewReader(bytes.NewReader(c.gz))
+	} else {
+		err = d.zr.Reset(bytes.NewReader(c.gz))
+	}
 	if err != nil {
 		return nil, err
 	}
-	return io.ReadAll(zr)
+	d.buf.Reset()
+	_, err = d.buf.ReadFrom(d.zr)
+	return d.buf.Bytes(), err
 }
 
-// group is targets[i]'s group in plain.
-func (a *clusterAnswer) group(plain []byte, i int) []byte {
+// group is the group of c's ith target in plain.
+func (c *chunk) group(plain []byte, i int) []byte {
 	start := 0
 	if i > 0 {
-		start = a.ends[i-1] + 1 // after the comma
+		start = c.ends[i-1] + 1 // after the comma
 	}
-	return plain[start:a.ends[i]]
+	return plain[start:c.ends[i]]
 }
 
 // same reports whether b renders as a does.
 func (a *clusterAnswer) same(b *clusterAnswer) bool {
-	return a != nil && b != nil && bytes.Equal(a.gz, b.gz)
+	return a != nil && b != nil && slices.EqualFunc(a.chunks, b.chunks, func(x, y chunk) bool { return bytes.Equal(x.gz, y.gz) })
 }
 
-// ofTask returns task's targets as a rendered them, each with its group:
-// the targets to keep for a task that cannot be rendered afresh this cycle.
-func (a *clusterAnswer) ofTask(task string, plain func() []byte) []Target {
+// ofTask returns the targets of task (of service) as a rendered them, each
+// with its group: what to keep for a task that cannot be rendered afresh
+// this cycle.
+func (a *clusterAnswer) ofTask(service, task string) []Target {
 	if a == nil {
 		return nil
 	}
-	i, _ := slices.BinarySearchFunc(a.targets, task, func(t Target, task string) int { return strings.Compare(t.Task, task) })
+	i, _ := slices.BinarySearchFunc(a.targets, [2]string{service, task}, func(t Target, k [2]string) int {
+		return cmp.Or(strings.Compare(t.Service, k[0]), strings.Compare(t.Task, k[1]))
+	})
+	if i == len(a.targets) || a.targets[i].Task != task {
+		return nil
+	}
+	c := &a.chunks[slices.IndexFunc(a.chunks, func(c chunk) bool { return c.first <= i && i < c.end })]
+	plain, err := c.plain()
+	if err != nil {
+		return nil // ours: it decompresses
+	}
 	var out []Target
-	for ; i < len(a.targets) && a.targets[i].Task == task; i++ {
+	for ; i < c.end && a.targets[i].Task == task; i++ {
 		t := a.targets[i]
-		if p := plain(); p != nil {
-			t.group = bytes.Clone(a.group(p, i))
-			out = append(out, t)
-		}
+		t.group = bytes.Clone(c.group(plain, i-c.first))
+		out = append(out, t)
 	}
 	return out
 }
@@ -118,15 +161,12 @@ func gzipped(s string) []byte {
 // write writes the targets f keeps as a JSON array of target groups,
 // newline-terminated; gzipped, when gz, as concatenated gzip members.
 func (a *answer) write(w io.Writer, f filter, gz bool) error {
-	if gz && len(f.services)+len(f.roles) == 0 {
-		// Whole clusters: their compressed groups as they are.
-		bw := bufio.NewWriterSize(w, 64<<10)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	if gz && len(f.roles) == 0 {
+		// Whole services: their compressed groups as they are.
 		_, _ = bw.Write(gzOpen)
 		first := true
-		for _, c := range a.clusters {
-			if len(c.targets) == 0 || !f.keepCluster(c.targets[0].Cluster) {
-				continue
-			}
+		for _, c := range a.kept(f) {
 			if !first {
 				_, _ = bw.Write(gzComma)
 			}
@@ -136,42 +176,59 @@ func (a *answer) write(w io.Writer, f filter, gz bool) error {
 		_, _ = bw.Write(gzClose)
 		return bw.Flush()
 	}
-	out := w
+	out := io.Writer(bw)
 	var zw *gzip.Writer
 	if gz {
-		zw, _ = gzip.NewWriterLevel(w, gzip.BestSpeed)
+		zw, _ = gzip.NewWriterLevel(bw, gzip.BestSpeed)
 		out = zw
 	}
-	bw := bufio.NewWriterSize(out, 64<<10)
-	_ = bw.WriteByte('[')
+	_, _ = io.WriteString(out, "[")
 	first := true
-	for _, c := range a.clusters {
-		if len(c.targets) == 0 || !f.keepCluster(c.targets[0].Cluster) {
-			continue
-		}
-		plain, err := c.plain()
+	var d decompressor
+	for _, c := range a.kept(f) {
+		plain, err := d.plain(c.chunk)
 		if err != nil {
-			return fmt.Errorf("cluster %s: %w", c.targets[0].Cluster, err)
+			return fmt.Errorf("service %s: %w", c.service, err)
 		}
 		for i, t := range c.targets {
 			if !f.keep(t) {
 				continue
 			}
 			if !first {
-				_ = bw.WriteByte(',')
+				_, _ = io.WriteString(out, ",")
 			}
 			first = false
-			_, _ = bw.Write(c.group(plain, i))
+			_, _ = out.Write(c.group(plain, i))
 		}
 	}
-	_, _ = bw.WriteString("]\n")
-	if err := bw.Flush(); err != nil {
-		return err
-	}
+	_, _ = io.WriteString(out, "]\n")
 	if zw != nil {
-		return zw.Close()
+		if err := zw.Close(); err != nil {
+			return err
+		}
 	}
-	return nil
+	return bw.Flush()
+}
+
+// keptChunk is a chunk with its targets.
+type keptChunk struct {
+	*chunk
+	targets []Target
+}
+
+// kept lists the services f keeps, by cluster and service.
+func (a *answer) kept(f filter) []keptChunk {
+	var out []keptChunk
+	for _, ca := range a.clusters {
+		for i := range ca.chunks {
+			c := &ca.chunks[i]
+			ts := ca.targets[c.first:c.end]
+			if f.keepCluster(ts[0].Cluster) && (len(f.services) == 0 || slices.Contains(f.services, c.service)) {
+				out = append(out, keptChunk{c, ts})
+			}
+		}
+	}
+	return out
 }
 
 // Targets returns the latest targets with their labels, for tests and
@@ -182,7 +239,7 @@ func (d *Discovery) Targets() []Target {
 		return nil
 	}
 	var out []Target
-	for _, c := range a.clusters {
+	for _, c := range a.kept(filter{}) {
 		plain, err := c.plain()
 		if err != nil {
 			continue

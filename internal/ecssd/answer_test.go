@@ -105,22 +105,18 @@ func TestKeptTargetsKeepTheirRendering(t *testing.T) {
 	t.Parallel()
 	a, all := answerOf(t)
 	prod := a.clusters[0]
-	plain, err := prod.plain()
-	if err != nil {
-		t.Fatal(err)
-	}
-	kept := prod.ofTask("arn:task/prod/1", func() []byte { return plain })
+	kept := prod.ofTask("api", "arn:task/prod/1")
 	if len(kept) != 2 {
 		t.Fatalf("kept %d targets of the task, want 2", len(kept))
 	}
-	again, err := newClusterAnswer(append(kept, Target{Cluster: "prod", Task: "arn:task/prod/2", Address: all[2].Address, Labels: all[2].Labels}))
+	again, err := newClusterAnswer(append(kept, Target{Cluster: "prod", Service: "web", Task: "arn:task/prod/2", Address: all[2].Address, Labels: all[2].Labels}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !again.same(prod) {
 		t.Error("targets kept from the last answer render differently")
 	}
-	if got := prod.ofTask("arn:task/prod/9", func() []byte { return plain }); got != nil {
+	if got := prod.ofTask("api", "arn:task/prod/9"); got != nil {
 		t.Errorf("a task the answer does not have kept %v", got)
 	}
 }

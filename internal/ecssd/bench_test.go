@@ -147,16 +147,24 @@ func BenchmarkDiscoveryAPICalls(b *testing.B) {
 func BenchmarkDiscoveryAnswer(b *testing.B) {
 	w := newLargeWorld(b, true)
 	w.cycle(b)
-	for _, bc := range []struct{ name, query string }{
-		{"all", ""},
-		{"one_service", "?service=svc-0042"},
-		{"exporters", "?role=exporter"},
+	for _, bc := range []struct {
+		name, query string
+		gzip        bool
+	}{
+		{"all", "", false},
+		{"all_gzip", "", true},
+		{"one_service", "?service=svc-0042", false},
+		{"exporters", "?role=exporter", false},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			var size int
+			req := httptest.NewRequest("GET", "/sd/ecs"+bc.query, nil)
+			if bc.gzip {
+				req.Header.Set("Accept-Encoding", "gzip")
+			}
 			for b.Loop() {
 				rec := httptest.NewRecorder()
-				w.d.ServeHTTP(rec, httptest.NewRequest("GET", "/sd/ecs"+bc.query, nil))
+				w.d.ServeHTTP(rec, req)
 				if rec.Code != 200 {
 					b.Fatalf("status %d", rec.Code)
 				}

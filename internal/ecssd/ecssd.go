@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/ecswatch/ecswatch/collector"
+	"github.com/ecswatch/ecswatch/collector/rules"
 	"github.com/ecswatch/ecswatch/internal/ecsvocab"
 	"github.com/ecswatch/ecswatch/internal/taskdefs"
 )
@@ -147,18 +148,12 @@ func (d *Discovery) Observe(ctx context.Context, cluster string, tasks []types.T
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	prev := d.byCluster[cluster]
-	var prevPlain []byte
-	had := func(arn string) []Target { // what the task had, rendered
-		return prev.ofTask(arn, func() []byte {
-			if prevPlain == nil {
-				prevPlain, _ = prev.plain() // ours: it decompresses
-			}
-			return prevPlain
-		})
-	}
 	var targets []Target
 	for _, t := range running {
 		arn := aws.ToString(t.TaskArn)
+		had := func(arn string) []Target { // what the task had, rendered
+			return prev.ofTask(rules.ServiceFromGroup(aws.ToString(t.Group)), arn)
+		}
 		def := d.defs[aws.ToString(t.TaskDefinitionArn)]
 		if def == nil {
 			// Not describable this cycle: keep what the task had.

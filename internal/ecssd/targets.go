@@ -231,11 +231,12 @@ func addSanitised(labels map[string]string, prefix string, m map[string]string) 
 	}
 }
 
-// sortTargets orders targets by address, then task and labels: answers
-// that do not change are byte for byte the same.
+// sortTargets orders targets by cluster, service and task, then container,
+// address and path: answers that do not change are byte for byte the same,
+// and a service's targets are together (clusterAnswer keeps them so).
 func sortTargets(ts []Target) {
 	slices.SortFunc(ts, func(a, b Target) int {
-		return cmp.Or(strings.Compare(a.Cluster, b.Cluster), strings.Compare(a.Task, b.Task),
+		return cmp.Or(strings.Compare(a.Cluster, b.Cluster), strings.Compare(a.Service, b.Service), strings.Compare(a.Task, b.Task),
 			strings.Compare(a.container, b.container), strings.Compare(a.Address, b.Address),
 			strings.Compare(a.path, b.path))
 	})
