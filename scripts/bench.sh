@@ -251,7 +251,7 @@ pct() { echo "$lat" | awk -v p="$1" '$1 == p { print $2 }'; }
 row "standalone at 10x as a process (Container Insights, service discovery, scraped): peak RSS" "${peak} MiB" "300 MiB"
 over "$peak" 300 && failed=1
 row "standalone at 10x: cycle time; daemon allocations per task per cycle (go_memstats_mallocs_total, renders included)" \
-  "${cycle_s} s; $(awk -v a="$m0" -v b="$m1" 'BEGIN { printf "%.0f", (b-a)/2/100000 }')" "—"
+  "$(awk -v s="$cycle_s" 'BEGIN { printf "%.1f", s }') s; $(awk -v a="$m0" -v b="$m1" 'BEGIN { printf "%.0f", (b-a)/2/100000 }')" "—"
 row "standalone at 10x: /metrics size (series; plain; gzip)" "${series} series; $(awk -v b="$plain" 'BEGIN { printf "%.1f MB", b/1e6 }'); $(awk -v b="$gz" 'BEGIN { printf "%.2f MB", b/1e6 }')" "—"
 row "standalone at 10x: scrape p50 / p90 / p99 under 5 concurrent back-to-back scrapers (wrk, gzip; collection cycles, renders and the simulator share the cores); daemon CPU per scrape (all its CPU in the run)" \
   "$(pct 50%) / $(pct 90%) / $(pct 99%) (${requests} scrapes in 20 s); $(awk -v t="$((c1 - c0))" -v n="$requests" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.3f ms", t/hz*1000/n }')" "—"

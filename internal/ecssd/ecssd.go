@@ -150,20 +150,17 @@ func (d *Discovery) Observe(ctx context.Context, cluster string, tasks []types.T
 	prev := d.byCluster[cluster]
 	var targets []Target
 	for _, t := range running {
-		arn := aws.ToString(t.TaskArn)
-		had := func(arn string) []Target { // what the task had, rendered
-			return prev.ofTask(rules.ServiceFromGroup(aws.ToString(t.Group)), arn)
-		}
+		arn, service := aws.ToString(t.TaskArn), rules.ServiceFromGroup(aws.ToString(t.Group))
 		def := d.defs[aws.ToString(t.TaskDefinitionArn)]
 		if def == nil {
 			// Not describable this cycle: keep what the task had.
-			targets = append(targets, had(arn)...)
+			targets = append(targets, prev.ofTask(service, arn)...)
 			continue
 		}
 		instanceID := ec2IDs[aws.ToString(t.ContainerInstanceArn)]
 		ip, known := d.ips[instanceID]
 		if !known && instanceAddressed(def.networkMode) {
-			if kept := had(arn); len(kept) > 0 {
+			if kept := prev.ofTask(service, arn); len(kept) > 0 {
 				// Its instance could not be described this cycle: keep
 				// what the task had rather than flap.
 				targets = append(targets, kept...)
