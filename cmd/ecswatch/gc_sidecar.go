@@ -8,3 +8,10 @@ package main
 // MiB, so this costs a fraction of a millisecond a cycle. (A soft memory limit was
 // tried instead and made the GC thrash under bursts of scrapes.)
 const defaultGCPercent = 25
+
+// defaultMaxProcs is GOMAXPROCS in the sidecar build unless the GOMAXPROCS
+// variable says otherwise. The sidecar's work is a poll every few seconds,
+// a 2 ms render per snapshot and scrapes that copy bytes: one processor
+// does it, and each one more costs its thread, caches and GC worker, about
+// half a MiB of the sidecar's 15 (scripts/bench.sh).
+const defaultMaxProcs = 1

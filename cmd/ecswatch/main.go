@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -38,6 +39,9 @@ import (
 func main() {
 	if _, set := os.LookupEnv("GOGC"); !set && defaultGCPercent > 0 {
 		debug.SetGCPercent(defaultGCPercent)
+	}
+	if _, set := os.LookupEnv("GOMAXPROCS"); !set && defaultMaxProcs > 0 {
+		runtime.GOMAXPROCS(defaultMaxProcs)
 	}
 	versionFromBuildInfo()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
