@@ -36,7 +36,6 @@ type cachingHandler struct {
 	// info); exporter encodes the snapshot's families beside them.
 	gatherer prometheus.Gatherer
 	exporter *Exporter
-	source   Source
 	refresh  time.Duration
 	logger   *slog.Logger
 	now      func() time.Time
@@ -115,7 +114,7 @@ var textFormat = expfmt.NewFormat(expfmt.TypeTextPlain)
 var acceptedFormats = expfmt.DefaultOpenMetricsAcceptedFormats()
 
 func newCachingHandler(g prometheus.Gatherer, e *Exporter, refresh time.Duration, logger *slog.Logger, served *Served) *cachingHandler {
-	return &cachingHandler{gatherer: g, exporter: e, source: e.source, refresh: refresh, logger: logger, now: time.Now, served: served}
+	return &cachingHandler{gatherer: g, exporter: e, refresh: refresh, logger: logger, now: time.Now, served: served}
 }
 
 func (h *cachingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -163,7 +162,7 @@ func (h *cachingHandler) body() *body {
 	if h.watching.CompareAndSwap(false, true) {
 		go h.watch()
 	}
-	snap := h.source.Snapshot()
+	snap := h.exporter.source.Snapshot()
 	h.mu.Lock()
 	b := h.cur
 	if b != nil && now.Sub(b.at) < h.stale() {
@@ -196,7 +195,7 @@ func (h *cachingHandler) body() *body {
 func (h *cachingHandler) watch() {
 	defer h.watching.Store(false)
 	var published func() <-chan struct{}
-	if p, ok := h.source.(publisher); ok {
+	if p, ok := h.exporter.source.(publisher); ok {
 		published = p.Published
 	}
 	// next is nil (never ready) for a source that cannot tell. It is taken
@@ -264,7 +263,7 @@ func (h *cachingHandler) render(done chan struct{}) {
 		h.mu.Unlock()
 		close(done)
 	}()
-	b := &body{snap: h.source.Snapshot(), at: h.now(), enc: map[expfmt.Format]*encoding{}}
+	b := &body{snap: h.exporter.source.Snapshot(), at: h.now(), enc: map[expfmt.Format]*encoding{}}
 	self, err := h.gatherer.Gather()
 	if err != nil {
 		// As promhttp's ContinueOnError: serve what was gathered.

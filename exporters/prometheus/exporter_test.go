@@ -367,7 +367,7 @@ func BenchmarkRender(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.SetBytes(int64(len(h.encode(&body{snap: h.source.Snapshot(), self: mfs}, textFormat, true))))
+		b.SetBytes(int64(len(h.encode(&body{snap: h.exporter.source.Snapshot(), self: mfs}, textFormat, true))))
 	}
 }
 
