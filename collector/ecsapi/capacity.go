@@ -64,7 +64,7 @@ func capacityOf(tasks []types.Task) (map[string][]collector.ProviderCount, map[s
 	for svc, byProvider := range providers {
 		var list []collector.ProviderCount
 		for p, n := range byProvider {
-			list = append(list, collector.ProviderCount{Provider: p, Count: n})
+			list = append(list, collector.ProviderCount{Provider: strings.Clone(p), Count: n}) // off the decoder's arena
 		}
 		slices.SortFunc(list, func(a, b collector.ProviderCount) int { return strings.Compare(a.Provider, b.Provider) })
 		out[svc] = list

@@ -242,6 +242,8 @@ func (c *Collector) collectCluster(ctx context.Context, cluster string) ([]*coll
 			for _, ct := range t.Containers {
 				tc := collector.TaskContainer{Family: family, Name: aws.ToString(ct.Name)}
 				if !slices.Contains(containers[svc], tc) {
+					// Kept in the model: copies, off the decoder's arena.
+					tc.Family, tc.Name = strings.Clone(tc.Family), strings.Clone(tc.Name)
 					containers[svc] = append(containers[svc], tc)
 				}
 			}

@@ -39,6 +39,7 @@ func taskHealth(tasks []types.Task) map[string][]collector.TaskHealthCount {
 	for svc, byTD := range counts {
 		var list []collector.TaskHealthCount
 		for td, byStatus := range byTD {
+			td := strings.Clone(td) // kept in the model: off the decoder's arena
 			for _, st := range ecsvocab.HealthStatuses {
 				list = append(list, collector.TaskHealthCount{TaskDefinition: td, Status: st, Count: byStatus[st]})
 			}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -61,7 +62,11 @@ func (c *Cache) Get(ctx context.Context, names []string) (map[string]*types.Task
 		if key == "" {
 			continue
 		}
-		c.used[key] = true
+		if !c.used[key] {
+			// Kept past the cycle: a copy, off the decoder's arena (and a
+			// map assigned an equal key takes the new one, so once).
+			c.used[strings.Clone(key)] = true
+		}
 		switch ch, inflight := c.inflight[key]; {
 		case c.defs[key] != nil:
 		case inflight:
@@ -87,7 +92,7 @@ func (c *Cache) Get(ctx context.Context, names []string) (map[string]*types.Task
 			td, err := c.describe(ctx, name)
 			c.mu.Lock()
 			if err == nil {
-				c.defs[key] = td
+				c.defs[strings.Clone(key)] = td
 			}
 			close(c.inflight[key])
 			delete(c.inflight, key)
