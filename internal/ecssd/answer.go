@@ -3,7 +3,6 @@ package ecssd
 import (
 	"bufio"
 	"bytes"
-	"cmp"
 	"compress/gzip"
 	"encoding/json"
 	"fmt"
@@ -25,9 +24,15 @@ type answer struct {
 // are (gzip members concatenate); the others, and a filter by role,
 // decompress them; a filter by service decompresses only that service's.
 type clusterAnswer struct {
-	targets []Target // sorted by service first; their labels let go once rendered
-	chunks  []chunk  // one per service, in targets' order
+	cluster string
+	targets []kept  // in the order rendered: by service first
+	chunks  []chunk // one per service, in targets' order
 }
+
+// kept is what an answer keeps of a rendered target: its role, for a
+// filter by role, and its task, to find a task's groups again. The rest is
+// in its group.
+type kept struct{ task, role string }
 
 // chunk is one service's targets: targets[first:end], their groups joined
 // with commas and gzipped, ends[i] where the (first+i)th group ends.
@@ -38,10 +43,14 @@ type chunk struct {
 	gz         []byte
 }
 
-// newClusterAnswer renders the targets, sorted, that have no group yet (one
-// kept from an earlier cycle has its own) and keeps them gzipped.
+// newClusterAnswer renders the targets of one cluster, sorted, that have
+// no group yet (one kept from an earlier cycle has its own) and keeps them
+// gzipped.
 func newClusterAnswer(ts []Target) (*clusterAnswer, error) {
-	a := &clusterAnswer{targets: ts}
+	a := &clusterAnswer{targets: make([]kept, len(ts))}
+	if len(ts) > 0 {
+		a.cluster = ts[0].Cluster
+	}
 	var plain, gz bytes.Buffer
 	enc := json.NewEncoder(&plain)
 	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
@@ -61,7 +70,7 @@ func newClusterAnswer(ts []Target) (*clusterAnswer, error) {
 				plain.Truncate(plain.Len() - 1) // the Encoder's newline
 			}
 			c.ends = append(c.ends, plain.Len())
-			t.Labels, t.group = nil, nil
+			a.targets[c.end] = kept{task: t.Task, role: t.Role}
 		}
 		gz.Reset()
 		zw.Reset(&gz)
@@ -118,29 +127,31 @@ func (a *clusterAnswer) same(b *clusterAnswer) bool {
 	return a != nil && b != nil && slices.EqualFunc(a.chunks, b.chunks, func(x, y chunk) bool { return bytes.Equal(x.gz, y.gz) })
 }
 
-// ofTask returns the targets of task (of service) as a rendered them, each
-// with its group: what to keep for a task that cannot be rendered afresh
-// this cycle.
+// ofTask returns the targets of task (its ID, of service) as a rendered
+// them, each with its group, in a's order: what to keep for a task that
+// cannot be rendered afresh this cycle.
 func (a *clusterAnswer) ofTask(service, task string) []Target {
 	if a == nil {
 		return nil
 	}
-	i, _ := slices.BinarySearchFunc(a.targets, [2]string{service, task}, func(t Target, k [2]string) int {
-		return cmp.Or(strings.Compare(t.Service, k[0]), strings.Compare(t.Task, k[1]))
-	})
-	if i == len(a.targets) || a.targets[i].Task != task {
+	ci, found := slices.BinarySearchFunc(a.chunks, service, func(c chunk, s string) int { return strings.Compare(c.service, s) })
+	if !found {
 		return nil
 	}
-	c := &a.chunks[slices.IndexFunc(a.chunks, func(c chunk) bool { return c.first <= i && i < c.end })]
+	c := &a.chunks[ci]
+	ts := a.targets[c.first:c.end]
+	i, found := slices.BinarySearchFunc(ts, task, func(k kept, task string) int { return strings.Compare(k.task, task) })
+	if !found {
+		return nil
+	}
 	plain, err := c.plain()
 	if err != nil {
 		return nil // ours: it decompresses
 	}
 	var out []Target
-	for ; i < c.end && a.targets[i].Task == task; i++ {
-		t := a.targets[i]
-		t.group = bytes.Clone(c.group(plain, i-c.first))
-		out = append(out, t)
+	for ; i < len(ts) && ts[i].task == task; i++ {
+		out = append(out, Target{Cluster: a.cluster, Service: service, Role: ts[i].role, Task: task,
+			group: bytes.Clone(c.group(plain, i))})
 	}
 	return out
 }
@@ -191,7 +202,7 @@ func (a *answer) write(w io.Writer, f filter, gz bool) error {
 			return fmt.Errorf("service %s: %w", c.service, err)
 		}
 		for i, t := range c.targets {
-			if !f.keep(t) {
+			if !f.keepRole(t.role) {
 				continue
 			}
 			if !first {
@@ -210,10 +221,11 @@ func (a *answer) write(w io.Writer, f filter, gz bool) error {
 	return bw.Flush()
 }
 
-// keptChunk is a chunk with its targets.
+// keptChunk is a chunk with its cluster and targets.
 type keptChunk struct {
 	*chunk
-	targets []Target
+	cluster string
+	targets []kept
 }
 
 // kept lists the services f keeps, by cluster and service.
@@ -222,9 +234,8 @@ func (a *answer) kept(f filter) []keptChunk {
 	for _, ca := range a.clusters {
 		for i := range ca.chunks {
 			c := &ca.chunks[i]
-			ts := ca.targets[c.first:c.end]
-			if f.keepCluster(ts[0].Cluster) && (len(f.services) == 0 || slices.Contains(f.services, c.service)) {
-				out = append(out, keptChunk{c, ts})
+			if f.keepCluster(ca.cluster) && f.keepService(c.service) {
+				out = append(out, keptChunk{c, ca.cluster, ca.targets[c.first:c.end]})
 			}
 		}
 	}
@@ -244,10 +255,13 @@ func (d *Discovery) Targets() []Target {
 		if err != nil {
 			continue
 		}
-		for i, t := range c.targets {
+		for i, k := range c.targets {
 			var g Group
 			_ = json.Unmarshal(c.group(plain, i), &g) // rendered by json.Encoder
-			t.Labels = g.Labels
+			t := Target{Cluster: c.cluster, Service: c.service, Role: k.role, Task: k.task, Labels: g.Labels}
+			if len(g.Targets) == 1 {
+				t.Address = g.Targets[0]
+			}
 			out = append(out, t)
 		}
 	}

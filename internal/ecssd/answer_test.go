@@ -19,9 +19,9 @@ func answerOf(t *testing.T) (*answer, []Target) {
 			Labels: map[string]string{MetaCluster: cluster, MetaService: service, MetaTaskARN: task, MetaRole: role, "__metrics_path__": "/metrics", "odd": `<"&>`}}
 	}
 	byCluster := [][]Target{
-		{mk("prod", "api", "arn:task/prod/1", RoleExporter, "10.0.0.1:8080"), mk("prod", "api", "arn:task/prod/1", RoleSidecar, "10.0.0.1:9787"), mk("prod", "web", "arn:task/prod/2", RoleExporter, "10.0.0.2:8080")},
+		{mk("prod", "api", "1", RoleExporter, "10.0.0.1:8080"), mk("prod", "api", "1", RoleSidecar, "10.0.0.1:9787"), mk("prod", "web", "2", RoleExporter, "10.0.0.2:8080")},
 		{},
-		{mk("stage", "web", "arn:task/stage/3", RoleExporter, "10.1.0.3:8080")},
+		{mk("stage", "web", "3", RoleExporter, "10.1.0.3:8080")},
 	}
 	var all []Target
 	a := &answer{}
@@ -37,6 +37,11 @@ func answerOf(t *testing.T) (*answer, []Target) {
 		a.clusters = append(a.clusters, c)
 	}
 	return a, all
+}
+
+// keep is f as the answer applies it, target by target.
+func (f filter) keep(t Target) bool {
+	return f.keepCluster(t.Cluster) && f.keepService(t.Service) && f.keepRole(t.Role)
 }
 
 // expected is the answer as Prometheus reads it, built the plain way.
@@ -105,18 +110,18 @@ func TestKeptTargetsKeepTheirRendering(t *testing.T) {
 	t.Parallel()
 	a, all := answerOf(t)
 	prod := a.clusters[0]
-	kept := prod.ofTask("api", "arn:task/prod/1")
+	kept := prod.ofTask("api", "1")
 	if len(kept) != 2 {
 		t.Fatalf("kept %d targets of the task, want 2", len(kept))
 	}
-	again, err := newClusterAnswer(append(kept, Target{Cluster: "prod", Service: "web", Task: "arn:task/prod/2", Address: all[2].Address, Labels: all[2].Labels}))
+	again, err := newClusterAnswer(append(kept, Target{Cluster: "prod", Service: "web", Task: "2", Address: all[2].Address, Labels: all[2].Labels}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !again.same(prod) {
 		t.Error("targets kept from the last answer render differently")
 	}
-	if got := prod.ofTask("api", "arn:task/prod/9"); got != nil {
+	if got := prod.ofTask("api", "9"); got != nil {
 		t.Errorf("a task the answer does not have kept %v", got)
 	}
 }

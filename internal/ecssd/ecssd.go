@@ -150,17 +150,17 @@ func (d *Discovery) Observe(ctx context.Context, cluster string, tasks []types.T
 	prev := d.byCluster[cluster]
 	var targets []Target
 	for _, t := range running {
-		arn, service := aws.ToString(t.TaskArn), rules.ServiceFromGroup(aws.ToString(t.Group))
+		id, service := ecsvocab.ResourceID(aws.ToString(t.TaskArn)), rules.ServiceFromGroup(aws.ToString(t.Group))
 		def := d.defs[aws.ToString(t.TaskDefinitionArn)]
 		if def == nil {
 			// Not describable this cycle: keep what the task had.
-			targets = append(targets, prev.ofTask(service, arn)...)
+			targets = append(targets, prev.ofTask(service, id)...)
 			continue
 		}
 		instanceID := ec2IDs[aws.ToString(t.ContainerInstanceArn)]
 		ip, known := d.ips[instanceID]
 		if !known && instanceAddressed(def.networkMode) {
-			if kept := prev.ofTask(service, arn); len(kept) > 0 {
+			if kept := prev.ofTask(service, id); len(kept) > 0 {
 				// Its instance could not be described this cycle: keep
 				// what the task had rather than flap.
 				targets = append(targets, kept...)
@@ -209,7 +209,7 @@ func (d *Discovery) describeTaskDefinitions(ctx context.Context, tasks []types.T
 		// first to parse it reports its labels.
 		known := d.defs[arn] != nil
 		if !known {
-			d.defs[arn] = def
+			d.defs[strings.Clone(arn)] = def // kept: off the decoder's arena
 		}
 		d.mu.Unlock()
 		if known || def.labelsErr == nil {
@@ -322,7 +322,14 @@ func instanceAddressed(mode types.NetworkMode) bool {
 // keepOnly records the keys cluster uses in byCluster, and deletes from m
 // every key no watched cluster uses any more. Called with d.mu held.
 func keepOnly[V any](m map[string]V, byCluster map[string][]string, cluster string, keys []string) {
-	byCluster[cluster] = keys
+	// Kept until the next cycle: each key once (a task definition is named
+	// by every task that runs it), and copied off the decoder's arenas,
+	// which one kept string would hold whole.
+	keys = slices.Compact(slices.Sorted(slices.Values(keys)))
+	for i, k := range keys {
+		keys[i] = strings.Clone(k)
+	}
+	byCluster[cluster] = slices.Clip(keys)
 	used := map[string]bool{}
 	for _, ks := range byCluster {
 		for _, k := range ks {

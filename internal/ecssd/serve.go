@@ -71,10 +71,12 @@ func (f filter) keepCluster(cluster string) bool {
 	return len(f.clusters) == 0 || slices.Contains(f.clusters, cluster)
 }
 
-func (f filter) keep(t Target) bool {
-	return (len(f.clusters) == 0 || slices.Contains(f.clusters, t.Cluster)) &&
-		(len(f.services) == 0 || slices.Contains(f.services, t.Service)) &&
-		(len(f.roles) == 0 || slices.Contains(f.roles, t.Role))
+func (f filter) keepService(service string) bool {
+	return len(f.services) == 0 || slices.Contains(f.services, service)
+}
+
+func (f filter) keepRole(role string) bool {
+	return len(f.roles) == 0 || slices.Contains(f.roles, role)
 }
 
 // parseFilter reads cluster, service and role, each repeatable or

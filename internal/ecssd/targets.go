@@ -45,13 +45,14 @@ const (
 
 // Target is one scrape target: a port of a container of a running task.
 type Target struct {
-	Cluster, Service, Role, Task string
-	Address                      string
+	Cluster, Service, Role string
+	Task                   string // the task's ID
+	Address                string
 	// Labels are the target's labels until it is rendered into group.
 	Labels map[string]string
 
-	container, path string // for sorting, after Labels are let go
-	group           []byte // the target group, rendered once
+	container, path string // for sorting
+	group           []byte // the target group, when kept from an earlier answer
 }
 
 // Group is one target group of Prometheus's HTTP and file service discovery.
@@ -65,7 +66,8 @@ type Group struct {
 func taskTargets(cluster string, t types.Task, def *taskDef, instanceID, instanceIP string, opts Options) []Target {
 	// The strings a target keeps outlive the cycle: copies, so that they
 	// do not hold the SDK's decoding arenas (a whole response's strings).
-	taskARN := strings.Clone(aws.ToString(t.TaskArn))
+	taskARN := aws.ToString(t.TaskArn)
+	taskID := strings.Clone(ecsvocab.ResourceID(taskARN))
 	service := strings.Clone(rules.ServiceFromGroup(aws.ToString(t.Group)))
 	mode := def.networkMode
 	if t.LaunchType == types.LaunchTypeFargate || mode == "" && len(t.Attachments) > 0 && eniIP(t) != "" {
@@ -76,7 +78,7 @@ func taskTargets(cluster string, t types.Task, def *taskDef, instanceID, instanc
 	}
 	common := map[string]string{
 		MetaCluster: cluster, MetaTaskGroup: aws.ToString(t.Group),
-		MetaTaskARN: taskARN, MetaTaskID: ecsvocab.ResourceID(taskARN),
+		MetaTaskARN: taskARN, MetaTaskID: taskID,
 		MetaFamily: def.family, MetaRevision: strconv.Itoa(def.revision),
 		MetaLaunchType: string(t.LaunchType), MetaCapacityProvider: aws.ToString(t.CapacityProviderName),
 		MetaAvailabilityZone: aws.ToString(t.AvailabilityZone), MetaNetworkMode: string(mode),
@@ -141,7 +143,7 @@ func taskTargets(cluster string, t types.Task, def *taskDef, instanceID, instanc
 			// Prometheus reads an empty label as an absent one: leave it out.
 			maps.DeleteFunc(labels, func(_, v string) bool { return v == "" })
 			out = append(out, Target{
-				Cluster: cluster, Service: service, Role: role, Task: taskARN,
+				Cluster: cluster, Service: service, Role: role, Task: taskID,
 				Address: addr, Labels: labels, container: strings.Clone(name), path: p.Path,
 			})
 		}
@@ -233,9 +235,11 @@ func addSanitised(labels map[string]string, prefix string, m map[string]string) 
 
 // sortTargets orders targets by cluster, service and task, then container,
 // address and path: answers that do not change are byte for byte the same,
-// and a service's targets are together (clusterAnswer keeps them so).
+// and a service's targets are together (clusterAnswer keeps them so). The
+// targets of a task kept from the last answer (ofTask) have no container,
+// address or path; they stay in the order they came in.
 func sortTargets(ts []Target) {
-	slices.SortFunc(ts, func(a, b Target) int {
+	slices.SortStableFunc(ts, func(a, b Target) int {
 		return cmp.Or(strings.Compare(a.Cluster, b.Cluster), strings.Compare(a.Service, b.Service), strings.Compare(a.Task, b.Task),
 			strings.Compare(a.container, b.container), strings.Compare(a.Address, b.Address),
 			strings.Compare(a.path, b.path))
