@@ -61,10 +61,14 @@ type Collector struct {
 	opts   Options
 	now    func() time.Time
 
-	latest map[seriesKey]datapoint
+	// published are the samples last published, sorted by series
+	// (compareSeries): each series' newest datapoint. They are what the
+	// next read compares with; the Store shares them, so they are never
+	// changed, only replaced.
+	published []collector.InsightsSample
 }
 
-// datapoint is a series' newest datapoint, in base units; the series is its key.
+// datapoint is a series' newest datapoint, in base units.
 type datapoint struct {
 	value float64
 	time  time.Time
@@ -78,7 +82,7 @@ type seriesKey struct {
 
 // New returns a Collector.
 func New(client *cloudwatch.Client, store *collector.Store, logger *slog.Logger, opts Options) *Collector {
-	return &Collector{client: client, store: store, logger: logger, opts: opts, now: time.Now, latest: map[seriesKey]datapoint{}}
+	return &Collector{client: client, store: store, logger: logger, opts: opts, now: time.Now}
 }
 
 // SetClock replaces time.Now, for simulations on a fake clock.
@@ -181,33 +185,65 @@ func (c *Collector) collect(ctx context.Context, qs []query) error {
 	now := c.now()
 	end := now.Add(-c.opts.Delay).Truncate(c.opts.Period)
 	start := end.Add(-c.opts.Lookback)
+	found := make([]datapoint, len(qs)) // by query
 	var err error
 	for first := 0; first < len(qs) && err == nil; first += MaxQueries {
-		batch := qs[first:min(first+MaxQueries, len(qs))]
-		err = c.fetch(ctx, batch, first, start, end)
+		last := min(first+MaxQueries, len(qs))
+		err = c.fetch(ctx, qs[first:last], found[first:last], first, start, end)
 	}
 	// Published even when CloudWatch failed: the samples kept from earlier
 	// runs age like the others, and one older than StaleAfter goes, so that
 	// no exporter sends an old datapoint as current during an outage.
-	out := []collector.InsightsSample{} // empty, not nil: none left is news too
-	for k, d := range c.latest {
-		if now.Sub(d.time) > c.opts.StaleAfter {
-			delete(c.latest, k) // no data for too long: no series, never a zero
-			continue
-		}
-		out = append(out, collector.InsightsSample{Metric: k.metric, Identity: k.identity, Container: k.container, Value: d.value, Time: d.time})
-	}
-	slices.SortFunc(out, func(a, b collector.InsightsSample) int {
-		return cmp.Or(strings.Compare(a.Metric, b.Metric), strings.Compare(a.Identity.Cluster, b.Identity.Cluster),
-			strings.Compare(a.Identity.Service, b.Identity.Service), strings.Compare(a.Identity.Family, b.Identity.Family),
-			strings.Compare(a.Container, b.Container))
-	})
-	c.store.Apply(Name, collector.Contribution{Insights: out})
+	c.published = c.merge(qs, found, now)
+	c.store.Apply(Name, collector.Contribution{Insights: c.published})
 	return err
 }
 
-// fetch runs one call's worth of queries, following NextToken.
-func (c *Collector) fetch(ctx context.Context, batch []query, offset int, start, end time.Time) error {
+// merge returns each series' newest datapoint: found (by query) where it is
+// newer than the one published, the published one otherwise. A datapoint
+// older than the one published (late data for an earlier minute) is not
+// exported: each value goes out once, in order. A series whose newest
+// datapoint is older than StaleAfter goes: no data for too long is no
+// series, never a zero.
+func (c *Collector) merge(qs []query, found []datapoint, now time.Time) []collector.InsightsSample {
+	out := []collector.InsightsSample{} // empty, not nil: none left is news too
+	replaced := make([]bool, len(c.published))
+	for i, d := range found {
+		if d.time.IsZero() {
+			continue // missing data: no series rather than a zero
+		}
+		s := collector.InsightsSample{Metric: qs[i].key.metric, Identity: qs[i].key.identity, Container: qs[i].key.container, Value: d.value, Time: d.time}
+		if j, ok := slices.BinarySearchFunc(c.published, s, compareSeries); ok {
+			if !d.time.After(c.published[j].Time) {
+				continue
+			}
+			replaced[j] = true
+		}
+		out = append(out, s)
+	}
+	for j, s := range c.published {
+		if !replaced[j] {
+			out = append(out, s)
+		}
+	}
+	out = slices.DeleteFunc(out, func(s collector.InsightsSample) bool { return now.Sub(s.Time) > c.opts.StaleAfter })
+	// Two queries of one series (none are built so) would be one series:
+	// its newest datapoint.
+	slices.SortFunc(out, func(a, b collector.InsightsSample) int { return cmp.Or(compareSeries(a, b), b.Time.Compare(a.Time)) })
+	return slices.Clip(slices.CompactFunc(out, func(a, b collector.InsightsSample) bool { return compareSeries(a, b) == 0 }))
+}
+
+// compareSeries orders samples by series: metric, then identity, then
+// container.
+func compareSeries(a, b collector.InsightsSample) int {
+	return cmp.Or(strings.Compare(a.Metric, b.Metric), strings.Compare(a.Identity.Cluster, b.Identity.Cluster),
+		strings.Compare(a.Identity.Service, b.Identity.Service), strings.Compare(a.Identity.Family, b.Identity.Family),
+		strings.Compare(a.Container, b.Container))
+}
+
+// fetch runs one call's worth of queries, following NextToken, and keeps
+// each query's newest datapoint in found.
+func (c *Collector) fetch(ctx context.Context, batch []query, found []datapoint, offset int, start, end time.Time) error {
 	in := &cloudwatch.GetMetricDataInput{StartTime: &start, EndTime: &end, ScanBy: types.ScanByTimestampDescending}
 	for i, q := range batch {
 		in.MetricDataQueries = append(in.MetricDataQueries, types.MetricDataQuery{
@@ -232,30 +268,13 @@ func (c *Collector) fetch(ctx context.Context, batch []query, offset int, start,
 			if err != nil || i < offset || i >= offset+len(batch) {
 				continue
 			}
-			c.keepNewest(batch[i-offset], r)
+			// A series' datapoints may come over more than one page.
+			for j, ts := range r.Timestamps {
+				if j < len(r.Values) && ts.After(found[i-offset].time) {
+					found[i-offset] = datapoint{value: r.Values[j] * batch[i-offset].metric.Scale, time: ts}
+				}
+			}
 		}
 	}
 	return nil
-}
-
-// keepNewest keeps a series' newest datapoint. A datapoint older than the
-// one already kept (late data for an earlier minute) is not exported: each
-// value goes out once, in order.
-func (c *Collector) keepNewest(q query, r types.MetricDataResult) {
-	var (
-		newest time.Time
-		value  float64
-	)
-	for j, ts := range r.Timestamps {
-		if j < len(r.Values) && ts.After(newest) {
-			newest, value = ts, r.Values[j]
-		}
-	}
-	if newest.IsZero() {
-		return // missing data: no series rather than a zero
-	}
-	if prev, ok := c.latest[q.key]; ok && !newest.After(prev.time) {
-		return
-	}
-	c.latest[q.key] = datapoint{value: value * q.metric.Scale, time: newest}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -201,12 +202,18 @@ func TestLateData(t *testing.T) {
 		}
 	}
 	// Backfill of an older minute does not replace the newer one.
-	q := f.c.Queries(f.store.Snapshot())[0]
-	before := f.c.latest[q.key]
-	old := before.time.Add(-5 * time.Minute)
-	f.c.keepNewest(q, cwResult(old, 42))
-	if f.c.latest[q.key] != before {
-		t.Error("an older datapoint replaced the newest")
+	qs := f.c.Queries(f.store.Snapshot())
+	before := slices.Clone(f.c.published)
+	found := make([]datapoint, len(qs))
+	j := slices.IndexFunc(before, func(s collector.InsightsSample) bool {
+		return s.Metric == qs[0].key.metric && s.Identity == qs[0].key.identity && s.Container == qs[0].key.container
+	})
+	if j < 0 {
+		t.Fatalf("no sample of %v published", qs[0].key)
+	}
+	found[0] = datapoint{value: 42, time: before[j].Time.Add(-5 * time.Minute)}
+	if got := f.c.merge(qs, found, f.clock.Now()); !slices.Equal(got, before) {
+		t.Errorf("an older datapoint replaced the newest: %v, want %v", got, before)
 	}
 	// The service goes away from CloudWatch: after StaleAfter, no series.
 	f.fake.Missing = func(string, map[string]string) bool { return true }
