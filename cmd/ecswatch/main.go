@@ -56,6 +56,9 @@ type flags struct {
 	// --web.listen-address beyond its first value, and socket activation.
 	extraListenAddresses []string
 	systemdSocket        bool
+	// Prometheus 3's --[no-]auto-gomemlimit and --auto-gomemlimit.ratio.
+	autoMemLimit  bool
+	memLimitRatio float64
 }
 
 // base returns the configuration that the file, environment and overrides
@@ -98,6 +101,8 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	web := kingpinflag.AddFlags(app, config.DefaultListenAddress)
 	telemetryPath := app.Flag("web.telemetry-path", "Path under which to expose metrics. Overrides web.telemetry_path.").Default("/metrics").String()
 	disableExporterMetrics := app.Flag("web.disable-exporter-metrics", "Exclude metrics about ecswatch's own process (promhttp_*, process_*, go_*). Overrides exporters.prometheus.disable_exporter_metrics.").Bool()
+	app.Flag("auto-gomemlimit", "Set the Go runtime's soft memory limit (GOMEMLIMIT) from the container's memory limit, as Prometheus does; unless GOMEMLIMIT is set.").Default("true").BoolVar(&f.autoMemLimit)
+	app.Flag("auto-gomemlimit.ratio", "The share of the container's memory limit that --auto-gomemlimit sets as GOMEMLIMIT, in (0, 1].").Default("0.9").Float64Var(&f.memLimitRatio)
 	var logFlags promslog.Config
 	promslogflag.AddFlags(app, &logFlags)
 	set := map[string]*bool{}
@@ -143,6 +148,10 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		}
 	}
 	slices.SortFunc(f.overrides, func(a, b config.Override) int { return strings.Compare(a.Key, b.Key) })
+	if f.memLimitRatio <= 0 || f.memLimitRatio > 1 {
+		fmt.Fprintf(stderr, "ecswatch: --auto-gomemlimit.ratio %g: must be more than 0 and at most 1\n", f.memLimitRatio)
+		return 2
+	}
 	switch cmd {
 	case versionCmd.FullCommand():
 		fmt.Fprintln(stdout, version.Print("ecswatch"))
@@ -179,6 +188,9 @@ func serve(base *config.Config, f flags, stderr io.Writer, opts []daemon.Option)
 	logger.Info("starting ecswatch", "version", version.Info(), "build_context", version.BuildContext())
 	if opts == nil && cfg.SidecarOnly(os.LookupEnv) {
 		handOff(besideThis(), os.Args[1:], logger)
+	}
+	if f.autoMemLimit && opts == nil { // not in tests: the limit is the process's
+		setMemoryLimit(f.memLimitRatio, logger)
 	}
 
 	d, err := daemon.New(cfg, logger, opts...)

@@ -38,6 +38,7 @@ func TestCLI(t *testing.T) {
 		{"unknown flag", []string{"--web.listen", ":1"}, 2, "", "unknown long flag"},
 		{"bad flag value", []string{"run", "--log.level", "loud"}, 2, "", `unrecognized log level loud`},
 		{"bad telemetry path", []string{"run", "--web.telemetry-path", "/healthz"}, 1, "", `web.telemetry_path (flag --web.telemetry-path): /healthz is served beside the metrics`},
+		{"bad memory limit ratio", []string{"--auto-gomemlimit.ratio", "1.5", "run"}, 2, "", "--auto-gomemlimit.ratio 1.5: must be more than 0 and at most 1"},
 		{"help command", []string{"help"}, 0, "usage: ecswatch", ""},
 	}
 	for _, tt := range tests {
