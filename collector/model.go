@@ -507,8 +507,11 @@ func LogEvent(logger *slog.Logger, ev Event) {
 // InsightsSample is the latest datapoint of one Container Insights series,
 // converted to base units.
 type InsightsSample struct {
-	Metric    string // CloudWatch metric name
-	Identity  Identity
+	Metric string // CloudWatch metric name
+	// Identity is shared by the samples of one cluster, service or task
+	// family (a few hundred thousand samples at a large scale); nil is the
+	// zero Identity.
+	Identity  *Identity
 	Container string // enhanced container-level metrics only
 	Value     float64
 	Time      time.Time // the datapoint's own timestamp

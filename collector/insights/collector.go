@@ -74,12 +74,6 @@ type datapoint struct {
 	time  time.Time
 }
 
-type seriesKey struct {
-	metric    string
-	identity  collector.Identity
-	container string
-}
-
 // New returns a Collector.
 func New(client *cloudwatch.Client, store *collector.Store, logger *slog.Logger, opts Options) *Collector {
 	return &Collector{client: client, store: store, logger: logger, opts: opts, now: time.Now}
@@ -92,13 +86,20 @@ func (c *Collector) SetClock(now func() time.Time) { c.now = now }
 func (c *Collector) Name() string { return Name }
 
 // query is one GetMetricData query and the series it fills. Its
-// dimensions are built per call from the key (see dimensions): a cluster
-// ten times the usual size has two hundred thousand queries.
+// dimensions are built per call (see dimensions), and its identity is
+// shared with the other metrics' queries of the same cluster, service or
+// family: ten times the usual scale is two hundred thousand queries.
 type query struct {
-	metric *ecsvocab.Metric
-	key    seriesKey
+	metric    *ecsvocab.Metric
+	identity  *collector.Identity
+	container string
 	// dimNames are the dimensions of the query's level, shared.
 	dimNames []string
+}
+
+// sample is q's series with d.
+func (q query) sample(d datapoint) collector.InsightsSample {
+	return collector.InsightsSample{Metric: q.metric.CloudWatch, Identity: q.identity, Container: q.container, Value: d.value, Time: d.time}
 }
 
 // The dimensions of each level, in the order CloudWatch lists them.
@@ -116,13 +117,13 @@ func (q query) dimensions() []types.Dimension {
 		var v string
 		switch name {
 		case "ClusterName":
-			v = q.key.identity.Cluster
+			v = q.identity.Cluster
 		case "ServiceName":
-			v = q.key.identity.Service
+			v = q.identity.Service
 		case "TaskDefinitionFamily":
-			v = q.key.identity.Family
+			v = q.identity.Family
 		case "ContainerName":
-			v = q.key.container
+			v = q.container
 		}
 		out[i] = types.Dimension{Name: aws.String(name), Value: aws.String(v)}
 	}
@@ -144,32 +145,33 @@ func (c *Collector) Queries(s *collector.Snapshot) []query {
 	clusters = slices.Compact(clusters)
 
 	var qs []query
-	add := func(level ecsvocab.Level, id collector.Identity, container string, dims []string) {
+	add := func(level ecsvocab.Level, id *collector.Identity, container string, dims []string) {
 		for i := range ecsvocab.Metrics {
 			m := &ecsvocab.Metrics[i]
 			if (m.Enhanced && !c.opts.Enhanced) || !slices.Contains(m.Levels, level) {
 				continue
 			}
-			qs = append(qs, query{metric: m, key: seriesKey{m.CloudWatch, id, container}, dimNames: dims})
+			qs = append(qs, query{metric: m, identity: id, container: container, dimNames: dims})
 		}
 	}
 	for _, cl := range clusters {
-		add(ecsvocab.Cluster, collector.Identity{Cluster: cl}, "", clusterDims)
+		add(ecsvocab.Cluster, &collector.Identity{Cluster: cl}, "", clusterDims)
 	}
 	for _, svc := range s.Services {
 		if !slices.Contains(clusters, svc.Cluster) {
 			continue
 		}
-		add(ecsvocab.Service, collector.Identity{Cluster: svc.Cluster, Service: svc.Name}, "", serviceDims)
+		service := &collector.Identity{Cluster: svc.Cluster, Service: svc.Name}
+		add(ecsvocab.Service, service, "", serviceDims)
 		for _, d := range svc.Deployments {
 			family := ecsvocab.TaskFamily(d.TaskDefinition)
 			if family != "" && !families[[2]string{svc.Cluster, family}] {
 				families[[2]string{svc.Cluster, family}] = true
-				add(ecsvocab.Family, collector.Identity{Cluster: svc.Cluster, Family: family}, "", familyDims)
+				add(ecsvocab.Family, &collector.Identity{Cluster: svc.Cluster, Family: family}, "", familyDims)
 			}
 		}
 		for _, name := range svc.ContainerNames() {
-			add(ecsvocab.Container, collector.Identity{Cluster: svc.Cluster, Service: svc.Name}, name, containerDims)
+			add(ecsvocab.Container, service, name, containerDims)
 		}
 	}
 	return qs
@@ -212,7 +214,7 @@ func (c *Collector) merge(qs []query, found []datapoint, now time.Time) []collec
 		if d.time.IsZero() {
 			continue // missing data: no series rather than a zero
 		}
-		s := collector.InsightsSample{Metric: qs[i].key.metric, Identity: qs[i].key.identity, Container: qs[i].key.container, Value: d.value, Time: d.time}
+		s := qs[i].sample(d)
 		if j, ok := slices.BinarySearchFunc(c.published, s, compareSeries); ok {
 			if !d.time.After(c.published[j].Time) {
 				continue
@@ -236,8 +238,10 @@ func (c *Collector) merge(qs []query, found []datapoint, now time.Time) []collec
 // compareSeries orders samples by series: metric, then identity, then
 // container.
 func compareSeries(a, b collector.InsightsSample) int {
-	return cmp.Or(strings.Compare(a.Metric, b.Metric), strings.Compare(a.Identity.Cluster, b.Identity.Cluster),
-		strings.Compare(a.Identity.Service, b.Identity.Service), strings.Compare(a.Identity.Family, b.Identity.Family),
+	var none collector.Identity
+	x, y := cmp.Or(a.Identity, &none), cmp.Or(b.Identity, &none)
+	return cmp.Or(strings.Compare(a.Metric, b.Metric), strings.Compare(x.Cluster, y.Cluster),
+		strings.Compare(x.Service, y.Service), strings.Compare(x.Family, y.Family), strings.Compare(x.TaskID, y.TaskID),
 		strings.Compare(a.Container, b.Container))
 }
 

@@ -62,7 +62,7 @@ func svc(cluster, name, family string, containers ...string) *collector.Service 
 func sample(t *testing.T, s *collector.Snapshot, metric string, id collector.Identity, container string) (collector.InsightsSample, bool) {
 	t.Helper()
 	for _, in := range s.Insights {
-		if in.Metric == metric && in.Identity == id && in.Container == container {
+		if in.Metric == metric && in.Identity != nil && *in.Identity == id && in.Container == container {
 			return in, true
 		}
 	}
@@ -78,7 +78,7 @@ func TestBatching(t *testing.T) {
 		var qs []query
 		for i := range n {
 			q := base[i%len(base)]
-			q.key.identity.TaskID = fmt.Sprint(i) // distinct series
+			q.identity = &collector.Identity{Cluster: q.identity.Cluster, Service: q.identity.Service, Family: q.identity.Family, TaskID: fmt.Sprint(i)} // distinct series
 			qs = append(qs, q)
 		}
 		if err := f.c.collect(t.Context(), qs); err != nil {
@@ -206,10 +206,10 @@ func TestLateData(t *testing.T) {
 	before := slices.Clone(f.c.published)
 	found := make([]datapoint, len(qs))
 	j := slices.IndexFunc(before, func(s collector.InsightsSample) bool {
-		return s.Metric == qs[0].key.metric && s.Identity == qs[0].key.identity && s.Container == qs[0].key.container
+		return compareSeries(s, qs[0].sample(datapoint{})) == 0
 	})
 	if j < 0 {
-		t.Fatalf("no sample of %v published", qs[0].key)
+		t.Fatalf("no sample of %s %v published", qs[0].metric.CloudWatch, *qs[0].identity)
 	}
 	found[0] = datapoint{value: 42, time: before[j].Time.Add(-5 * time.Minute)}
 	if got := f.c.merge(qs, found, f.clock.Now()); !slices.Equal(got, before) {

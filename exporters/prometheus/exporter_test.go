@@ -393,7 +393,7 @@ func insightsFixture(now time.Time) []collector.InsightsSample {
 	var out []collector.InsightsSample
 	for i, m := range ecsvocab.Metrics {
 		s := collector.InsightsSample{Metric: m.CloudWatch, Value: float64(i+1) * m.Scale, Time: now.Add(-2 * time.Minute).Truncate(time.Minute),
-			Identity: collector.Identity{Cluster: "shop-prod"}}
+			Identity: &collector.Identity{Cluster: "shop-prod"}}
 		switch m.Levels[0] {
 		case ecsvocab.Service:
 			s.Identity.Service = "checkout"

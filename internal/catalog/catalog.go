@@ -9,6 +9,7 @@
 package catalog
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 	"time"
@@ -191,6 +192,9 @@ func insightsFamilies() []*Family {
 	return out
 }
 
+// noIdentity is a Container Insights sample's identity when it has none.
+var noIdentity collector.Identity
+
 // Walk calls sink for every sample in s, family by family.
 func Walk(s *collector.Snapshot, sink Sink) {
 	for _, f := range families {
@@ -219,10 +223,11 @@ func WalkFamily(s *collector.Snapshot, f *Family, sink Sink) {
 		samples := s.InsightsFor(f.insights)
 		for i := range samples {
 			in := &samples[i]
+			id := cmp.Or(in.Identity, &noIdentity)
 			if len(f.Labels) > 0 {
-				send(&in.Identity, nil, nil, in.Value, []string{in.Container}, in.Time)
+				send(id, nil, nil, in.Value, []string{in.Container}, in.Time)
 			} else {
-				send(&in.Identity, nil, nil, in.Value, nil, in.Time)
+				send(id, nil, nil, in.Value, nil, in.Time)
 			}
 		}
 	case f.snapshot != nil:
