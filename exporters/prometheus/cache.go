@@ -325,19 +325,9 @@ func (h *cachingHandler) encode(b *body, format expfmt.Format, gzipped bool) []b
 		}
 		w = h.zw
 	}
-	enc := expfmt.NewEncoder(w, format)
-	err := h.exporter.Encode(b.snap, b.self, func(mf *dto.MetricFamily) error {
-		if err := enc.Encode(mf); err != nil {
-			h.logger.Error("encoding metrics", "family", mf.GetName(), "format", format, "err", err)
-		}
-		return nil
-	})
-	if err != nil {
+	if err := h.exporter.Encode(b.snap, b.self, w, format); err != nil {
 		// As promhttp's ContinueOnError: serve the rest.
-		h.logger.Error("gathering metrics", "err", err)
-	}
-	if closer, ok := enc.(expfmt.Closer); ok {
-		_ = closer.Close() // OpenMetrics ends with # EOF
+		h.logger.Error("encoding metrics", "format", format, "err", err)
 	}
 	if gzipped {
 		_ = h.zw.Close()

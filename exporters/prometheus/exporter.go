@@ -5,8 +5,11 @@
 package prometheus
 
 import (
+	"bytes"
 	"cmp"
+	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -14,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
 
 	"github.com/ecswatch/ecswatch/collector"
 	"github.com/ecswatch/ecswatch/internal/catalog"
@@ -134,84 +138,100 @@ func valueType(k catalog.Kind) prometheus.ValueType {
 	return prometheus.GaugeValue
 }
 
+// familyChunk is how many series of a family are built as client_golang's
+// types at once where the format allows it (the text formats): a large
+// cluster's biggest family is eighty thousand series, 40 MB as dto.Metrics.
+const familyChunk = 1024
+
 // Encode writes snap's families, merged in name order with others (a
-// registry's gathering, already sorted), to write, one family at a time: the
-// families and series a registry's Gather would hand promhttp, sorted and
-// de-duplicated the same way, without holding them all. Bad samples are
-// left out and reported in the error, as Gather reports them; the rest is
-// written.
-func (e *Exporter) Encode(snap *collector.Snapshot, others []*dto.MetricFamily, write func(*dto.MetricFamily) error) error {
+// registry's gathering, already sorted), to w in format, one family at a
+// time: the families and series a registry's Gather would hand promhttp,
+// sorted and de-duplicated the same way, without holding them all. Bad
+// samples are left out and reported in the error, as Gather reports them;
+// the rest is written.
+func (e *Exporter) Encode(snap *collector.Snapshot, others []*dto.MetricFamily, w io.Writer, format expfmt.Format) error {
+	return e.encode(snap, others, w, format, familyChunk)
+}
+
+// encode is Encode building at most chunk series of a family at once in
+// the text formats; in protobuf a family is one message, built whole.
+func (e *Exporter) encode(snap *collector.Snapshot, others []*dto.MetricFamily, w io.Writer, format expfmt.Format, chunk int) error {
+	fw := newFamilyWriter(w, format)
+	if format.FormatType() == expfmt.TypeProtoDelim {
+		chunk = 0
+	}
 	var errs []error
 	i := 0
 	for _, fe := range e.byName {
 		for ; i < len(others) && others[i].GetName() < fe.f.Name; i++ {
-			if err := write(others[i]); err != nil {
-				return err
-			}
+			errs = append(errs, fw.write(others[i], false))
 		}
-		mf, err := e.family(snap, fe)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		if len(mf.Metric) > 0 {
-			if err := write(mf); err != nil {
-				return err
-			}
-		}
+		ss, values, err := e.series(snap, fe)
+		errs = append(errs, err, writeFamily(fe, ss, values, chunk, fw.write))
 	}
 	for ; i < len(others); i++ {
-		if err := write(others[i]); err != nil {
-			return err
-		}
+		errs = append(errs, fw.write(others[i], false))
 	}
-	if len(errs) > 0 {
-		return fmt.Errorf("%d families with bad samples left out: %w", len(errs), errs[0])
-	}
-	return nil
+	errs = append(errs, fw.close())
+	return errors.Join(errs...)
 }
 
-// family builds fe's series in snap, sorted by label values as Gather
-// sorts them, keeping the first of series with the same labels.
-func (e *Exporter) family(snap *collector.Snapshot, fe *family) (*dto.MetricFamily, error) {
-	mf := &dto.MetricFamily{Name: &fe.f.Name, Help: &fe.help, Type: &fe.typ}
+// series is one series of a family being encoded: its label values are
+// values[at:at+len(names)] of the family's, in label-name order.
+type series struct {
+	at    int
+	value float64
+	ms    int64 // the sample's own time, where hasTS
+	hasTS bool
+}
+
+// series collects fe's series in snap, sorted by label values as Gather
+// sorts them, keeping the first of series with the same labels, and their
+// label values.
+func (e *Exporter) series(snap *collector.Snapshot, fe *family) ([]series, []string, error) {
 	var (
-		values []string
-		bad    error
-		badN   int
+		ss      []series
+		values  []string
+		scratch []string
+		bad     error
+		badN    int
 	)
+	n := len(fe.names)
 	catalog.WalkFamily(snap, fe.f, func(smp *catalog.Sample) {
-		values = e.values(smp, values[:0])
-		if err := checkValues(fe, values); err != nil {
+		scratch = e.values(smp, scratch[:0])
+		if err := checkValues(fe, scratch); err != nil {
 			bad, badN = cmp.Or(bad, err), badN+1
 			return
 		}
-		// One allocation for the pairs, one for their values.
-		pairs := make([]dto.LabelPair, len(fe.names))
-		sorted := make([]string, len(fe.names))
-		m := &dto.Metric{Label: make([]*dto.LabelPair, len(fe.names))}
-		for i := range fe.names {
-			sorted[i] = values[fe.at[i]]
-			pairs[i].Name, pairs[i].Value = &fe.names[i], &sorted[i]
-			m.Label[i] = &pairs[i]
-		}
-		v := smp.Value
-		if fe.typ == dto.MetricType_COUNTER {
-			m.Counter = &dto.Counter{Value: &v}
-		} else {
-			m.Gauge = &dto.Gauge{Value: &v}
+		s := series{at: len(values), value: smp.Value}
+		for i := range n {
+			values = append(values, scratch[fe.at[i]])
 		}
 		if !smp.Time.IsZero() {
-			ms := smp.Time.UnixNano() / int64(time.Millisecond)
-			m.TimestampMs = &ms
+			s.ms, s.hasTS = smp.Time.UnixNano()/int64(time.Millisecond), true
 		}
-		mf.Metric = append(mf.Metric, m)
+		ss = append(ss, s)
 	})
-	slices.SortStableFunc(mf.Metric, compareMetrics)
+	labels := func(a, b series) int { return slices.Compare(values[a.at:a.at+n], values[b.at:b.at+n]) }
+	// As client_golang's Gather: by label values in label-name order, then
+	// by timestamp, none last.
+	slices.SortStableFunc(ss, func(a, b series) int {
+		if c := labels(a, b); c != 0 || a.hasTS == b.hasTS && !a.hasTS {
+			return c
+		}
+		switch {
+		case !a.hasTS:
+			return 1
+		case !b.hasTS:
+			return -1
+		}
+		return cmp.Compare(a.ms, b.ms)
+	})
 	// Series with the same labels: Gather keeps the first collected and
 	// reports the others; the stable sort kept collection order.
 	dups := 0
-	mf.Metric = slices.CompactFunc(mf.Metric, func(a, b *dto.Metric) bool {
-		same := compareLabels(a, b) == 0
+	ss = slices.CompactFunc(ss, func(a, b series) bool {
+		same := labels(a, b) == 0
 		if same {
 			dups++
 		}
@@ -219,11 +239,118 @@ func (e *Exporter) family(snap *collector.Snapshot, fe *family) (*dto.MetricFami
 	})
 	switch {
 	case bad != nil:
-		return mf, fmt.Errorf("%s: %d series: %w", fe.f.Name, badN, bad)
+		return ss, values, fmt.Errorf("%s: %d series: %w", fe.f.Name, badN, bad)
 	case dups > 0:
-		return mf, fmt.Errorf("%s: %d series collected before with the same label values", fe.f.Name, dups)
+		return ss, values, fmt.Errorf("%s: %d series collected before with the same label values", fe.f.Name, dups)
 	}
-	return mf, nil
+	return ss, values, nil
+}
+
+// writeFamily writes ss as fe's family, in families of at most chunk
+// metrics (0: one), the later ones marked continued.
+func writeFamily(fe *family, ss []series, values []string, chunk int, write func(mf *dto.MetricFamily, continued bool) error) error {
+	n := len(fe.names)
+	if chunk <= 0 {
+		chunk = len(ss)
+	}
+	for first := 0; first < len(ss); first += chunk {
+		part := ss[first:min(first+chunk, len(ss))]
+		// A few allocations for the whole chunk, none per series.
+		mf := &dto.MetricFamily{Name: &fe.f.Name, Help: &fe.help, Type: &fe.typ, Metric: make([]*dto.Metric, len(part))}
+		metrics := make([]dto.Metric, len(part))
+		pairs := make([]dto.LabelPair, len(part)*n)
+		labels := make([]*dto.LabelPair, len(part)*n)
+		nums := make([]float64, len(part))
+		stamps := make([]int64, len(part))
+		var (
+			counters []dto.Counter
+			gauges   []dto.Gauge
+		)
+		if fe.typ == dto.MetricType_COUNTER {
+			counters = make([]dto.Counter, len(part))
+		} else {
+			gauges = make([]dto.Gauge, len(part))
+		}
+		for i, s := range part {
+			m := &metrics[i]
+			m.Label = labels[i*n : (i+1)*n : (i+1)*n]
+			for j := range n {
+				p := &pairs[i*n+j]
+				p.Name, p.Value = &fe.names[j], &values[s.at+j]
+				m.Label[j] = p
+			}
+			nums[i] = s.value
+			if counters != nil {
+				counters[i].Value = &nums[i]
+				m.Counter = &counters[i]
+			} else {
+				gauges[i].Value = &nums[i]
+				m.Gauge = &gauges[i]
+			}
+			if s.hasTS {
+				stamps[i] = s.ms
+				m.TimestampMs = &stamps[i]
+			}
+			mf.Metric[i] = m
+		}
+		if err := write(mf, first > 0); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// familyWriter encodes families in one format, some in chunks: a continued
+// chunk is encoded apart and written without its header lines (# HELP,
+// # TYPE, # UNIT), which its family's first chunk wrote, so that the body
+// is the one the whole family would encode to. No sample line starts with
+// '#'.
+type familyWriter struct {
+	w            io.Writer
+	enc          expfmt.Encoder
+	scratch      bytes.Buffer
+	continuation expfmt.Encoder // onto scratch
+}
+
+func newFamilyWriter(w io.Writer, format expfmt.Format) *familyWriter {
+	fw := &familyWriter{w: w, enc: expfmt.NewEncoder(w, format)}
+	fw.continuation = expfmt.NewEncoder(&fw.scratch, format)
+	return fw
+}
+
+func (fw *familyWriter) write(mf *dto.MetricFamily, continued bool) error {
+	if !continued {
+		return encodeFamily(fw.enc, mf)
+	}
+	fw.scratch.Reset()
+	if err := encodeFamily(fw.continuation, mf); err != nil {
+		return err
+	}
+	b := fw.scratch.Bytes()
+	for len(b) > 0 && b[0] == '#' {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			break
+		}
+		b = b[i+1:]
+	}
+	_, err := fw.w.Write(b)
+	return err
+}
+
+// close ends the body: OpenMetrics ends with # EOF.
+func (fw *familyWriter) close() error {
+	if c, ok := fw.enc.(expfmt.Closer); ok {
+		return c.Close()
+	}
+	return nil
+}
+
+func encodeFamily(enc expfmt.Encoder, mf *dto.MetricFamily) error {
+	if err := enc.Encode(mf); err != nil {
+		return fmt.Errorf("encode %s: %w", mf.GetName(), err)
+	}
+	return nil
 }
 
 // checkValues refuses what client_golang's NewConstMetric refuses.
@@ -237,30 +364,4 @@ func checkValues(fe *family, values []string) error {
 		}
 	}
 	return nil
-}
-
-// compareMetrics orders series as client_golang's Gather does: by label
-// values in label-name order, then by timestamp, none last.
-func compareMetrics(a, b *dto.Metric) int {
-	if c := compareLabels(a, b); c != 0 {
-		return c
-	}
-	switch {
-	case a.TimestampMs == nil && b.TimestampMs == nil:
-		return 0
-	case a.TimestampMs == nil:
-		return 1
-	case b.TimestampMs == nil:
-		return -1
-	}
-	return cmp.Compare(*a.TimestampMs, *b.TimestampMs)
-}
-
-func compareLabels(a, b *dto.Metric) int {
-	for i := range a.Label {
-		if c := strings.Compare(a.Label[i].GetValue(), b.Label[i].GetValue()); c != 0 {
-			return c
-		}
-	}
-	return 0
 }

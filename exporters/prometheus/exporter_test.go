@@ -157,12 +157,8 @@ func render(t testing.TB, e *Exporter) []byte {
 func encodeAs(t testing.TB, e *Exporter, format expfmt.Format) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	enc := expfmt.NewEncoder(&buf, format)
-	if err := e.Encode(e.source.Snapshot(), nil, enc.Encode); err != nil {
+	if err := e.Encode(e.source.Snapshot(), nil, &buf, format); err != nil {
 		t.Fatalf("encode: %v", err)
-	}
-	if c, ok := enc.(expfmt.Closer); ok {
-		_ = c.Close()
 	}
 	return buf.Bytes()
 }
@@ -214,26 +210,26 @@ func TestEncodingIsWhatARegistryServes(t *testing.T) {
 			expfmt.NewFormat(expfmt.TypeOpenMetrics),
 			expfmt.NewFormat(expfmt.TypeProtoDelim),
 		} {
-			t.Run(tt.name+"/"+string(format), func(t *testing.T) {
-				t.Parallel()
-				e := New(staticSource{tt.snap}, tt.opts)
-				want, gatherErr := gathered(t, e, format)
-				if (gatherErr != nil) != tt.wantErr {
-					t.Fatalf("gather error %v, want one: %v", gatherErr, tt.wantErr)
-				}
-				var buf bytes.Buffer
-				enc := expfmt.NewEncoder(&buf, format)
-				err := e.Encode(tt.snap, nil, enc.Encode)
-				if c, ok := enc.(expfmt.Closer); ok {
-					_ = c.Close()
-				}
-				if (err != nil) != tt.wantErr {
-					t.Errorf("encode error %v, want one: %v", err, tt.wantErr)
-				}
-				if !bytes.Equal(buf.Bytes(), want) {
-					t.Errorf("encoded body differs from the registry's:\n%s", diffLines(string(want), buf.String()))
-				}
-			})
+			// Families in chunks of one and two series encode as whole
+			// ones do (familyChunk's are too large for the fixture).
+			for _, chunk := range []int{familyChunk, 1, 2} {
+				t.Run(fmt.Sprintf("%s/%s/chunks of %d", tt.name, format, chunk), func(t *testing.T) {
+					t.Parallel()
+					e := New(staticSource{tt.snap}, tt.opts)
+					want, gatherErr := gathered(t, e, format)
+					if (gatherErr != nil) != tt.wantErr {
+						t.Fatalf("gather error %v, want one: %v", gatherErr, tt.wantErr)
+					}
+					var buf bytes.Buffer
+					err := e.encode(tt.snap, nil, &buf, format, chunk)
+					if (err != nil) != tt.wantErr {
+						t.Errorf("encode error %v, want one: %v", err, tt.wantErr)
+					}
+					if !bytes.Equal(buf.Bytes(), want) {
+						t.Errorf("encoded body differs from the registry's:\n%s", diffLines(string(want), buf.String()))
+					}
+				})
+			}
 		}
 	}
 }
