@@ -41,10 +41,59 @@ start_daemon() {
   wait_http "http://127.0.0.1:$DAEMON_PORT/healthz"
 }
 
+# start_daemon_limited MIB BINARY [VAR=value ...] runs BINARY as a task
+# with a memory limit of MIB MiB would: in a memory cgroup of that limit
+# where this machine lets one be made (cgroup v2, else v1), so that its
+# --auto-gomemlimit reads it; elsewhere with GOMEMLIMIT set as
+# --auto-gomemlimit would set it (0.9 of the limit). LIMIT_HOW says which;
+# oom_kills reads the cgroup's OOM kill count.
+start_daemon_limited() {
+  local mib=$1 bin=$2
+  shift 2
+  CGROUP=
+  local v2=/sys/fs/cgroup v1=/sys/fs/cgroup/memory name="ecswatch-bench-$$"
+  if grep -qw memory "$v2/cgroup.controllers" 2>/dev/null && mkdir "$v2/$name" 2>/dev/null; then
+    CGROUP=$v2/$name
+    echo $((mib << 20)) >"$CGROUP/memory.max" && echo 0 >"$CGROUP/memory.swap.max" 2>/dev/null || true
+    LIMIT_HOW="cgroup v2 memory.max ${mib} MiB"
+  elif [ -d "$v1" ] && mkdir "$v1/$name" 2>/dev/null; then
+    CGROUP=$v1/$name
+    echo $((mib << 20)) >"$CGROUP/memory.limit_in_bytes"
+    LIMIT_HOW="cgroup v1 memory.limit_in_bytes ${mib} MiB"
+  fi
+  if [ -n "$CGROUP" ]; then
+    env "$@" sh -c 'echo $$ >"$1/cgroup.procs"; shift; exec "$@"' sh "$CGROUP" \
+      "$bin" run --web.listen-address "127.0.0.1:$DAEMON_PORT" --log.level=warn 2>/dev/null &
+  else
+    LIMIT_HOW="no cgroup could be made here: GOMEMLIMIT=$((mib * 9 / 10))MiB, as --auto-gomemlimit sets it"
+    env "$@" GOMEMLIMIT=$((mib * 9 / 10))MiB "$bin" run --web.listen-address "127.0.0.1:$DAEMON_PORT" --log.level=warn 2>/dev/null &
+  fi
+  DAEMON_PID=$!
+  PIDS+=("$DAEMON_PID")
+  wait_http "http://127.0.0.1:$DAEMON_PORT/healthz"
+}
+
+# oom_kills: OOM kills in start_daemon_limited's cgroup (0 without one).
+oom_kills() {
+  [ -n "${CGROUP:-}" ] || { echo 0; return; }
+  if [ -f "$CGROUP/memory.events" ]; then
+    awk '$1 == "oom_kill" { print $2 }' "$CGROUP/memory.events"
+  else
+    awk '$1 == "oom_kill" { print $2 }' "$CGROUP/memory.oom_control"
+  fi
+}
+
+# remove_cgroup removes start_daemon_limited's cgroup once its process is gone.
+remove_cgroup() {
+  [ -n "${CGROUP:-}" ] && rmdir "$CGROUP" 2>/dev/null
+  CGROUP=
+}
+
 stop_all() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
   PIDS=()
+  remove_cgroup
 }
 trap stop_all EXIT
 
