@@ -101,29 +101,18 @@ func decodeDescribeTasks(body []byte, out *ecs.DescribeTasksOutput) error {
 		a    arena
 		ptrs pointers
 	)
-	// The tasks are read into a reused slice and copied out at their
-	// number: appending to out would allocate some twice their size.
 	scratch := taskScratch.Get().(*[]types.Task)
-	tasks := (*scratch)[:0]
-	defer func() {
-		clear(tasks) // no strings kept alive in the pool
-		*scratch = tasks[:0]
-		taskScratch.Put(scratch)
-	}()
+	defer taskScratch.Put(scratch)
 	err := r.object(func(key []byte) error {
 		if string(key) != "tasks" {
 			return r.skip()
 		}
-		return r.array(func() error {
-			tasks = append(tasks, types.Task{})
-			return decodeTask(r, &a, &ptrs, &tasks[len(tasks)-1])
-		})
+		var err error
+		out.Tasks, err = list(r, scratch, func(t *types.Task) error { return decodeTask(r, &a, &ptrs, t) })
+		return err
 	})
 	if err == nil && r.peek() != 0 {
 		return errTrailing
-	}
-	if err == nil && len(tasks) > 0 {
-		out.Tasks = append(make([]types.Task, 0, len(tasks)), tasks...)
 	}
 	return err
 }
@@ -131,7 +120,8 @@ func decodeDescribeTasks(body []byte, out *ecs.DescribeTasksOutput) error {
 // errTrailing: something follows the answer's object.
 var errTrailing = errors.New("data after the JSON object")
 
-// taskScratch are the reused slices decodeDescribeTasks reads into.
+// taskScratch are the reused slices decodeDescribeTasks reads into (see
+// list; a task is large enough to pool them).
 var taskScratch = sync.Pool{New: func() any { return new([]types.Task) }}
 
 // decodeList reads a List* answer: its ARNs under key and its nextToken.
