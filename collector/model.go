@@ -517,6 +517,17 @@ type InsightsSample struct {
 	Time      time.Time // the datapoint's own timestamp
 }
 
+// noIdentity is the identity of an InsightsSample that has none.
+var noIdentity Identity
+
+// ID returns s's identity, the zero Identity when it has none.
+func (s *InsightsSample) ID() *Identity {
+	if s.Identity == nil {
+		return &noIdentity
+	}
+	return s.Identity
+}
+
 // ImageReference splits a container image reference into its repository
 // name, tag and digest, any of the last two empty: "repo:tag",
 // "repo@sha256:...", "registry:5000/repo" (a port is not a tag).

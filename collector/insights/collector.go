@@ -238,8 +238,7 @@ func (c *Collector) merge(qs []query, found []datapoint, now time.Time) []collec
 // compareSeries orders samples by series: metric, then identity, then
 // container.
 func compareSeries(a, b collector.InsightsSample) int {
-	var none collector.Identity
-	x, y := cmp.Or(a.Identity, &none), cmp.Or(b.Identity, &none)
+	x, y := a.ID(), b.ID()
 	return cmp.Or(strings.Compare(a.Metric, b.Metric), strings.Compare(x.Cluster, y.Cluster),
 		strings.Compare(x.Service, y.Service), strings.Compare(x.Family, y.Family), strings.Compare(x.TaskID, y.TaskID),
 		strings.Compare(a.Container, b.Container))

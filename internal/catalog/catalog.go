@@ -9,7 +9,6 @@
 package catalog
 
 import (
-	"cmp"
 	"slices"
 	"strings"
 	"time"
@@ -192,9 +191,6 @@ func insightsFamilies() []*Family {
 	return out
 }
 
-// noIdentity is a Container Insights sample's identity when it has none.
-var noIdentity collector.Identity
-
 // Walk calls sink for every sample in s, family by family.
 func Walk(s *collector.Snapshot, sink Sink) {
 	for _, f := range families {
@@ -223,7 +219,7 @@ func WalkFamily(s *collector.Snapshot, f *Family, sink Sink) {
 		samples := s.InsightsFor(f.insights)
 		for i := range samples {
 			in := &samples[i]
-			id := cmp.Or(in.Identity, &noIdentity)
+			id := in.ID()
 			if len(f.Labels) > 0 {
 				send(id, nil, nil, in.Value, []string{in.Container}, in.Time)
 			} else {
