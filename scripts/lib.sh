@@ -31,11 +31,13 @@ start_sim() {
   wait_http "http://127.0.0.1:$SIM_PORT/task"
 }
 
-# start_daemon BINARY [VAR=value ...] runs BINARY with the variables set.
+# start_daemon BINARY [VAR=value ...] runs BINARY with the variables set,
+# through DAEMON_WRAP when set (start_daemon_limited's cgroup).
+DAEMON_WRAP=()
 start_daemon() {
   local bin=$1
   shift
-  env "$@" "$bin" run --web.listen-address "127.0.0.1:$DAEMON_PORT" --log.level=warn 2>/dev/null &
+  env "$@" "${DAEMON_WRAP[@]}" "$bin" run --web.listen-address "127.0.0.1:$DAEMON_PORT" --log.level=warn 2>/dev/null &
   DAEMON_PID=$!
   PIDS+=("$DAEMON_PID")
   wait_http "http://127.0.0.1:$DAEMON_PORT/healthz"
@@ -62,15 +64,14 @@ start_daemon_limited() {
     LIMIT_HOW="cgroup v1 memory.limit_in_bytes ${mib} MiB"
   fi
   if [ -n "$CGROUP" ]; then
-    env "$@" sh -c 'echo $$ >"$1/cgroup.procs"; shift; exec "$@"' sh "$CGROUP" \
-      "$bin" run --web.listen-address "127.0.0.1:$DAEMON_PORT" --log.level=warn 2>/dev/null &
+    # The shell joins the cgroup, then becomes the daemon.
+    DAEMON_WRAP=(sh -c 'echo $$ >"$0/cgroup.procs"; exec "$@"' "$CGROUP")
+    start_daemon "$bin" "$@"
+    DAEMON_WRAP=()
   else
     LIMIT_HOW="no cgroup could be made here: GOMEMLIMIT=$((mib * 9 / 10))MiB, as --auto-gomemlimit sets it"
-    env "$@" GOMEMLIMIT=$((mib * 9 / 10))MiB "$bin" run --web.listen-address "127.0.0.1:$DAEMON_PORT" --log.level=warn 2>/dev/null &
+    start_daemon "$bin" "$@" GOMEMLIMIT=$((mib * 9 / 10))MiB
   fi
-  DAEMON_PID=$!
-  PIDS+=("$DAEMON_PID")
-  wait_http "http://127.0.0.1:$DAEMON_PORT/healthz"
 }
 
 # oom_kills: OOM kills in start_daemon_limited's cgroup (0 without one).
