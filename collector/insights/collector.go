@@ -110,7 +110,8 @@ var (
 	containerDims = []string{"ClusterName", "ServiceName", "ContainerName"}
 )
 
-// dimensions are q's CloudWatch dimensions, their values from its key.
+// dimensions are q's CloudWatch dimensions, their values from its
+// identity and container.
 func (q query) dimensions() []types.Dimension {
 	out := make([]types.Dimension, len(q.dimNames))
 	for i, name := range q.dimNames {
