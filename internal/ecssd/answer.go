@@ -29,61 +29,87 @@ type clusterAnswer struct {
 	chunks  []chunk // one per service, in targets' order
 }
 
-// kept is what an answer keeps of a rendered target: its role, for a
-// filter by role, and its task, to find a task's groups again. The rest is
-// in its group.
-type kept struct{ task, role string }
+// kept is what an answer keeps of a rendered target, 24 bytes of it: its
+// task, to find a task's groups again; where its group ends in its
+// service's plain groups; and its role, for a filter by role (a target is
+// a sidecar or an exporter). The rest is in its group.
+type kept struct {
+	task    string
+	end     int32
+	sidecar bool
+}
 
-// chunk is one service's targets: targets[first:end], their groups joined
-// with commas and gzipped, ends[i] where the (first+i)th group ends.
+func (k kept) role() string {
+	if k.sidecar {
+		return RoleSidecar
+	}
+	return RoleExporter
+}
+
+// chunk is one service's targets, targets[first:end], their groups joined
+// with commas and gzipped.
 type chunk struct {
 	service    string
-	first, end int
-	ends       []int
+	first, end int32
 	gz         []byte
 }
 
-// newClusterAnswer renders the targets of one cluster, sorted, that have
-// no group yet (one kept from an earlier cycle has its own) and keeps them
-// gzipped.
-func newClusterAnswer(ts []Target) (*clusterAnswer, error) {
-	a := &clusterAnswer{targets: make([]kept, len(ts))}
-	if len(ts) > 0 {
-		a.cluster = ts[0].Cluster
-	}
-	var plain, gz bytes.Buffer
-	enc := json.NewEncoder(&plain)
-	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
-	for first := 0; first < len(ts); {
-		c := chunk{service: ts[first].Service, first: first}
-		plain.Reset()
-		for c.end = first; c.end < len(ts) && ts[c.end].Service == c.service; c.end++ {
-			t := &ts[c.end]
-			if c.end > first {
-				plain.WriteByte(',')
-			}
-			if t.group != nil {
-				plain.Write(t.group)
-			} else if err := enc.Encode(Group{Targets: []string{t.Address}, Labels: t.Labels}); err != nil {
-				return nil, fmt.Errorf("render target %s: %w", t.Address, err)
-			} else {
-				plain.Truncate(plain.Len() - 1) // the Encoder's newline
-			}
-			c.ends = append(c.ends, plain.Len())
-			a.targets[c.end] = kept{task: t.Task, role: t.Role}
-		}
-		gz.Reset()
-		zw.Reset(&gz)
-		_, _ = zw.Write(plain.Bytes())
-		if err := zw.Close(); err != nil {
-			return nil, err
-		}
-		c.gz = bytes.Clone(gz.Bytes())
-		a.chunks = append(a.chunks, c)
-		first = c.end
-	}
-	return a, nil
+// answerBuilder renders a cluster's targets a service at a time, so that
+// only one service's targets, with their label maps, are alive at once.
+type answerBuilder struct {
+	a         *clusterAnswer
+	plain, gz bytes.Buffer
+	enc       *json.Encoder
+	zw        *gzip.Writer
 }
+
+// newAnswerBuilder starts cluster's answer; size is about how many targets
+// it will have.
+func newAnswerBuilder(cluster string, size int) *answerBuilder {
+	b := &answerBuilder{a: &clusterAnswer{cluster: cluster, targets: make([]kept, 0, size)}}
+	b.enc = json.NewEncoder(&b.plain)
+	b.zw, _ = gzip.NewWriterLevel(&b.gz, gzip.BestSpeed)
+	return b
+}
+
+// add renders the targets of one service, sorted, that have no group yet
+// (one kept from an earlier cycle has its own). Services are added in
+// order.
+func (b *answerBuilder) add(service string, ts []Target) error {
+	if len(ts) == 0 {
+		return nil
+	}
+	a := b.a
+	c := chunk{service: strings.Clone(service), first: int32(len(a.targets))} // kept: off the decoder's arena
+	b.plain.Reset()
+	for i := range ts {
+		t := &ts[i]
+		if i > 0 {
+			b.plain.WriteByte(',')
+		}
+		if t.group != nil {
+			b.plain.Write(t.group)
+		} else if err := b.enc.Encode(Group{Targets: []string{t.Address}, Labels: t.Labels}); err != nil {
+			return fmt.Errorf("render target %s: %w", t.Address, err)
+		} else {
+			b.plain.Truncate(b.plain.Len() - 1) // the Encoder's newline
+		}
+		a.targets = append(a.targets, kept{task: t.Task, end: int32(b.plain.Len()), sidecar: t.Role == RoleSidecar})
+	}
+	c.end = int32(len(a.targets))
+	b.gz.Reset()
+	b.zw.Reset(&b.gz)
+	_, _ = b.zw.Write(b.plain.Bytes())
+	if err := b.zw.Close(); err != nil {
+		return err
+	}
+	c.gz = bytes.Clone(b.gz.Bytes())
+	a.chunks = append(a.chunks, c)
+	return nil
+}
+
+// answer is the cluster's answer, once every service is added.
+func (b *answerBuilder) answer() *clusterAnswer { return b.a }
 
 // plain is c's groups, uncompressed.
 func (c *chunk) plain() ([]byte, error) {
@@ -113,13 +139,14 @@ func (d *decompressor) plain(c *chunk) ([]byte, error) {
 	return d.buf.Bytes(), err
 }
 
-// group is the group of c's ith target in plain.
-func (c *chunk) group(plain []byte, i int) []byte {
+// group is the group of the ith of a service's targets ts in plain, its
+// groups uncompressed.
+func group(plain []byte, ts []kept, i int) []byte {
 	start := 0
 	if i > 0 {
-		start = c.ends[i-1] + 1 // after the comma
+		start = int(ts[i-1].end) + 1 // after the comma
 	}
-	return plain[start:c.ends[i]]
+	return plain[start:ts[i].end]
 }
 
 // same reports whether b renders as a does.
@@ -150,8 +177,8 @@ func (a *clusterAnswer) ofTask(service, task string) []Target {
 	}
 	var out []Target
 	for ; i < len(ts) && ts[i].task == task; i++ {
-		out = append(out, Target{Cluster: a.cluster, Service: service, Role: ts[i].role, Task: task,
-			group: bytes.Clone(c.group(plain, i))})
+		out = append(out, Target{Cluster: a.cluster, Service: c.service, Role: ts[i].role(), Task: ts[i].task,
+			group: bytes.Clone(group(plain, ts, i))})
 	}
 	return out
 }
@@ -202,14 +229,14 @@ func (a *answer) write(w io.Writer, f filter, gz bool) error {
 			return fmt.Errorf("service %s: %w", c.service, err)
 		}
 		for i, t := range c.targets {
-			if !f.keepRole(t.role) {
+			if !f.keepRole(t.role()) {
 				continue
 			}
 			if !first {
 				_, _ = io.WriteString(out, ",")
 			}
 			first = false
-			_, _ = out.Write(c.group(plain, i))
+			_, _ = out.Write(group(plain, c.targets, i))
 		}
 	}
 	_, _ = io.WriteString(out, "]\n")
@@ -257,8 +284,8 @@ func (d *Discovery) Targets() []Target {
 		}
 		for i, k := range c.targets {
 			var g Group
-			_ = json.Unmarshal(c.group(plain, i), &g) // rendered by json.Encoder
-			t := Target{Cluster: c.cluster, Service: c.service, Role: k.role, Task: k.task, Labels: g.Labels}
+			_ = json.Unmarshal(group(plain, c.targets, i), &g) // rendered by json.Encoder
+			t := Target{Cluster: c.cluster, Service: c.service, Role: k.role(), Task: k.task, Labels: g.Labels}
 			if len(g.Targets) == 1 {
 				t.Address = g.Targets[0]
 			}

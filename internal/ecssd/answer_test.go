@@ -30,13 +30,30 @@ func answerOf(t *testing.T) (*answer, []Target) {
 			tg.Labels = maps.Clone(tg.Labels)
 			all = append(all, tg)
 		}
-		c, err := newClusterAnswer(ts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		a.clusters = append(a.clusters, c)
+		a.clusters = append(a.clusters, render(t, ts))
 	}
 	return a, all
+}
+
+// render renders ts, sorted, a service at a time as Observe does.
+func render(t *testing.T, ts []Target) *clusterAnswer {
+	t.Helper()
+	cluster := ""
+	if len(ts) > 0 {
+		cluster = ts[0].Cluster
+	}
+	b := newAnswerBuilder(cluster, len(ts))
+	for first := 0; first < len(ts); {
+		end := first
+		for end < len(ts) && ts[end].Service == ts[first].Service {
+			end++
+		}
+		if err := b.add(ts[first].Service, ts[first:end]); err != nil {
+			t.Fatal(err)
+		}
+		first = end
+	}
+	return b.answer()
 }
 
 // keep is f as the answer applies it, target by target.
@@ -114,10 +131,7 @@ func TestKeptTargetsKeepTheirRendering(t *testing.T) {
 	if len(kept) != 2 {
 		t.Fatalf("kept %d targets of the task, want 2", len(kept))
 	}
-	again, err := newClusterAnswer(append(kept, Target{Cluster: "prod", Service: "web", Task: "2", Address: all[2].Address, Labels: all[2].Labels}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	again := render(t, append(kept, Target{Cluster: "prod", Service: "web", Task: "2", Address: all[2].Address, Labels: all[2].Labels}))
 	if !again.same(prod) {
 		t.Error("targets kept from the last answer render differently")
 	}

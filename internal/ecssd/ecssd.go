@@ -8,6 +8,7 @@
 package ecssd
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -119,13 +120,19 @@ func New(taskDefs *taskdefs.Cache, ec2Client InstancesAPI, store *collector.Stor
 // the cluster's targets. The collector calls it for each cluster read
 // successfully; a cluster that fails keeps its last targets.
 func (d *Discovery) Observe(ctx context.Context, cluster string, tasks []types.Task, instances []types.ContainerInstance) {
-	var running []types.Task
-	for _, t := range tasks {
+	// Pointers, by service then task: a cluster's tasks are rendered a
+	// service at a time.
+	var running []runningTask
+	for i := range tasks {
+		t := &tasks[i]
 		// A task ECS is stopping (desired STOPPED) is leaving: drop it now.
 		if aws.ToString(t.LastStatus) == "RUNNING" && aws.ToString(t.DesiredStatus) == "RUNNING" {
-			running = append(running, t)
+			running = append(running, runningTask{t, rules.ServiceFromGroup(aws.ToString(t.Group)), ecsvocab.ResourceID(aws.ToString(t.TaskArn))})
 		}
 	}
+	slices.SortStableFunc(running, func(a, b runningTask) int {
+		return cmp.Or(strings.Compare(a.service, b.service), strings.Compare(a.id, b.id))
+	})
 	d.describeTaskDefinitions(ctx, running)
 	arns := make([]string, 0, len(running))
 	for _, t := range running {
@@ -148,41 +155,59 @@ func (d *Discovery) Observe(ctx context.Context, cluster string, tasks []types.T
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	prev := d.byCluster[cluster]
+	size := len(running)
+	if prev != nil {
+		size = len(prev.targets)
+	}
+	b := newAnswerBuilder(cluster, size)
 	var targets []Target
-	for _, t := range running {
-		id, service := ecsvocab.ResourceID(aws.ToString(t.TaskArn)), rules.ServiceFromGroup(aws.ToString(t.Group))
-		def := d.defs[aws.ToString(t.TaskDefinitionArn)]
-		if def == nil {
-			// Not describable this cycle: keep what the task had.
-			targets = append(targets, prev.ofTask(service, id)...)
-			continue
+	for first := 0; first < len(running); {
+		service := running[first].service
+		targets = targets[:0]
+		for ; first < len(running) && running[first].service == service; first++ {
+			targets = append(targets, d.targetsOf(prev, cluster, running[first], ec2IDs)...)
 		}
-		instanceID := ec2IDs[aws.ToString(t.ContainerInstanceArn)]
-		ip, known := d.ips[instanceID]
-		if !known && instanceAddressed(def.networkMode) {
-			if kept := prev.ofTask(service, id); len(kept) > 0 {
-				// Its instance could not be described this cycle: keep
-				// what the task had rather than flap.
-				targets = append(targets, kept...)
-				continue
-			}
+		sortTargets(targets)
+		if err := b.add(service, targets); err != nil {
+			d.logger.Error("service discovery: cannot render a target; keeping the cluster's last targets", "cluster", cluster, "err", err)
+			return
 		}
-		targets = append(targets, taskTargets(cluster, t, def, instanceID, ip, d.opts)...)
 	}
-	sortTargets(targets)
-	answer, err := newClusterAnswer(targets)
-	if err != nil {
-		d.logger.Error("service discovery: cannot render a target; keeping the cluster's last targets", "cluster", cluster, "err", err)
-		return
-	}
+	answer := b.answer()
 	d.byCluster[cluster] = answer
 	d.publishLocked(!answer.same(prev))
+}
+
+// runningTask is a running task with its service and ID.
+type runningTask struct {
+	*types.Task
+	service, id string
+}
+
+// targetsOf renders t's targets, or keeps those it had in prev where it
+// cannot be rendered afresh. Called with d.mu held.
+func (d *Discovery) targetsOf(prev *clusterAnswer, cluster string, t runningTask, ec2IDs map[string]string) []Target {
+	def := d.defs[aws.ToString(t.TaskDefinitionArn)]
+	if def == nil {
+		// Not describable this cycle: keep what the task had.
+		return prev.ofTask(t.service, t.id)
+	}
+	instanceID := ec2IDs[aws.ToString(t.ContainerInstanceArn)]
+	ip, known := d.ips[instanceID]
+	if !known && instanceAddressed(def.networkMode) {
+		if kept := prev.ofTask(t.service, t.id); len(kept) > 0 {
+			// Its instance could not be described this cycle: keep
+			// what the task had rather than flap.
+			return kept
+		}
+	}
+	return taskTargets(cluster, t.Task, def, instanceID, ip, d.opts)
 }
 
 // describeTaskDefinitions learns, once each, the task definitions of tasks
 // not known yet, through the cache the collector shares. One that cannot be
 // described is asked again at the next cycle.
-func (d *Discovery) describeTaskDefinitions(ctx context.Context, tasks []types.Task) {
+func (d *Discovery) describeTaskDefinitions(ctx context.Context, tasks []runningTask) {
 	var missing []string
 	d.mu.Lock()
 	for _, t := range tasks {
@@ -227,7 +252,7 @@ func (d *Discovery) describeTaskDefinitions(ctx context.Context, tasks []types.T
 
 // describeInstances learns the private IPs of the EC2 instances that
 // bridge and host mode tasks run on, in batches, once per instance.
-func (d *Discovery) describeInstances(ctx context.Context, cluster string, tasks []types.Task, ec2IDs map[string]string, clusterIDs []string) {
+func (d *Discovery) describeInstances(ctx context.Context, cluster string, tasks []runningTask, ec2IDs map[string]string, clusterIDs []string) {
 	d.mu.Lock()
 	keepOnly(d.ips, d.instances, cluster, clusterIDs) // forget instances that left every watched cluster
 	var missing []string

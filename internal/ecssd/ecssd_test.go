@@ -122,7 +122,7 @@ func TestTaskTargets(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var got []string
-			for _, tg := range taskTargets("prod", tc.task, tc.def, "i-1", tc.instanceIP, opts) {
+			for _, tg := range taskTargets("prod", &tc.task, tc.def, "i-1", tc.instanceIP, opts) {
 				got = append(got, tg.Address+" "+tg.Role+" "+tg.Labels["__metrics_path__"])
 				if tg.Labels[MetaService] != "web" || tg.Labels[MetaTaskID] != "abc" || tg.Labels[MetaFamily] != "web" || tg.Labels[MetaRevision] != "3" {
 					t.Errorf("identity meta labels %v", tg.Labels)
@@ -265,5 +265,51 @@ func TestSharedTaskDefinitionDescribedOnce(t *testing.T) {
 	}
 	if n := len(d.Targets()); n != 3 {
 		t.Errorf("%d targets, want one per cluster", n)
+	}
+}
+
+// TestTasksWhoseInstanceCannotBeDescribedKeepTheirTargets: a cluster's
+// services are rendered one after another; when an instance's address is
+// forgotten and cannot be learned again this cycle, its tasks keep the
+// targets they had, in their place, and the answer does not change.
+func TestTasksWhoseInstanceCannotBeDescribedKeepTheirTargets(t *testing.T) {
+	t.Parallel()
+	d := New(nil, nil, nil, (&testutil.Logs{}).Logger(), Options{})
+	tdARN := "arn:aws:ecs:eu-west-1:1:task-definition/web:3"
+	d.defs[tdARN] = parseTaskDefinition(types.TaskDefinition{Family: aws.String("web"), Revision: 3, NetworkMode: types.NetworkModeBridge,
+		ContainerDefinitions: []types.ContainerDefinition{labelled(map[string]string{LabelPort: "8080"})}})
+	d.ips["i-1"] = "10.0.2.9"
+	instanceARN := "arn:aws:ecs:eu-west-1:1:container-instance/prod/0001"
+	instances := []types.ContainerInstance{{ContainerInstanceArn: aws.String(instanceARN), Ec2InstanceId: aws.String("i-1")}}
+	task := func(group, id string, hostPort int32) types.Task {
+		return types.Task{
+			TaskArn: aws.String("arn:aws:ecs:eu-west-1:1:task/prod/" + id), TaskDefinitionArn: aws.String(tdARN), Group: aws.String(group),
+			LastStatus: aws.String("RUNNING"), DesiredStatus: aws.String("RUNNING"), LaunchType: types.LaunchTypeEc2, ContainerInstanceArn: aws.String(instanceARN),
+			Containers: []types.Container{{Name: aws.String("app"), LastStatus: aws.String("RUNNING"),
+				NetworkBindings: []types.NetworkBinding{{ContainerPort: aws.Int32(8080), HostPort: aws.Int32(hostPort)}}}},
+		}
+	}
+	tasks := []types.Task{task("service:web", "t2", 32769), task("family:web", "t9", 32771), task("service:api", "t3", 32770), task("service:web", "t1", 32768)}
+	byService := func() []string {
+		var out []string
+		for _, tg := range d.Targets() {
+			out = append(out, tg.Service+"/"+tg.Task+" "+tg.Address)
+		}
+		return out
+	}
+	want := []string{"/t9 10.0.2.9:32771", "api/t3 10.0.2.9:32770", "web/t1 10.0.2.9:32768", "web/t2 10.0.2.9:32769"}
+	d.Observe(t.Context(), "prod", tasks, instances)
+	if got := byService(); !slices.Equal(got, want) {
+		t.Fatalf("targets %q, want %q", got, want)
+	}
+	first := d.byCluster["prod"]
+
+	delete(d.ips, "i-1") // forgotten, and no EC2 client to learn it again
+	d.Observe(t.Context(), "prod", tasks, instances)
+	if got := byService(); !slices.Equal(got, want) {
+		t.Errorf("targets kept %q, want %q", got, want)
+	}
+	if !d.byCluster["prod"].same(first) {
+		t.Error("the kept targets render differently")
 	}
 }

@@ -63,12 +63,12 @@ type Group struct {
 
 // taskTargets builds the targets of one running task. instanceIP is the
 // private IP of its EC2 instance, empty when unknown.
-func taskTargets(cluster string, t types.Task, def *taskDef, instanceID, instanceIP string, opts Options) []Target {
+func taskTargets(cluster string, t *types.Task, def *taskDef, instanceID, instanceIP string, opts Options) []Target {
 	// The strings a target keeps outlive the cycle: copies, so that they
 	// do not hold the SDK's decoding arenas (a whole response's strings).
 	taskARN := aws.ToString(t.TaskArn)
 	taskID := strings.Clone(ecsvocab.ResourceID(taskARN))
-	service := strings.Clone(rules.ServiceFromGroup(aws.ToString(t.Group)))
+	service := rules.ServiceFromGroup(aws.ToString(t.Group))
 	mode := def.networkMode
 	if t.LaunchType == types.LaunchTypeFargate || mode == "" && len(t.Attachments) > 0 && eniIP(t) != "" {
 		mode = types.NetworkModeAwsvpc
@@ -98,7 +98,8 @@ func taskTargets(cluster string, t types.Task, def *taskDef, instanceID, instanc
 	// One target per address and path: in awsvpc mode the containers of
 	// a task share its address, and two of them may name the same port.
 	seen := map[string]bool{}
-	for _, ct := range t.Containers {
+	for i := range t.Containers {
+		ct := &t.Containers[i]
 		name := aws.ToString(ct.Name)
 		if aws.ToString(ct.LastStatus) == "STOPPED" {
 			continue // a container that exited, in a task that goes on
@@ -168,7 +169,7 @@ func (o Options) isSidecar(name, image string) bool {
 // private IP and the host port of the network binding in bridge mode
 // (dynamic host ports included) and host mode (where the host port is the
 // container port when no binding is reported).
-func address(t types.Task, ct types.Container, mode types.NetworkMode, containerPort int, instanceIP string) (string, int) {
+func address(t *types.Task, ct *types.Container, mode types.NetworkMode, containerPort int, instanceIP string) (string, int) {
 	if mode == types.NetworkModeAwsvpc {
 		for _, ni := range ct.NetworkInterfaces {
 			if ip := aws.ToString(ni.PrivateIpv4Address); ip != "" {
@@ -192,7 +193,7 @@ func address(t types.Task, ct types.Container, mode types.NetworkMode, container
 }
 
 // eniIP is the private IPv4 address of the task's elastic network interface.
-func eniIP(t types.Task) string {
+func eniIP(t *types.Task) string {
 	for _, a := range t.Attachments {
 		if aws.ToString(a.Type) != "ElasticNetworkInterface" {
 			continue
