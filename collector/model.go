@@ -459,8 +459,10 @@ type Event struct {
 // EventCount is a counter of events with the same kind, identity, container
 // and label.
 type EventCount struct {
-	Kind      EventKind
-	Identity  Identity
+	Kind EventKind
+	// Identity is never nil. The counters born at 0 for one service share
+	// theirs: at ten thousand services they are seventy thousand.
+	Identity  *Identity
 	Container string
 	Label     string
 	Count     uint64

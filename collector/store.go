@@ -385,7 +385,7 @@ func (s *Store) publishLocked() {
 	snap.Services = mergeServices(s.services)
 	snap.Clusters = mergeClusters(s.clusters)
 	for k, n := range s.counts {
-		snap.Events = append(snap.Events, EventCount{Kind: k.kind, Identity: k.identity, Container: k.container, Label: k.label, Count: n})
+		snap.Events = append(snap.Events, EventCount{Kind: k.kind, Identity: &k.identity, Container: k.container, Label: k.label, Count: n})
 	}
 	snap.Events = s.appendBornLocked(snap.Events, snap.Services)
 	for k, n := range s.calls {
@@ -423,17 +423,23 @@ func (s *Store) publishLocked() {
 // the series for nothing. README says how their alerts and panels see the
 // first event.
 func (s *Store) appendBornLocked(events []EventCount, services []*Service) []EventCount {
+	var id *Identity // shared by the counters born for one subject
 	born := func(k countKey) {
-		if _, ok := s.counts[k]; !ok {
-			events = append(events, EventCount{Kind: k.kind, Identity: k.identity, Container: k.container, Label: k.label})
+		if _, ok := s.counts[k]; ok {
+			return
 		}
+		if id == nil || *id != k.identity {
+			shared := k.identity
+			id = &shared
+		}
+		events = append(events, EventCount{Kind: k.kind, Identity: id, Container: k.container, Label: k.label})
 	}
 	for _, svc := range services {
-		id := svc.Identity()
+		service := svc.Identity()
 		for _, cause := range ecsvocab.FailureCauses {
-			born(countKey{kind: EventDeploymentFailed, identity: id, label: cause})
+			born(countKey{kind: EventDeploymentFailed, identity: service, label: cause})
 		}
-		born(countKey{kind: EventRollbackFailed, identity: id})
+		born(countKey{kind: EventRollbackFailed, identity: service})
 		for _, tc := range svc.TaskContainers {
 			born(countKey{kind: EventOOMKill, identity: Identity{Cluster: svc.Cluster, Service: svc.Name, Family: tc.Family}, container: tc.Name})
 		}
@@ -441,13 +447,13 @@ func (s *Store) appendBornLocked(events []EventCount, services []*Service) []Eve
 	// Two services cannot share a subject, but a subject listed by a
 	// service can repeat if its tasks list a container twice.
 	return slices.CompactFunc(sortedEvents(events), func(a, b EventCount) bool {
-		return a.Kind == b.Kind && a.Identity == b.Identity && a.Container == b.Container && a.Label == b.Label
+		return a.Kind == b.Kind && *a.Identity == *b.Identity && a.Container == b.Container && a.Label == b.Label
 	})
 }
 
 func sortedEvents(events []EventCount) []EventCount {
 	slices.SortFunc(events, func(a, b EventCount) int {
-		return cmp.Or(strings.Compare(string(a.Kind), string(b.Kind)), compareIdentity(a.Identity, b.Identity),
+		return cmp.Or(strings.Compare(string(a.Kind), string(b.Kind)), compareIdentity(*a.Identity, *b.Identity),
 			strings.Compare(a.Container, b.Container), strings.Compare(a.Label, b.Label))
 	})
 	return events

@@ -227,8 +227,8 @@ func TestOOMKilledTasks(t *testing.T) {
 		expectCount(t, s, c.oom, fmt.Sprintf("at %s: stopped", c.at), collector.EventTaskStopped, "worker", "", "EssentialContainerExited")
 	}
 	for _, e := range f.store.Snapshot().Events {
-		if e.Kind == collector.EventOOMKill && e.Count > 0 && (e.Identity != collector.Identity{Cluster: sim.ShopCluster, Service: "worker", Family: "worker"}) {
-			t.Errorf("OOM identity = %+v", e.Identity)
+		if e.Kind == collector.EventOOMKill && e.Count > 0 && (*e.Identity != collector.Identity{Cluster: sim.ShopCluster, Service: "worker", Family: "worker"}) {
+			t.Errorf("OOM identity = %+v", *e.Identity)
 		}
 	}
 }
@@ -251,14 +251,16 @@ func TestCountersAreBornAtZero(t *testing.T) {
 	if born[collector.EventDeploymentFailed] != 5*4 || born[collector.EventRollbackFailed] != 5 || born[collector.EventOOMKill] != 5 {
 		t.Errorf("counters born at 0 = %v, want 20 failure (5 services × 4 causes), 5 rollback failure and 5 OOM counters", born)
 	}
-	want := collector.EventCount{Kind: collector.EventOOMKill, Identity: collector.Identity{Cluster: sim.ShopCluster, Service: "worker", Family: "worker"}, Container: "worker"}
+	want := collector.EventCount{Kind: collector.EventOOMKill, Identity: &collector.Identity{Cluster: sim.ShopCluster, Service: "worker", Family: "worker"}, Container: "worker"}
 	for _, at := range []time.Duration{0, sim.FirstTaskOOM} {
 		s = f.collectAt(t, at)
 		got := events(s, "worker")
 		if at > 0 {
 			want.Count = 1
 		}
-		if !slices.ContainsFunc(s.Events, func(e collector.EventCount) bool { return e == want }) {
+		if !slices.ContainsFunc(s.Events, func(e collector.EventCount) bool {
+			return e.Kind == want.Kind && *e.Identity == *want.Identity && e.Container == want.Container && e.Count == want.Count
+		}) {
 			t.Errorf("at %s: worker's OOM counter is not %+v: %+v", at, want, got)
 		}
 	}

@@ -122,13 +122,13 @@ func TestEachEventType(t *testing.T) {
 			t.Errorf("received %q = %d, want %d", label, got, n)
 		}
 	}
-	var oom collector.EventCount
+	oom := collector.EventCount{Identity: &collector.Identity{}}
 	for _, e := range store.Snapshot().Events {
 		if e.Kind == collector.EventOOMKill {
 			oom = e
 		}
 	}
-	if oom.Container != "app" || (oom.Identity != collector.Identity{Cluster: "prod", Service: "api", Family: "api"}) {
+	if oom.Container != "app" || (*oom.Identity != collector.Identity{Cluster: "prod", Service: "api", Family: "api"}) {
 		t.Errorf("OOM counted as %+v", oom)
 	}
 }

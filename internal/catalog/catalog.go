@@ -354,12 +354,12 @@ func eventCounter(kind collector.EventKind, scope Scope, name, help, unit string
 				}
 				switch len(labels) {
 				case 0:
-					emit(&e.Identity, float64(e.Count))
+					emit(e.Identity, float64(e.Count))
 				case 1:
 					if labels[0] == "container_name" {
-						emit(&e.Identity, float64(e.Count), e.Container)
+						emit(e.Identity, float64(e.Count), e.Container)
 					} else {
-						emit(&e.Identity, float64(e.Count), e.Label)
+						emit(e.Identity, float64(e.Count), e.Label)
 					}
 				}
 			}

@@ -46,7 +46,7 @@ var containerFamilies = []*Family{
 			}
 			for i := range s.Events {
 				if e := &s.Events[i]; e.Kind == collector.EventOOMKill {
-					emit(&e.Identity, float64(e.Count), e.Container, SourceStandalone)
+					emit(e.Identity, float64(e.Count), e.Container, SourceStandalone)
 				}
 			}
 		},
