@@ -12,6 +12,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -51,6 +52,11 @@ type Exporter struct {
 	// byName is the catalogue in the order a registry's Gather sorts
 	// families, so that the encoded body is what promhttp would write.
 	byName []*family
+	// largest is the most series, and label values, one family had at the
+	// last encode: the next one's buffers start that size, so that the
+	// largest family (eighty thousand series at 10x) is not collected
+	// through a chain of doubling copies.
+	largest struct{ series, values atomic.Int64 }
 }
 
 // family is a catalogue family with its label names as client_golang
@@ -162,13 +168,22 @@ func (e *Exporter) encode(snap *collector.Snapshot, others []*dto.MetricFamily, 
 	}
 	var errs []error
 	i := 0
+	// One family's series at a time, in buffers the families share.
+	hint := func(n int64) int { return int(n + n/16) }
+	ss := make([]series, 0, hint(e.largest.series.Load()))
+	values := make([]string, 0, hint(e.largest.values.Load()))
+	var most, mostValues int
 	for _, fe := range e.byName {
 		for ; i < len(others) && others[i].GetName() < fe.f.Name; i++ {
 			errs = append(errs, fw.write(others[i], false))
 		}
-		ss, values, err := e.series(snap, fe)
+		var err error
+		ss, values, err = e.series(snap, fe, ss[:0], values[:0])
+		most, mostValues = max(most, len(ss)), max(mostValues, len(values))
 		errs = append(errs, err, writeFamily(fe, ss, values, chunk, fw.write))
 	}
+	e.largest.series.Store(int64(most))
+	e.largest.values.Store(int64(mostValues))
 	for ; i < len(others); i++ {
 		errs = append(errs, fw.write(others[i], false))
 	}
@@ -185,13 +200,11 @@ type series struct {
 	hasTS bool
 }
 
-// series collects fe's series in snap, sorted by label values as Gather
-// sorts them, keeping the first of series with the same labels, and their
-// label values.
-func (e *Exporter) series(snap *collector.Snapshot, fe *family) ([]series, []string, error) {
+// series collects fe's series in snap into ss, sorted by label values as
+// Gather sorts them, keeping the first of series with the same labels, and
+// their label values into values.
+func (e *Exporter) series(snap *collector.Snapshot, fe *family, ss []series, values []string) ([]series, []string, error) {
 	var (
-		ss      []series
-		values  []string
 		scratch []string
 		bad     error
 		badN    int
