@@ -97,8 +97,9 @@ type query struct {
 	metric    *ecsvocab.Metric
 	identity  *collector.Identity
 	container string
-	// dimNames are the dimensions of the query's level, shared.
-	dimNames []string
+	// dims names the dimensions of the query's level (dimensionNames):
+	// a byte, not a slice header, in each of those queries.
+	dims dimensionSet
 }
 
 // sample is q's series with d.
@@ -106,19 +107,32 @@ func (q query) sample(d datapoint) collector.InsightsSample {
 	return collector.InsightsSample{Metric: q.metric.CloudWatch, Identity: q.identity, Container: q.container, Value: d.value, Time: d.time}
 }
 
-// The dimensions of each level, in the order CloudWatch lists them.
-var (
-	clusterDims   = []string{"ClusterName"}
-	serviceDims   = []string{"ClusterName", "ServiceName"}
-	familyDims    = []string{"ClusterName", "TaskDefinitionFamily"}
-	containerDims = []string{"ClusterName", "ServiceName", "ContainerName"}
+// dimensionSet is the dimensions of one level.
+type dimensionSet uint8
+
+// The dimensions of each level.
+const (
+	clusterDims dimensionSet = iota
+	serviceDims
+	familyDims
+	containerDims
 )
+
+// dimensionNames are each level's dimensions, in the order CloudWatch
+// lists them.
+var dimensionNames = [...][]string{
+	clusterDims:   {"ClusterName"},
+	serviceDims:   {"ClusterName", "ServiceName"},
+	familyDims:    {"ClusterName", "TaskDefinitionFamily"},
+	containerDims: {"ClusterName", "ServiceName", "ContainerName"},
+}
 
 // dimensions are q's CloudWatch dimensions, their values from its
 // identity and container.
 func (q query) dimensions() []types.Dimension {
-	out := make([]types.Dimension, len(q.dimNames))
-	for i, name := range q.dimNames {
+	names := dimensionNames[q.dims]
+	out := make([]types.Dimension, len(names))
+	for i, name := range names {
 		var v string
 		switch name {
 		case "ClusterName":
@@ -150,13 +164,13 @@ func (c *Collector) Queries(s *collector.Snapshot) []query {
 	clusters = slices.Compact(clusters)
 
 	qs := make([]query, 0, c.queries+c.queries/16)
-	add := func(level ecsvocab.Level, id *collector.Identity, container string, dims []string) {
+	add := func(level ecsvocab.Level, id *collector.Identity, container string, dims dimensionSet) {
 		for i := range ecsvocab.Metrics {
 			m := &ecsvocab.Metrics[i]
 			if (m.Enhanced && !c.opts.Enhanced) || !slices.Contains(m.Levels, level) {
 				continue
 			}
-			qs = append(qs, query{metric: m, identity: id, container: container, dimNames: dims})
+			qs = append(qs, query{metric: m, identity: id, container: container, dims: dims})
 		}
 	}
 	for _, cl := range clusters {
