@@ -8,12 +8,14 @@ import (
 	"log/slog"
 	"maps"
 	"net/http/httptest"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+	"weak"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -363,7 +365,7 @@ func BenchmarkRender(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.SetBytes(int64(len(h.encode(&body{snap: h.exporter.source.Snapshot(), self: mfs}, textFormat, true))))
+		b.SetBytes(int64(len(h.encode(h.exporter.source.Snapshot(), mfs, textFormat, true))))
 	}
 }
 
@@ -537,7 +539,7 @@ func TestScrapesNeverRenderAPublishedSnapshot(t *testing.T) {
 		snap.Tasks[0].Containers[0].Name = fmt.Sprintf("api-%d", i)
 		src.publish(snap)
 		deadline := time.Now().Add(10 * time.Second)
-		for current().snap != snap {
+		for current().snap != weak.Make(snap) {
 			if time.Now().After(deadline) {
 				t.Fatalf("snapshot %d was not rendered when published", i)
 			}
@@ -586,7 +588,7 @@ func TestRendersTakeATenthOfTheTime(t *testing.T) {
 	published := time.Since(began)
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
 		h.mu.Lock()
-		done := h.cur.snap == last
+		done := h.cur.snap == weak.Make(last)
 		h.mu.Unlock()
 		if done {
 			break
@@ -695,5 +697,37 @@ func TestRenderPanicDoesNotWedge(t *testing.T) {
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "ecs_container_cpu_usage_seconds_total") {
 		t.Errorf("scrape after the panic: %d, %d bytes", rec.Code, rec.Body.Len())
+	}
+}
+
+// TestBodiesDoNotKeepTheirSnapshots: scrapes in flight hold the bodies they
+// write, and a body must not keep its snapshot alive once the source has
+// replaced it (at 10x each one is megabytes). A format first asked for
+// after that is encoded from the newest snapshot.
+func TestBodiesDoNotKeepTheirSnapshots(t *testing.T) {
+	t.Parallel()
+	named := func(name string) *collector.Snapshot {
+		snap := fixture()
+		snap.Tasks[0].Containers[0].Name = name
+		return snap
+	}
+	src := &swapSource{}
+	src.snap.Store(named("api"))
+	h := cachingFor(t, src, time.Hour)
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/metrics", nil))
+	h.mu.Lock()
+	b := h.cur
+	h.mu.Unlock()
+
+	src.snap.Store(named("api-v2"))
+	for i := 0; b.snap.Value() != nil; i++ {
+		if i == 100 {
+			t.Fatal("the body keeps its replaced snapshot alive")
+		}
+		runtime.GC()
+	}
+	om := expfmt.NewFormat(expfmt.TypeOpenMetrics)
+	if body := string(h.encoded(b, nil, om, false)); !strings.Contains(body, `container_name="api-v2"`) {
+		t.Errorf("a format asked for after the body's snapshot went was not encoded from the newest:\n%s", body)
 	}
 }

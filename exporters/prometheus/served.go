@@ -27,16 +27,16 @@ func NewServed(onServed func(time.Time)) *Served {
 	return &Served{onServed: onServed, wake: make(chan struct{})}
 }
 
-// record notes that a scrape was served snap.
-func (s *Served) record(snap *collector.Snapshot) {
+// record notes that a scrape was served the snapshot published at.
+func (s *Served) record(published time.Time) {
 	if s.onServed != nil {
-		s.onServed(snap.Time)
+		s.onServed(published)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.scraped = true
-	if snap.Time.After(s.newest) {
-		s.newest = snap.Time
+	if published.After(s.newest) {
+		s.newest = published
 	}
 	close(s.wake)
 	s.wake = make(chan struct{})
