@@ -9,6 +9,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"iter"
 	"log/slog"
 	"slices"
 	"strconv"
@@ -66,10 +67,6 @@ type Collector struct {
 	// next read compares with; the Store shares them, so they are never
 	// changed, only replaced.
 	published []collector.InsightsSample
-	// queries is how many queries the last read built: the next builds
-	// into a slice that size, not through doubling copies (a quarter of a
-	// million queries at 10x).
-	queries int
 }
 
 // datapoint is a series' newest datapoint, in base units.
@@ -149,116 +146,160 @@ func (q query) dimensions() []types.Dimension {
 	return out
 }
 
-// Queries builds the queries for the services in s: cluster-level ones for
+// Queries lists the queries for the services in s, for tests and
+// benchmarks: a read goes through them a call at a time (queries).
+func (c *Collector) Queries(s *collector.Snapshot) []query {
+	return slices.Collect(c.queries(s))
+}
+
+// queries yields the queries for the services in s: cluster-level ones for
 // each cluster, service-level for each service, family-level for each task
 // family a service runs, and container-level (enhanced) for each container
 // name of a service. The dimensions come from what the ECS API said, so no
-// ListMetrics scan is needed.
-func (c *Collector) Queries(s *collector.Snapshot) []query {
-	clusters := slices.Clone(c.opts.Clusters)
-	families := map[[2]string]bool{}
-	for _, svc := range s.Services {
-		clusters = append(clusters, svc.Cluster)
-	}
-	slices.Sort(clusters)
-	clusters = slices.Compact(clusters)
+// ListMetrics scan is needed. They are built as a read goes, never all at
+// once: at 10x they are a third of a million.
+func (c *Collector) queries(s *collector.Snapshot) iter.Seq[query] {
+	services := slices.Clone(s.Services) // not the whole snapshot, for the read's length
+	return func(yield func(query) bool) {
+		clusters := slices.Clone(c.opts.Clusters)
+		families := map[[2]string]bool{}
+		for _, svc := range services {
+			clusters = append(clusters, svc.Cluster)
+		}
+		slices.Sort(clusters)
+		clusters = slices.Compact(clusters)
 
-	qs := make([]query, 0, c.queries+c.queries/16)
-	add := func(level ecsvocab.Level, id *collector.Identity, container string, dims dimensionSet) {
-		for i := range ecsvocab.Metrics {
-			m := &ecsvocab.Metrics[i]
-			if (m.Enhanced && !c.opts.Enhanced) || !slices.Contains(m.Levels, level) {
+		add := func(level ecsvocab.Level, id *collector.Identity, container string, dims dimensionSet) bool {
+			for i := range ecsvocab.Metrics {
+				m := &ecsvocab.Metrics[i]
+				if (m.Enhanced && !c.opts.Enhanced) || !slices.Contains(m.Levels, level) {
+					continue
+				}
+				if !yield(query{metric: m, identity: id, container: container, dims: dims}) {
+					return false
+				}
+			}
+			return true
+		}
+		for _, cl := range clusters {
+			if !add(ecsvocab.Cluster, &collector.Identity{Cluster: cl}, "", clusterDims) {
+				return
+			}
+		}
+		for _, svc := range services {
+			if !slices.Contains(clusters, svc.Cluster) {
 				continue
 			}
-			qs = append(qs, query{metric: m, identity: id, container: container, dims: dims})
-		}
-	}
-	for _, cl := range clusters {
-		add(ecsvocab.Cluster, &collector.Identity{Cluster: cl}, "", clusterDims)
-	}
-	for _, svc := range s.Services {
-		if !slices.Contains(clusters, svc.Cluster) {
-			continue
-		}
-		service := &collector.Identity{Cluster: svc.Cluster, Service: svc.Name}
-		add(ecsvocab.Service, service, "", serviceDims)
-		for _, d := range svc.Deployments {
-			family := ecsvocab.TaskFamily(d.TaskDefinition)
-			if family != "" && !families[[2]string{svc.Cluster, family}] {
-				families[[2]string{svc.Cluster, family}] = true
-				add(ecsvocab.Family, &collector.Identity{Cluster: svc.Cluster, Family: family}, "", familyDims)
+			service := &collector.Identity{Cluster: svc.Cluster, Service: svc.Name}
+			if !add(ecsvocab.Service, service, "", serviceDims) {
+				return
+			}
+			for _, d := range svc.Deployments {
+				family := ecsvocab.TaskFamily(d.TaskDefinition)
+				if family != "" && !families[[2]string{svc.Cluster, family}] {
+					families[[2]string{svc.Cluster, family}] = true
+					if !add(ecsvocab.Family, &collector.Identity{Cluster: svc.Cluster, Family: family}, "", familyDims) {
+						return
+					}
+				}
+			}
+			for _, name := range svc.ContainerNames() {
+				if !add(ecsvocab.Container, service, name, containerDims) {
+					return
+				}
 			}
 		}
-		for _, name := range svc.ContainerNames() {
-			add(ecsvocab.Container, service, name, containerDims)
-		}
 	}
-	return qs
 }
 
 // Collect reads every query's window, in calls of MaxQueries, and publishes
 // the newest datapoint of each series.
 func (c *Collector) Collect(ctx context.Context) error {
-	return c.collect(ctx, c.Queries(c.store.Snapshot()))
+	return c.collect(ctx, c.queries(c.store.Snapshot()))
 }
 
-func (c *Collector) collect(ctx context.Context, qs []query) error {
+func (c *Collector) collect(ctx context.Context, qs iter.Seq[query]) error {
 	now := c.now()
 	end := now.Add(-c.opts.Delay).Truncate(c.opts.Period)
 	start := end.Add(-c.opts.Lookback)
-	c.queries = len(qs)
-	found := make([]datapoint, len(qs)) // by query
+	m := newMerge(c.published)
+	batch := make([]query, 0, MaxQueries)
+	found := make([]datapoint, MaxQueries)
 	var err error
-	for first := 0; first < len(qs) && err == nil; first += MaxQueries {
-		last := min(first+MaxQueries, len(qs))
-		err = c.fetch(ctx, qs[first:last], found[first:last], first, start, end)
+	offset := 0
+	call := func() {
+		if err == nil && len(batch) > 0 {
+			clear(found)
+			err = c.fetch(ctx, batch, found[:len(batch)], offset, start, end)
+			for i, q := range batch {
+				m.add(q, found[i])
+			}
+		}
+		offset += len(batch)
+		batch = batch[:0]
 	}
+	for q := range qs {
+		if batch = append(batch, q); len(batch) == MaxQueries {
+			call()
+		}
+	}
+	call()
 	// Published even when CloudWatch failed: the samples kept from earlier
 	// runs age like the others, and one older than StaleAfter goes, so that
 	// no exporter sends an old datapoint as current during an outage.
-	c.published = c.merge(qs, found, now)
+	c.published = m.result(now, c.opts.StaleAfter)
 	c.store.Apply(Name, collector.Contribution{Insights: c.published})
 	return err
 }
 
-// merge returns each series' newest datapoint: found (by query) where it is
+// merge builds each series' newest datapoint from the published samples
+// and a read's datapoints, added query by query: a datapoint where it is
 // newer than the one published, the published one otherwise. A datapoint
 // older than the one published (late data for an earlier minute) is not
 // exported: each value goes out once, in order. A series whose newest
 // datapoint is older than StaleAfter goes: no data for too long is no
-// series, never a zero. found is consumed.
-func (c *Collector) merge(qs []query, found []datapoint, now time.Time) []collector.InsightsSample {
-	// Which datapoints go out, first, so that out is made at its size: at
-	// 10x it is a quarter of a million samples, and growing it by doubling
-	// while the published ones are alive was the read's top.
-	replaced := make([]bool, len(c.published))
-	n := len(c.published)
-	for i, d := range found {
-		if d.time.IsZero() {
-			continue // missing data: no series rather than a zero
-		}
-		if j, ok := slices.BinarySearchFunc(c.published, qs[i].sample(d), compareSeries); ok {
-			if !d.time.After(c.published[j].Time) {
-				found[i] = datapoint{}
-				continue
-			}
-			replaced[j] = true
-			n--
-		}
-		n++
+// series, never a zero.
+type merge struct {
+	published []collector.InsightsSample
+	replaced  []bool // by published sample
+	out       []collector.InsightsSample
+}
+
+func newMerge(published []collector.InsightsSample) *merge {
+	// Made at about its size: at 10x a quarter of a million samples,
+	// which grown by doubling beside the published ones were the read's
+	// top.
+	return &merge{published: published, replaced: make([]bool, len(published)),
+		out: make([]collector.InsightsSample, 0, len(published)+len(published)/16)}
+}
+
+// add takes q's newest datapoint in the read, d (zero: none).
+func (m *merge) add(q query, d datapoint) {
+	if d.time.IsZero() {
+		return // missing data: no series rather than a zero
 	}
-	out := make([]collector.InsightsSample, 0, n) // empty, not nil: none left is news too
-	for i, d := range found {
-		if !d.time.IsZero() {
-			out = append(out, qs[i].sample(d))
+	s := q.sample(d)
+	if j, ok := slices.BinarySearchFunc(m.published, s, compareSeries); ok {
+		if !d.time.After(m.published[j].Time) {
+			return
 		}
+		m.replaced[j] = true
 	}
-	for j, s := range c.published {
-		if !replaced[j] {
+	m.out = append(m.out, s)
+}
+
+// result is the samples to publish, sorted by series, as of now.
+func (m *merge) result(now time.Time, staleAfter time.Duration) []collector.InsightsSample {
+	out := m.out
+	if out == nil {
+		out = []collector.InsightsSample{} // empty, not nil: none left is news too
+	}
+	for j, s := range m.published {
+		if !m.replaced[j] {
 			out = append(out, s)
 		}
 	}
-	out = slices.DeleteFunc(out, func(s collector.InsightsSample) bool { return now.Sub(s.Time) > c.opts.StaleAfter })
+	out = slices.DeleteFunc(out, func(s collector.InsightsSample) bool { return now.Sub(s.Time) > staleAfter })
 	// Two queries of one series (none are built so) would be one series:
 	// its newest datapoint.
 	slices.SortFunc(out, func(a, b collector.InsightsSample) int { return cmp.Or(compareSeries(a, b), b.Time.Compare(a.Time)) })

@@ -81,7 +81,7 @@ func TestBatching(t *testing.T) {
 			q.identity = &collector.Identity{Cluster: q.identity.Cluster, Service: q.identity.Service, Family: q.identity.Family, TaskID: fmt.Sprint(i)} // distinct series
 			qs = append(qs, q)
 		}
-		if err := f.c.collect(t.Context(), qs); err != nil {
+		if err := f.c.collect(t.Context(), slices.Values(qs)); err != nil {
 			t.Fatal(err)
 		}
 		calls, queries := f.fake.Calls()
@@ -204,15 +204,15 @@ func TestLateData(t *testing.T) {
 	// Backfill of an older minute does not replace the newer one.
 	qs := f.c.Queries(f.store.Snapshot())
 	before := slices.Clone(f.c.published)
-	found := make([]datapoint, len(qs))
 	j := slices.IndexFunc(before, func(s collector.InsightsSample) bool {
 		return compareSeries(s, qs[0].sample(datapoint{})) == 0
 	})
 	if j < 0 {
 		t.Fatalf("no sample of %s %v published", qs[0].metric.CloudWatch, *qs[0].identity)
 	}
-	found[0] = datapoint{value: 42, time: before[j].Time.Add(-5 * time.Minute)}
-	if got := f.c.merge(qs, found, f.clock.Now()); !slices.Equal(got, before) {
+	m := newMerge(f.c.published)
+	m.add(qs[0], datapoint{value: 42, time: before[j].Time.Add(-5 * time.Minute)})
+	if got := m.result(f.clock.Now(), f.c.opts.StaleAfter); !slices.Equal(got, before) {
 		t.Errorf("an older datapoint replaced the newest: %v, want %v", got, before)
 	}
 	// The service goes away from CloudWatch: after StaleAfter, no series.
