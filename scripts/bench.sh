@@ -214,8 +214,11 @@ over "$peak" 150 && failed=1
 # and service discovery on, scraped. The simulators run in their own process.
 echo "--- standalone at 10x as a process, with Container Insights and service discovery"
 # Scraped as Prometheus scrapes: gzip (a plain scrape makes every render
-# encode a plain body too).
-metric_of() { curl -s --compressed "http://127.0.0.1:$DAEMON_PORT/metrics" | awk -v k="$1" '$1 == k { print $2 }'; }
+# encode a plain body too), and in one format, as wrk asks (no Accept):
+# curl's "Accept: */*" negotiates another, which the daemon would encode
+# beside it, as no single scraper makes it do.
+scrape() { curl -s -H "Accept:" "$@" "http://127.0.0.1:$DAEMON_PORT/metrics"; }
+metric_of() { scrape --compressed | awk -v k="$1" '$1 == k { print $2 }'; }
 TENX_ENV=(ECSWATCH_SIDECAR_ENABLED=false ECSWATCH_STANDALONE_ENABLED=true
   ECSWATCH_STANDALONE_CLUSTERS="$(seq -f 'large-%02g' 0 19 | paste -sd,)"
   ECSWATCH_STANDALONE_ENDPOINT="http://127.0.0.1:$((SIM_PORT + 1))" ECSWATCH_STANDALONE_REGION=eu-west-1
@@ -256,9 +259,9 @@ cpu_per_cycle() { awk -v t="$((C1 - C0))" -v hz="$(getconf CLK_TCK)" 'BEGIN { pr
 start_sim --sim.ten-times
 start_daemon dist/ecswatch "${TENX_ENV[@]}"
 tenx_cycles
-plain=$(curl -s --compressed "http://127.0.0.1:$DAEMON_PORT/metrics" | wc -c)
-gz=$(curl -s -H "Accept-Encoding: gzip" "http://127.0.0.1:$DAEMON_PORT/metrics" | wc -c)
-series=$(curl -s --compressed "http://127.0.0.1:$DAEMON_PORT/metrics" | grep -vc '^#')
+plain=$(scrape --compressed | wc -c)
+gz=$(scrape -H "Accept-Encoding: gzip" | wc -c)
+series=$(scrape --compressed | grep -vc '^#')
 tenx_scrapes
 peak=$(hwm_mib "$DAEMON_PID")
 stop_all
