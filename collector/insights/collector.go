@@ -290,10 +290,7 @@ func (m *merge) add(q query, d datapoint) {
 
 // result is the samples to publish, sorted by series, as of now.
 func (m *merge) result(now time.Time, staleAfter time.Duration) []collector.InsightsSample {
-	out := m.out
-	if out == nil {
-		out = []collector.InsightsSample{} // empty, not nil: none left is news too
-	}
+	out := m.out // never nil: none left is news too
 	for j, s := range m.published {
 		if !m.replaced[j] {
 			out = append(out, s)
