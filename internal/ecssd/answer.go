@@ -80,7 +80,7 @@ func (b *answerBuilder) add(service string, ts []Target) error {
 		return nil
 	}
 	a := b.a
-	c := chunk{service: strings.Clone(service), first: int32(len(a.targets))} // kept: off the decoder's arena
+	c := chunk{service: strings.Clone(service), first: int32(len(a.targets))} // kept past the cycle: off the decoder's arena
 	b.plain.Reset()
 	for i := range ts {
 		t := &ts[i]
@@ -94,7 +94,8 @@ func (b *answerBuilder) add(service string, ts []Target) error {
 		} else {
 			b.plain.Truncate(b.plain.Len() - 1) // the Encoder's newline
 		}
-		a.targets = append(a.targets, kept{task: t.Task, end: int32(b.plain.Len()), sidecar: t.Role == RoleSidecar})
+		// Kept past the cycle: a copy, off the decoder's arena.
+		a.targets = append(a.targets, kept{task: strings.Clone(t.Task), end: int32(b.plain.Len()), sidecar: t.Role == RoleSidecar})
 	}
 	c.end = int32(len(a.targets))
 	b.gz.Reset()

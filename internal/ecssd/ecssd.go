@@ -127,7 +127,7 @@ func (d *Discovery) Observe(ctx context.Context, cluster string, tasks []types.T
 		t := &tasks[i]
 		// A task ECS is stopping (desired STOPPED) is leaving: drop it now.
 		if aws.ToString(t.LastStatus) == "RUNNING" && aws.ToString(t.DesiredStatus) == "RUNNING" {
-			running = append(running, runningTask{t, rules.ServiceFromGroup(aws.ToString(t.Group)), ecsvocab.ResourceID(aws.ToString(t.TaskArn))})
+			running = append(running, newRunningTask(t))
 		}
 	}
 	slices.SortStableFunc(running, func(a, b runningTask) int {
@@ -184,6 +184,10 @@ type runningTask struct {
 	service, id string
 }
 
+func newRunningTask(t *types.Task) runningTask {
+	return runningTask{t, rules.ServiceFromGroup(aws.ToString(t.Group)), ecsvocab.ResourceID(aws.ToString(t.TaskArn))}
+}
+
 // targetsOf renders t's targets, or keeps those it had in prev where it
 // cannot be rendered afresh. Called with d.mu held.
 func (d *Discovery) targetsOf(prev *clusterAnswer, cluster string, t runningTask, ec2IDs map[string]string) []Target {
@@ -201,7 +205,7 @@ func (d *Discovery) targetsOf(prev *clusterAnswer, cluster string, t runningTask
 			return kept
 		}
 	}
-	return taskTargets(cluster, t.Task, def, instanceID, ip, d.opts)
+	return taskTargets(cluster, t, def, instanceID, ip, d.opts)
 }
 
 // describeTaskDefinitions learns, once each, the task definitions of tasks

@@ -122,7 +122,7 @@ func TestTaskTargets(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var got []string
-			for _, tg := range taskTargets("prod", &tc.task, tc.def, "i-1", tc.instanceIP, opts) {
+			for _, tg := range taskTargets("prod", newRunningTask(&tc.task), tc.def, "i-1", tc.instanceIP, opts) {
 				got = append(got, tg.Address+" "+tg.Role+" "+tg.Labels["__metrics_path__"])
 				if tg.Labels[MetaService] != "web" || tg.Labels[MetaTaskID] != "abc" || tg.Labels[MetaFamily] != "web" || tg.Labels[MetaRevision] != "3" {
 					t.Errorf("identity meta labels %v", tg.Labels)

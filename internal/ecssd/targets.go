@@ -11,9 +11,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
-
-	"github.com/ecswatch/ecswatch/collector/rules"
-	"github.com/ecswatch/ecswatch/internal/ecsvocab"
 )
 
 // The meta labels of a target. Names follow those of the OpenTelemetry
@@ -62,13 +59,10 @@ type Group struct {
 }
 
 // taskTargets builds the targets of one running task. instanceIP is the
-// private IP of its EC2 instance, empty when unknown.
-func taskTargets(cluster string, t *types.Task, def *taskDef, instanceID, instanceIP string, opts Options) []Target {
-	// The strings a target keeps outlive the cycle: copies, so that they
-	// do not hold the SDK's decoding arenas (a whole response's strings).
-	taskARN := aws.ToString(t.TaskArn)
-	taskID := strings.Clone(ecsvocab.ResourceID(taskARN))
-	service := rules.ServiceFromGroup(aws.ToString(t.Group))
+// private IP of its EC2 instance, empty when unknown. The targets live
+// until their service is rendered; the answer copies what it keeps.
+func taskTargets(cluster string, rt runningTask, def *taskDef, instanceID, instanceIP string, opts Options) []Target {
+	t, taskARN, taskID, service := rt.Task, aws.ToString(rt.TaskArn), rt.id, rt.service
 	mode := def.networkMode
 	if t.LaunchType == types.LaunchTypeFargate || mode == "" && len(t.Attachments) > 0 && eniIP(t) != "" {
 		mode = types.NetworkModeAwsvpc
@@ -145,7 +139,7 @@ func taskTargets(cluster string, t *types.Task, def *taskDef, instanceID, instan
 			maps.DeleteFunc(labels, func(_, v string) bool { return v == "" })
 			out = append(out, Target{
 				Cluster: cluster, Service: service, Role: role, Task: taskID,
-				Address: addr, Labels: labels, container: strings.Clone(name), path: p.Path,
+				Address: addr, Labels: labels, container: name, path: p.Path,
 			})
 		}
 	}
