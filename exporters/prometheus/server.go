@@ -14,8 +14,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/prometheus/common/version"
-	"github.com/prometheus/exporter-toolkit/web"
 )
 
 // ServerConfig configures the HTTP endpoint.
@@ -57,6 +55,9 @@ func NewRegistry(exporterMetrics bool) (*prometheus.Registry, error) {
 	return reg, nil
 }
 
+// description is the landing page's line under the name.
+const description = "ECS task, container and deployment metrics"
+
 // selfMetricsRefresh is how old ecswatch's own Go and process metrics may
 // be in a scrape; the collected data is always the latest snapshot.
 const selfMetricsRefresh = 10 * time.Second
@@ -95,17 +96,10 @@ func NewHandler(reg *prometheus.Registry, e *Exporter, cfg ServerConfig, logger 
 		_, _ = w.Write([]byte("ready\n"))
 	})
 	if path != "/" {
-		landing, err := web.NewLandingPage(web.LandingConfig{
-			Name:        "ecswatch",
-			Description: "ECS task, container and deployment metrics",
-			Version:     version.Info(),
-			// No pprof handlers are served, so no links to them.
-			Profiling: "false",
-			Links: []web.LandingLinks{
-				{Address: path, Text: "Metrics"},
-				{Address: "/healthz", Text: "Health"},
-				{Address: "/readyz", Text: "Readiness"},
-			},
+		landing, err := landingPage([]link{
+			{path, "Metrics"},
+			{"/healthz", "Health"},
+			{"/readyz", "Readiness"},
 		})
 		if err != nil {
 			return nil, fmt.Errorf("landing page: %w", err)
@@ -136,16 +130,10 @@ func NewServer(handler http.Handler, cfg ServerConfig, logger *slog.Logger) *Ser
 	}
 }
 
-// Serve serves on listeners (one per listen address) until Shutdown. TLS and
-// basic auth come from the web config file, through exporter-toolkit.
+// Serve serves on listeners (one per listen address) until Shutdown, with
+// the web config file's TLS and basic auth where the build has them.
 func (s *Server) Serve(listeners []net.Listener) error {
-	systemd := false
-	flags := &web.FlagConfig{
-		WebListenAddresses: &s.cfg.ListenAddresses,
-		WebSystemdSocket:   &systemd,
-		WebConfigFile:      &s.cfg.WebConfigFile,
-	}
-	err := web.ServeMultiple(listeners, s.srv, flags, s.logger)
+	err := s.serve(listeners)
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
@@ -188,3 +176,6 @@ func Healthz(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	_, _ = w.Write([]byte("ok\n"))
 }
+
+// link is one of the landing page's links.
+type link struct{ address, text string }

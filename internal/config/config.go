@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/prometheus/common/model"
-	"github.com/prometheus/exporter-toolkit/web"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -493,7 +492,7 @@ func (c *Config) Validate() error {
 	check(strings.HasPrefix(c.Web.TelemetryPath, "/") && !strings.ContainsAny(c.Web.TelemetryPath, " \t{}"), "web.telemetry_path", "must start with / and hold no spaces or braces, got %q", c.Web.TelemetryPath)
 	check(!slices.Contains(reservedPaths, c.Web.TelemetryPath), "web.telemetry_path", "%s is served beside the metrics; choose another path", c.Web.TelemetryPath)
 	if c.Web.ConfigFile != "" {
-		err := web.Validate(c.Web.ConfigFile)
+		err := validateWebConfig(c.Web.ConfigFile)
 		check(err == nil, "web.config_file", "%v", err)
 	}
 	check(slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level), "log.level", "want debug, info, warn or error, got %q", c.Log.Level)
@@ -644,9 +643,10 @@ func (c *Config) DatadogEnabled(lookup func(string) (string, bool)) bool {
 }
 
 // SidecarOnly reports whether c asks only for what the sidecar build has:
-// the task metadata endpoint and the Prometheus and Datadog exporters.
+// the task metadata endpoint and the Prometheus and Datadog exporters,
+// served over plain HTTP.
 func (c *Config) SidecarOnly(lookup func(string) (string, bool)) bool {
-	return !c.Standalone.Enabled && !c.Insights.Enabled && !c.Events.Enabled && !c.OTLPEnabled(lookup)
+	return !c.Standalone.Enabled && !c.Insights.Enabled && !c.Events.Enabled && !c.OTLPEnabled(lookup) && c.Web.ConfigFile == ""
 }
 
 // OTLPEnabled resolves exporters.otlp.enabled against the environment.

@@ -278,4 +278,10 @@ func TestSidecarOnly(t *testing.T) {
 			}
 		})
 	}
+	// Set, not loaded: SidecarOnly reads the key, and no file need exist.
+	tls := Default()
+	tls.Web.ConfigFile = "web.yml"
+	if tls.SidecarOnly(env(nil)) {
+		t.Error("SidecarOnly with a web config file: the sidecar build serves plain HTTP only")
+	}
 }

@@ -28,6 +28,7 @@ func TestSidecarBuildRefusesWhatSidecarOnlyExcludes(t *testing.T) {
 		{name: "events", set: func(c *config.Config) { c.Events.Enabled = true }},
 		{name: "OTLP by configuration", set: func(c *config.Config) { c.Exporters.OTLP.Enabled = &on }},
 		{name: "OTLP by the OpenTelemetry environment", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318"}},
+		{name: "TLS from a web config file", set: func(c *config.Config) { c.Web.ConfigFile = "web.yml" }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -38,9 +39,10 @@ func TestSidecarBuildRefusesWhatSidecarOnlyExcludes(t *testing.T) {
 			lookup := func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok }
 			_, awsErr := awsJobs(cfg, nil, nil, false, nil)
 			_, otlpErr := otlpExporter(cfg, nil, nil, lookup)
-			refused := awsErr != nil || otlpErr != nil
+			validErr := cfg.Validate()
+			refused := awsErr != nil || otlpErr != nil || validErr != nil
 			if only := cfg.SidecarOnly(lookup); refused == only {
-				t.Errorf("SidecarOnly = %t, but the sidecar build refuses it: %t (%v, %v)", only, refused, awsErr, otlpErr)
+				t.Errorf("SidecarOnly = %t, but the sidecar build refuses it: %t (%v, %v, %v)", only, refused, awsErr, otlpErr, validErr)
 			}
 		})
 	}
