@@ -113,15 +113,22 @@ func demo(f flags, promConfig string, stderr io.Writer) int {
 	return serve(base, f, stderr, []daemon.Option{ec2Job, daemon.WithSimulatedAWS()})
 }
 
+// simOptions are the hidden simulate command's flags.
+type simOptions struct {
+	base, containers int
+	latency          time.Duration
+	large, tenTimes  bool
+}
+
 // simulate serves the simulators on fixed loopback ports until interrupted,
 // so that a benchmark measures the daemon's process alone.
-func simulate(base, containers int, latency time.Duration, large, tenTimes bool, stderr io.Writer) int {
+func simulate(o simOptions, stderr io.Writer) int {
 	start := time.Now()
 	fakeECS := sim.NewShopECS("eu-west-1", start)
-	if large {
+	if o.large {
 		fakeECS.AddCluster(sim.LargeCluster("large", 1000, 10, start))
 	}
-	if tenTimes {
+	if o.tenTimes {
 		// Issue 22's scale: ten times the large cluster, spread as an
 		// account spreads it, with deployments in progress and service
 		// discovery finding every task.
@@ -135,13 +142,13 @@ func simulate(base, containers int, latency time.Duration, large, tenTimes bool,
 		}
 	}
 	fakeSQS := sim.NewSQS()
-	addr := func(i int) string { return fmt.Sprintf("127.0.0.1:%d", base+i) }
+	addr := func(i int) string { return fmt.Sprintf("127.0.0.1:%d", o.base+i) }
 	fakeSQS.CreateQueue("http://"+addr(3), "ecs-events", 30*time.Second)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	go sim.Publish(ctx, fakeSQS, "ecs-events", start, time.Second, sim.ShopEvents("eu-west-1", start))
 	handlers := []http.Handler{
-		sim.NewTaskSim(sim.Fargate, nil).WithContainers(containers).WithLatency(latency).Handler(),
+		sim.NewTaskSim(sim.Fargate, nil).WithContainers(o.containers).WithLatency(o.latency).Handler(),
 		fakeECS, sim.NewCloudWatch(nil), fakeSQS, sim.NewEC2API(fakeECS),
 	}
 	for i, h := range handlers {

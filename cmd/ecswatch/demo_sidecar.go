@@ -5,7 +5,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"time"
 )
 
 // The sidecar build carries no simulator: demo and simulate are for the full
@@ -16,7 +15,10 @@ func demo(_ flags, _ string, stderr io.Writer) int {
 	return 2
 }
 
-func simulate(_, _ int, _ time.Duration, _, _ bool, stderr io.Writer) int {
+// simOptions are the full build's simulate flags.
+type simOptions struct{}
+
+func simulate(_ simOptions, stderr io.Writer) int {
 	fmt.Fprintln(stderr, "ecswatch: simulate is not in the sidecar build; use the full build")
 	return 2
 }

@@ -21,16 +21,12 @@ import (
 	"runtime"
 	"runtime/debug"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
-	"github.com/alecthomas/kingpin/v2"
 	"github.com/prometheus/common/promslog"
-	promslogflag "github.com/prometheus/common/promslog/flag"
 	"github.com/prometheus/common/version"
-	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
 	"github.com/ecswatch/ecswatch/internal/config"
 	"github.com/ecswatch/ecswatch/internal/daemon"
@@ -72,108 +68,94 @@ func (f flags) base(b *config.Config) *config.Config {
 	return b
 }
 
-// exitCode is how kingpin's --help and --version end run: they have printed
-// what was asked, and nothing may start after them.
-type exitCode int
+// invocation is what a command line asks for.
+type invocation struct {
+	cmd   string // a command's name: run, demo, check-config, version, simulate, healthcheck
+	flags flags
+	// The commands' own arguments.
+	checkFile      string
+	demoPromConfig string
+	sim            simOptions
+}
 
-func run(args []string, stdout, stderr io.Writer) (code int) {
-	defer func() {
-		if r := recover(); r != nil {
-			c, ok := r.(exitCode)
-			if !ok {
-				panic(r)
-			}
-			code = int(c)
-		}
-	}()
-	app := kingpin.New("ecswatch", "Observability daemon for AWS ECS: task, container and deployment metrics for Prometheus, Datadog and OTLP.")
-	app.UsageWriter(stdout)
-	app.ErrorWriter(stderr)
-	app.Terminate(func(code int) { panic(exitCode(code)) })
-	app.Version(version.Print("ecswatch"))
-	app.HelpFlag.Short('h')
-
-	var f flags
-	app.Flag("config.file", "Configuration file (YAML). Keys are documented in config.example.yaml.").Envar("ECSWATCH_CONFIG_FILE").StringVar(&f.configFile)
-	// The flags of prometheus-community/ecs_exporter and every exporter
-	// built on exporter-toolkit and promslog, so that its task
-	// definitions' command lines start ecswatch unchanged.
-	web := kingpinflag.AddFlags(app, config.DefaultListenAddress)
-	telemetryPath := app.Flag("web.telemetry-path", "Path under which to expose metrics. Overrides web.telemetry_path.").Default("/metrics").String()
-	disableExporterMetrics := app.Flag("web.disable-exporter-metrics", "Exclude metrics about ecswatch's own process (promhttp_*, process_*, go_*). Overrides exporters.prometheus.disable_exporter_metrics.").Bool()
-	app.Flag("auto-gomemlimit", "Set the Go runtime's soft memory limit (GOMEMLIMIT) from the container's memory limit, as Prometheus does; unless GOMEMLIMIT is set.").Default("true").BoolVar(&f.autoMemLimit)
-	app.Flag("auto-gomemlimit.ratio", "The share of the container's memory limit that --auto-gomemlimit sets as GOMEMLIMIT, in (0, 1].").Default("0.9").Float64Var(&f.memLimitRatio)
-	var logFlags promslog.Config
-	promslogflag.AddFlags(app, &logFlags)
-	set := map[string]*bool{}
-	for _, name := range []string{"web.listen-address", "web.config.file", "web.telemetry-path", "web.disable-exporter-metrics", "log.level", "log.format"} {
-		set[name] = new(bool)
-		app.GetFlag(name).IsSetByUser(set[name])
+func run(args []string, stdout, stderr io.Writer) int {
+	inv, code, ok := parse(args, stdout, stderr)
+	if !ok {
+		return code
 	}
-
-	runCmd := app.Command("run", "Run the daemon (default).").Default()
-	demoCmd := app.Command("demo", "Run the daemon against a simulated ECS on loopback; no AWS account needed.")
-	demoPromConfig := demoCmd.Flag("demo.prometheus-config", "Write a Prometheus configuration that scrapes the demo and loads the shipped alert rules (written beside it) to this file, then run.").String()
-	checkCmd := app.Command("check-config", "Validate a configuration file, with the environment applied, and exit.")
-	checkFile := checkCmd.Arg("file", "Configuration file to check.").Required().String()
-	versionCmd := app.Command("version", "Print version information.")
-	simCmd := app.Command("simulate", "Serve the simulated ECS endpoints alone, for benchmarks and soak tests.").Hidden()
-	simBase := simCmd.Flag("sim.base-port", "Metadata endpoint on this port; ECS, CloudWatch, SQS and EC2 on the next four.").Default("19700").Int()
-	simContainers := simCmd.Flag("sim.containers", "Containers in the simulated task.").Default("3").Int()
-	simLatency := simCmd.Flag("sim.metadata-latency", "Added to every metadata endpoint answer.").Default("0s").Duration()
-	simLarge := simCmd.Flag("sim.large-cluster", "Also simulate a cluster \"large\" of 1,000 services and 10,000 tasks.").Bool()
-	simTenTimes := simCmd.Flag("sim.ten-times", "Also simulate clusters large-00 to large-19 of 500 services and 5,000 tasks each, ten of them deploying, every task a service-discovery target.").Bool()
-	healthCmd := app.Command("healthcheck", "Exit 0 if the daemon answers /healthz; for container health checks.")
-
-	cmd, err := app.Parse(args)
-	if err != nil {
-		fmt.Fprintf(stderr, "ecswatch: %v\n", err)
-		return 2
-	}
-	if *set["web.listen-address"] && len(*web.WebListenAddresses) > 0 {
-		f.overrides = append(f.overrides, config.Override{Key: "web.listen_address", Value: (*web.WebListenAddresses)[0], Origin: "flag --web.listen-address"})
-		f.extraListenAddresses = (*web.WebListenAddresses)[1:]
-	}
-	f.systemdSocket = web.WebSystemdSocket != nil && *web.WebSystemdSocket
-	for flag, o := range map[string]config.Override{
-		"web.config.file":              {Key: "web.config_file", Value: *web.WebConfigFile},
-		"web.telemetry-path":           {Key: "web.telemetry_path", Value: *telemetryPath},
-		"web.disable-exporter-metrics": {Key: "exporters.prometheus.disable_exporter_metrics", Value: strconv.FormatBool(*disableExporterMetrics)},
-		"log.level":                    {Key: "log.level", Value: logFlags.Level.String()},
-		"log.format":                   {Key: "log.format", Value: logFlags.Format.String()},
-	} {
-		if *set[flag] {
-			o.Origin = "flag --" + flag
-			f.overrides = append(f.overrides, o)
-		}
-	}
+	f := inv.flags
 	slices.SortFunc(f.overrides, func(a, b config.Override) int { return strings.Compare(a.Key, b.Key) })
 	if f.memLimitRatio <= 0 || f.memLimitRatio > 1 {
 		fmt.Fprintf(stderr, "ecswatch: --auto-gomemlimit.ratio %g: must be more than 0 and at most 1\n", f.memLimitRatio)
 		return 2
 	}
-	switch cmd {
-	case versionCmd.FullCommand():
-		fmt.Fprintln(stdout, version.Print("ecswatch"))
+	switch inv.cmd {
+	case "version":
+		fmt.Fprintln(stdout, versionText())
 		return 0
-	case checkCmd.FullCommand():
+	case "check-config":
 		// The file as run would read it: with the environment applied.
-		if _, err := loadConfig(nil, *checkFile, nil); err != nil {
+		if _, err := loadConfig(nil, inv.checkFile, nil); err != nil {
 			fmt.Fprintf(stderr, "%v\n", err)
 			return 1
 		}
-		fmt.Fprintf(stdout, "%s: OK\n", *checkFile)
+		fmt.Fprintf(stdout, "%s: OK\n", inv.checkFile)
 		return 0
-	case simCmd.FullCommand():
-		return simulate(*simBase, *simContainers, *simLatency, *simLarge, *simTenTimes, stderr)
-	case healthCmd.FullCommand():
+	case "simulate":
+		return simulate(inv.sim, stderr)
+	case "healthcheck":
 		return healthcheck(f, stderr)
-	case runCmd.FullCommand():
+	case "run":
 		return serve(nil, f, stderr, nil)
-	case demoCmd.FullCommand():
-		return demo(f, *demoPromConfig, stderr)
+	case "demo":
+		return demo(f, inv.demoPromConfig, stderr)
 	}
 	return 2
+}
+
+// override records a flag given on the command line as an override of the
+// configuration key it stands for.
+func (f *flags) override(flag, value string) {
+	f.overrides = append(f.overrides, config.Override{Key: flagKeys[flag], Value: value, Origin: "flag --" + flag})
+}
+
+// listenOn records a repeated --web.listen-address: the first address is
+// web.listen_address, the others are served beside it.
+func (f *flags) listenOn(addrs []string) {
+	if len(addrs) == 0 {
+		return
+	}
+	f.override("web.listen-address", addrs[0])
+	f.extraListenAddresses = addrs[1:]
+}
+
+// help is the text of ecswatch's own commands and flags, which both builds'
+// command lines offer.
+var help = map[string]string{
+	"ecswatch":                     "Observability daemon for AWS ECS: task, container and deployment metrics for Prometheus, Datadog and OTLP.",
+	"config.file":                  "Configuration file (YAML). Keys are documented in config.example.yaml.",
+	"web.telemetry-path":           "Path under which to expose metrics. Overrides web.telemetry_path.",
+	"web.disable-exporter-metrics": "Exclude metrics about ecswatch's own process (promhttp_*, process_*, go_*). Overrides exporters.prometheus.disable_exporter_metrics.",
+	"auto-gomemlimit":              "Set the Go runtime's soft memory limit (GOMEMLIMIT) from the container's memory limit, as Prometheus does; unless GOMEMLIMIT is set.",
+	"auto-gomemlimit.ratio":        "The share of the container's memory limit that --auto-gomemlimit sets as GOMEMLIMIT, in (0, 1].",
+	"run":                          "Run the daemon (default).",
+	"check-config":                 "Validate a configuration file, with the environment applied, and exit.",
+	"check-config file":            "Configuration file to check.",
+	"version":                      "Print version information.",
+	"healthcheck":                  "Exit 0 if the daemon answers /healthz; for container health checks.",
+}
+
+// flagKeys are the configuration keys that flags override, under the
+// flags' names in ecs_exporter and every exporter built on exporter-toolkit
+// and promslog, so that its task definitions' command lines start ecswatch
+// unchanged.
+var flagKeys = map[string]string{
+	"web.listen-address":           "web.listen_address",
+	"web.config.file":              "web.config_file",
+	"web.telemetry-path":           "web.telemetry_path",
+	"web.disable-exporter-metrics": "exporters.prometheus.disable_exporter_metrics",
+	"log.level":                    "log.level",
+	"log.format":                   "log.format",
 }
 
 // serve loads the configuration over base and runs the daemon until SIGINT,
