@@ -3,7 +3,7 @@
 # shell, non-root (65532). Each target builds only its own binary.
 #   docker build -t ecswatch .                               full: sidecar, standalone, events, insights, all exporters
 #                                                            (and the sidecar build, which it runs in the sidecar role)
-#   docker build --target sidecar -t ecswatch:sidecar .      sidecar only: metadata endpoint, Prometheus, Datadog (smaller, ~15 MiB RSS)
+#   docker build --target sidecar -t ecswatch:sidecar .      sidecar only: metadata endpoint, Prometheus, Datadog, plain HTTP (smaller, ~13 MiB RSS)
 #
 # Base images are pinned by digest, with the tag beside it saying what the
 # digest is; update both together (Dependabot's or Renovate's docker

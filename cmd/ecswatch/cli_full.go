@@ -55,29 +55,26 @@ func parse(args []string, stdout, stderr io.Writer) (inv invocation, code int, o
 		app.GetFlag(name).IsSetByUser(set[name])
 	}
 
-	runCmd := app.Command("run", help["run"]).Default()
+	app.Command("run", help["run"]).Default()
 	demoCmd := app.Command("demo", "Run the daemon against a simulated ECS on loopback; no AWS account needed.")
 	demoPromConfig := demoCmd.Flag("demo.prometheus-config", "Write a Prometheus configuration that scrapes the demo and loads the shipped alert rules (written beside it) to this file, then run.").String()
 	checkCmd := app.Command("check-config", help["check-config"])
 	checkFile := checkCmd.Arg("file", help["check-config file"]).Required().String()
-	versionCmd := app.Command("version", help["version"])
+	app.Command("version", help["version"])
 	simCmd := app.Command("simulate", "Serve the simulated ECS endpoints alone, for benchmarks and soak tests.").Hidden()
 	simCmd.Flag("sim.base-port", "Metadata endpoint on this port; ECS, CloudWatch, SQS and EC2 on the next four.").Default("19700").IntVar(&inv.sim.base)
 	simCmd.Flag("sim.containers", "Containers in the simulated task.").Default("3").IntVar(&inv.sim.containers)
 	simCmd.Flag("sim.metadata-latency", "Added to every metadata endpoint answer.").Default("0s").DurationVar(&inv.sim.latency)
 	simCmd.Flag("sim.large-cluster", "Also simulate a cluster \"large\" of 1,000 services and 10,000 tasks.").BoolVar(&inv.sim.large)
 	simCmd.Flag("sim.ten-times", "Also simulate clusters large-00 to large-19 of 500 services and 5,000 tasks each, ten of them deploying, every task a service-discovery target.").BoolVar(&inv.sim.tenTimes)
-	healthCmd := app.Command("healthcheck", help["healthcheck"])
+	app.Command("healthcheck", help["healthcheck"])
 
 	cmd, err := app.Parse(args)
 	if err != nil {
 		fmt.Fprintf(stderr, "ecswatch: %v\n", err)
 		return inv, 2, false
 	}
-	inv.cmd = map[string]string{
-		runCmd.FullCommand(): "run", demoCmd.FullCommand(): "demo", checkCmd.FullCommand(): "check-config",
-		versionCmd.FullCommand(): "version", simCmd.FullCommand(): "simulate", healthCmd.FullCommand(): "healthcheck",
-	}[cmd]
+	inv.cmd = cmd // a top-level command's full name is its name
 	inv.checkFile, inv.demoPromConfig = *checkFile, *demoPromConfig
 	if *set["web.listen-address"] {
 		f.listenOn(*web.WebListenAddresses)

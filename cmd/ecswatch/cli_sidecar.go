@@ -40,13 +40,14 @@ func parse(args []string, stdout, stderr io.Writer) (inv invocation, code int, o
 	f.autoMemLimit, f.memLimitRatio = true, 0.9
 	var listen []string
 	given := map[string]string{}
-	keep := func(name string) func(string) error {
-		return func(v string) error { given[name] = v; return nil }
-	}
-	checked := func(name string, check func(string) error) func(string) error {
+	// keep keeps a flag's value, checked first where check is not nil, to
+	// override its configuration key.
+	keep := func(name string, check func(string) error) func(string) error {
 		return func(v string) error {
-			if err := check(v); err != nil {
-				return err
+			if check != nil {
+				if err := check(v); err != nil {
+					return err
+				}
 			}
 			given[name] = v
 			return nil
@@ -58,17 +59,17 @@ func parse(args []string, stdout, stderr io.Writer) (inv invocation, code int, o
 			set: func(v string) error { listen = append(listen, v); return nil }},
 		{name: "web.systemd-socket", help: "Use systemd socket activation listeners instead of port listeners (Linux only).", isBool: true,
 			set: func(v string) (err error) { f.systemdSocket, err = strconv.ParseBool(v); return err }},
-		{name: "web.config.file", help: "Path to configuration file that can enable TLS or authentication: the full build's; the sidecar build refuses one.", set: keep("web.config.file")},
-		{name: "web.telemetry-path", help: help["web.telemetry-path"], def: "/metrics", set: keep("web.telemetry-path")},
-		{name: "web.disable-exporter-metrics", help: help["web.disable-exporter-metrics"], isBool: true, set: keep("web.disable-exporter-metrics")},
+		{name: "web.config.file", help: "Path to configuration file that can enable TLS or authentication: the full build's; the sidecar build refuses one.", set: keep("web.config.file", nil)},
+		{name: "web.telemetry-path", help: help["web.telemetry-path"], def: "/metrics", set: keep("web.telemetry-path", nil)},
+		{name: "web.disable-exporter-metrics", help: help["web.disable-exporter-metrics"], isBool: true, set: keep("web.disable-exporter-metrics", nil)},
 		{name: "auto-gomemlimit", help: help["auto-gomemlimit"], def: "true", isBool: true,
 			set: func(v string) (err error) { f.autoMemLimit, err = strconv.ParseBool(v); return err }},
 		{name: "auto-gomemlimit.ratio", help: help["auto-gomemlimit.ratio"], def: "0.9",
 			set: func(v string) (err error) { f.memLimitRatio, err = strconv.ParseFloat(v, 64); return err }},
 		{name: "log.level", help: "Only log messages with the given severity or above. One of: [debug, info, warn, error]", def: "info",
-			set: checked("log.level", func(v string) error { return promslog.NewLevel().Set(v) })},
-		{name: "log.format", help: "Output format of log messages. One of: [logfmt, json]", def: "logfmt",
-			set: checked("log.format", func(v string) error { return promslog.NewFormat().Set(v) })},
+			set: keep("log.level", func(v string) error { return promslog.NewLevel().Set(v) })},
+		{name: "log.format", help: "Output format of log messages. One of: [logfmt, json]", def: "json",
+			set: keep("log.format", func(v string) error { return promslog.NewFormat().Set(v) })},
 	}
 	fail := func(format string, a ...any) (invocation, int, bool) {
 		fmt.Fprintf(stderr, "ecswatch: "+format+"\n", a...)
