@@ -13,9 +13,9 @@ import (
 	"github.com/ecswatch/ecswatch/internal/testutil"
 )
 
-// TestGarbageCollectorDefaults: the daemon runs at its build's GOGC (75 in
-// the full build, as Prometheus; 25 in the sidecar build) unless the
-// operator sets GOGC, as its own go_gc_gogc_percent shows.
+// TestGarbageCollectorDefaults: the daemon runs at its build's GOGC (50 in
+// the full build, 25 in the sidecar build) unless the operator sets GOGC,
+// as its own go_gc_gogc_percent shows.
 func TestGarbageCollectorDefaults(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
