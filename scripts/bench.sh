@@ -30,6 +30,8 @@ CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -tags sidecar -o dist/ecswatch
 # the loaded sections keep their addresses.
 CGO_ENABLED=0 go build -trimpath -tags sidecar -o dist/ecswatch-sidecar.syms ./cmd/ecswatch
 go build -o dist/rssattr ./internal/tools/rssattr
+# The floor under the sidecar: client_golang's promhttp alone, built alike.
+CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o dist/promfloor ./internal/tools/promfloor
 
 machine="$(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2/1048576 }' /proc/meminfo), $(go version | awk '{print $3}'), $(uname -m)"
 rows=()
@@ -105,6 +107,11 @@ for every in 15 1; do
   per=$(awk -v t="$((CPU_TICKS - unscraped_ticks))" -v n="$((DURATION / every))" -v hz="$(getconf CLK_TCK)" 'BEGIN { v = t/hz*1000/n; if (v < 0) v = 0; printf "%.3f", v }')
   row "daemon CPU per scrape incl. its renders, one scraper every ${every}s (scraped run less unscraped run)" "${per} ms" "—"
 done
+# What the sidecar's RSS would be with nothing of ecswatch's own: the
+# libraries' floor (reported).
+echo "--- client_golang's promhttp alone, scraped every 15s, ${DURATION}s"
+footprint 10 15 dist/promfloor
+row "for comparison: client_golang's promhttp alone (internal/tools/promfloor: Go and process collectors, GOGC 25, GOMAXPROCS 1), scraped every 15s" "$(rss_figure)" "—"
 
 # The full image: the full build hands the sidecar role over to the sidecar
 # build beside it (dist/ holds both, as the image does). Alone, it runs the
