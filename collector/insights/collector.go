@@ -35,8 +35,9 @@ const Namespace = "ECS/ContainerInsights"
 
 // Options configure the collector.
 type Options struct {
-	// Clusters to read; empty reads those of the standalone collector's
-	// services.
+	// Clusters read besides those of the snapshot's services (insights.clusters):
+	// their cluster-level metrics, for clusters the standalone collector
+	// does not watch.
 	Clusters []string
 	// Period of the datapoints (Container Insights publishes per minute).
 	Period time.Duration
@@ -187,9 +188,6 @@ func (c *Collector) queries(s *collector.Snapshot) iter.Seq[query] {
 			}
 		}
 		for _, svc := range services {
-			if !slices.Contains(clusters, svc.Cluster) {
-				continue
-			}
 			service := &collector.Identity{Cluster: svc.Cluster, Service: svc.Name}
 			if !add(ecsvocab.Service, service, "", serviceDims) {
 				return

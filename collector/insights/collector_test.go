@@ -3,6 +3,7 @@ package insights
 import (
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -125,6 +126,30 @@ func TestQueriesFromServices(t *testing.T) {
 	// Enhanced adds 3 per service and 4 per container name of a service.
 	if got := count(true); got[ecsvocab.Service] != 54 || got[ecsvocab.Container] != 16 {
 		t.Errorf("enhanced queries by level: %v", got)
+	}
+}
+
+// TestClustersBeyondTheServices: insights.clusters adds the cluster-level
+// metrics of clusters the standalone collector does not watch, and takes
+// nothing away from those it does.
+func TestClustersBeyondTheServices(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, false)
+	f.c.opts.Clusters = []string{"batch", "shop"}
+	clusterLevel, serviceLevel := map[string]int{}, map[string]int{}
+	for _, q := range f.c.Queries(&collector.Snapshot{Services: []*collector.Service{svc("shop", "web", "web"), svc("payments", "api", "api")}}) {
+		switch dims := q.dimensions(); {
+		case len(dims) == 1:
+			clusterLevel[q.identity.Cluster]++
+		case *dims[1].Name == "ServiceName":
+			serviceLevel[q.identity.Cluster+"/"+q.identity.Service]++
+		}
+	}
+	if want := map[string]int{"batch": 13, "shop": 13, "payments": 13}; !maps.Equal(clusterLevel, want) {
+		t.Errorf("cluster-level queries: %v, want %v", clusterLevel, want)
+	}
+	if want := map[string]int{"shop/web": 15, "payments/api": 15}; !maps.Equal(serviceLevel, want) {
+		t.Errorf("service-level queries: %v, want %v", serviceLevel, want)
 	}
 }
 
