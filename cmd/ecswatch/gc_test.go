@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
@@ -36,16 +34,7 @@ func TestGarbageCollectorDefaults(t *testing.T) {
 			addr := testutil.FreeAddr(t, "127.0.0.1")
 			p := startMain(t, append([]string{"ECS_CONTAINER_METADATA_URI_V4=" + meta.URL}, tt.env...),
 				"run", "--web.listen-address="+addr, "--log.format=logfmt")
-			p.wait(t, `msg="collector up"`)
-			resp, err := http.Get("http://" + addr + "/metrics")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			body, err := io.ReadAll(resp.Body)
-			if err != nil {
-				t.Fatal(err)
-			}
+			body := p.firstScrape(t, addr)
 			if want := fmt.Sprintf("\ngo_gc_gogc_percent %d\n", tt.want); !strings.Contains(string(body), want) {
 				t.Errorf("/metrics has no %q", strings.TrimSpace(want))
 			}

@@ -97,6 +97,23 @@ func (p *mainProcess) wait(t *testing.T, substr string) {
 	}
 }
 
+// firstScrape waits for p's collector to come up and returns what p's
+// /metrics at addr serves then.
+func (p *mainProcess) firstScrape(t *testing.T, addr string) []byte {
+	t.Helper()
+	p.wait(t, `msg="collector up"`)
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body
+}
+
 // sidecarWithKillBeforeSIGTERM starts the daemon as a sidecar that polls
 // hourly over a task whose worker is OOM-killed half a second in: only the
 // last collection, on SIGTERM, can see the kill.
@@ -237,13 +254,7 @@ func TestEcsExporterDropIn(t *testing.T) {
 	t.Cleanup(meta.Close)
 	p := startMain(t, []string{"ECS_CONTAINER_METADATA_URI_V4=" + meta.URL, "ECSWATCH_EXPORTERS_PROMETHEUS_IDENTITY_LABELS=false"},
 		"--web.listen-address="+addr, "--web.telemetry-path=/metrics", "--web.disable-exporter-metrics", "--log.level=info", "--log.format=logfmt")
-	p.wait(t, `msg="collector up"`)
-	resp, err := http.Get("http://" + addr + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	body := p.firstScrape(t, addr)
 	labelSets := map[string][]string{} // name -> label names of each sample
 	sample := regexp.MustCompile(`(?m)^([a-z_:]+)(?:\{([^}]*)\})? `)
 	for _, m := range sample.FindAllStringSubmatch(string(body), -1) {
