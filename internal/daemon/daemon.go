@@ -184,6 +184,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		defer close(collectorsDone)
 		d.scheduler.Run(runCtx)
 	}()
+	go trimMemory(runCtx, d.store, d.logger)
 	var pushersDone sync.WaitGroup
 	for _, p := range d.pushers {
 		pushersDone.Go(func() { p.Run(runCtx) })

@@ -28,6 +28,11 @@ import (
 // the AWS collectors and the OTLP exporter, whose libraries a sidecar never
 // uses but whose package initialisation alone costs it megabytes of memory.
 
+// trimMemory does nothing in the full build: a standalone's heap is large
+// and busy, and the runtime's scavenger returns what it frees at its pace.
+// (The full image hands the sidecar role to the sidecar build, which trims.)
+func trimMemory(context.Context, *collector.Store, *slog.Logger) {}
+
 // awsJobs builds the collectors that read AWS APIs: standalone, Container
 // Insights and events.
 func awsJobs(cfg *config.Config, store *collector.Store, logger *slog.Logger, simulated bool, mount mounter) ([]collector.Job, error) {

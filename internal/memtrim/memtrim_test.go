@@ -1,0 +1,125 @@
+package memtrim
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// A sidecar drops its start-up pages once, after its first burst, and its
+// free heap after every burst; it stops with its context.
+func TestSidecarTrimsAfterEachBurstAndTheStartupPagesOnce(t *testing.T) {
+	t.Parallel()
+	var releases, frees atomic.Int32
+	asked := make(chan struct{})
+	published := make(chan struct{})
+	close(published) // every burst has begun by the time run waits for it
+	next := func() <-chan struct{} {
+		asked <- struct{}{}
+		return published
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		run(ctx, next, time.Millisecond, steps{
+			release: func() (int64, error) { releases.Add(1); return 4096, nil },
+			free:    func() { frees.Add(1) },
+		}, slog.New(slog.DiscardHandler))
+	}()
+	for burst := range 4 {
+		<-asked // run waits for the next burst only once the last is trimmed
+		if got := frees.Load(); got != int32(burst) {
+			t.Fatalf("before burst %d: %d trims, want %d", burst+1, got, burst)
+		}
+	}
+	cancel()
+	go func() {
+		for {
+			select {
+			case <-asked:
+			case <-done:
+				return
+			}
+		}
+	}()
+	<-done
+	if got := releases.Load(); got != 1 {
+		t.Errorf("start-up pages released %d times, want once", got)
+	}
+}
+
+// A sidecar whose collector never publishes stops all the same.
+func TestSidecarWithoutBurstsStops(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		Run(ctx, func() <-chan struct{} { return nil }, time.Second, slog.New(slog.DiscardHandler))
+	}()
+	cancel()
+	<-done
+}
+
+func TestReadOnlyMappingsOfTheExecutable(t *testing.T) {
+	t.Parallel()
+	got, err := readOnlyMappings("testdata/smaps", "/app/ecswatch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Not the writable data, not the code page a debugger wrote to, not
+	// another file's, not the heap.
+	want := []mapping{
+		{start: 0x400000, end: 0x8c7000, rss: 4380 << 10, clean: true},
+		{start: 0x8c7000, end: 0xde7000, rss: 4608 << 10, clean: true},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("mapping %d: got %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
+
+func TestReadOnlyMappingsOfAMissingFile(t *testing.T) {
+	t.Parallel()
+	if _, err := readOnlyMappings("testdata/absent", "/app/ecswatch"); err == nil {
+		t.Fatal("no error for a missing smaps file")
+	}
+}
+
+// Releasing this test binary's own pages leaves it running: the code it
+// runs next comes back from the page cache.
+func TestReleasingTheStartupPagesKeepsTheProcessRunning(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("Linux only")
+	}
+	if _, err := os.Stat("/proc/self/smaps"); err != nil {
+		t.Skip("no /proc here")
+	}
+	released, err := ReleaseStartupPages()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if released <= 0 {
+		t.Errorf("released %d bytes, want the resident code of this binary", released)
+	}
+	// Code and constants the release unmapped, used again.
+	if got := fib(20); got != 6765 {
+		t.Errorf("fib(20) = %d after the release", got)
+	}
+}
+
+func fib(n int) int {
+	if n < 2 {
+		return n
+	}
+	return fib(n-1) + fib(n-2)
+}
