@@ -35,9 +35,10 @@ func otlpExporter(cfg *config.Config, _ *collector.Store, _ *slog.Logger, lookup
 }
 
 // trimMemory hands what the sidecar holds between polls back to the kernel
-// a second after each publish, once the poll and the render it starts are
-// done: a forced collection of a heap of a few MiB each interval, for about
-// 2 MiB of its resident memory (internal/memtrim, docs/benchmarks.md).
+// a second after a publish, once the poll and the render it starts are
+// done, at most every 10 seconds (the default interval): about 2 MiB of
+// its resident memory for a few milliseconds of CPU each time
+// (internal/memtrim, docs/benchmarks.md).
 func trimMemory(ctx context.Context, store *collector.Store, logger *slog.Logger) {
-	memtrim.Run(ctx, store.Published, time.Second, logger)
+	memtrim.Run(ctx, store.Published, time.Second, 10*time.Second, logger)
 }

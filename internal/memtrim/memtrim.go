@@ -19,14 +19,17 @@ import (
 	"time"
 )
 
-// Run trims after each burst of work, until ctx is done. A burst begins
-// when the channel next returns is closed (a Store's Published), and is
-// over settle later: then the heap's free pages go back to the kernel
-// (debug.FreeOSMemory, a forced collection of a heap of a few MiB), and the
+// Run trims after bursts of work, until ctx is done. A burst begins when
+// the channel next returns is closed (a Store's Published), and is over
+// settle later: then the heap's free pages go back to the kernel
+// (debug.FreeOSMemory: a forced collection of a heap of a few MiB, and
+// the page faults that bring back what the next burst uses), and the
 // first time also the executable's pages (ReleaseStartupPages), by which
-// time start-up and the first collection are done.
-func Run(ctx context.Context, next func() <-chan struct{}, settle time.Duration, logger *slog.Logger) {
-	run(ctx, next, settle, steps{release: ReleaseStartupPages, free: debug.FreeOSMemory}, logger)
+// time start-up and the first collection are done. Trims are at least gap
+// apart: a sidecar polling every second would otherwise spend more on
+// them than on its work.
+func Run(ctx context.Context, next func() <-chan struct{}, settle, gap time.Duration, logger *slog.Logger) {
+	run(ctx, next, settle, gap, steps{release: ReleaseStartupPages, free: debug.FreeOSMemory}, logger)
 }
 
 // steps are what a trim does; tests replace them.
@@ -35,22 +38,31 @@ type steps struct {
 	free    func()
 }
 
-func run(ctx context.Context, next func() <-chan struct{}, settle time.Duration, do steps, logger *slog.Logger) {
+func run(ctx context.Context, next func() <-chan struct{}, settle, gap time.Duration, do steps, logger *slog.Logger) {
 	timer := time.NewTimer(0)
 	<-timer.C
+	sleep := func(d time.Duration) bool {
+		timer.Reset(d)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return false
+		case <-timer.C:
+			return true
+		}
+	}
+	burst := next()
 	for first := true; ; first = false {
 		select {
 		case <-ctx.Done():
 			return
-		case <-next():
+		case <-burst:
 		}
-		timer.Reset(settle)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
+		if !sleep(settle) {
 			return
-		case <-timer.C:
 		}
+		// A publish from now on is the next burst, even one within gap.
+		burst = next()
 		if first {
 			released, err := do.release()
 			if err != nil {
@@ -61,5 +73,8 @@ func run(ctx context.Context, next func() <-chan struct{}, settle time.Duration,
 			}
 		}
 		do.free()
+		if !sleep(gap) {
+			return
+		}
 	}
 }

@@ -15,33 +15,36 @@ import (
 func TestSidecarTrimsAfterEachBurstAndTheStartupPagesOnce(t *testing.T) {
 	t.Parallel()
 	var releases, frees atomic.Int32
-	asked := make(chan struct{})
+	asked, answer := make(chan struct{}), make(chan struct{})
 	published := make(chan struct{})
 	close(published) // every burst has begun by the time run waits for it
 	next := func() <-chan struct{} {
 		asked <- struct{}{}
+		<-answer // run waits here while the test counts
 		return published
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		run(ctx, next, time.Millisecond, steps{
+		run(ctx, next, time.Millisecond, time.Millisecond, steps{
 			release: func() (int64, error) { releases.Add(1); return 4096, nil },
 			free:    func() { frees.Add(1) },
 		}, slog.New(slog.DiscardHandler))
 	}()
 	for burst := range 4 {
-		<-asked // run waits for the next burst only once the last is trimmed
-		if got := frees.Load(); got != int32(burst) {
-			t.Fatalf("before burst %d: %d trims, want %d", burst+1, got, burst)
+		<-asked // run asks for the next burst before trimming the last
+		if got, want := frees.Load(), int32(max(burst-1, 0)); got != want {
+			t.Fatalf("asking for burst %d: %d trims, want %d", burst+1, got, want)
 		}
+		answer <- struct{}{}
 	}
 	cancel()
 	go func() {
 		for {
 			select {
 			case <-asked:
+				answer <- struct{}{}
 			case <-done:
 				return
 			}
@@ -53,6 +56,30 @@ func TestSidecarTrimsAfterEachBurstAndTheStartupPagesOnce(t *testing.T) {
 	}
 }
 
+// A sidecar polling faster than the gap trims once per gap, and a publish
+// within a gap is trimmed after it rather than forgotten.
+func TestSidecarPollingEverySecondTrimsOncePerGap(t *testing.T) {
+	t.Parallel()
+	const gap = 20 * time.Millisecond
+	published := make(chan struct{})
+	close(published) // a poll has always just published
+	trims := make(chan time.Time, 16)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go run(ctx, func() <-chan struct{} { return published }, time.Millisecond, gap, steps{
+		release: func() (int64, error) { return 0, nil },
+		free:    func() { trims <- time.Now() },
+	}, slog.New(slog.DiscardHandler))
+	last := <-trims
+	for range 3 {
+		next := <-trims
+		if d := next.Sub(last); d < gap {
+			t.Fatalf("trims %v apart, want at least %v", d, gap)
+		}
+		last = next
+	}
+}
+
 // A sidecar whose collector never publishes stops all the same.
 func TestSidecarWithoutBurstsStops(t *testing.T) {
 	t.Parallel()
@@ -60,7 +87,7 @@ func TestSidecarWithoutBurstsStops(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		Run(ctx, func() <-chan struct{} { return nil }, time.Second, slog.New(slog.DiscardHandler))
+		Run(ctx, func() <-chan struct{} { return nil }, time.Second, 10*time.Second, slog.New(slog.DiscardHandler))
 	}()
 	cancel()
 	<-done
