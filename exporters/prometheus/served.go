@@ -3,6 +3,7 @@ package prometheus
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ecswatch/ecswatch/collector"
@@ -14,6 +15,7 @@ import (
 // collection and by nobody else.
 type Served struct {
 	onServed func(time.Time) // may be nil
+	last     atomic.Int64    // when the last scrape was served, unix nanoseconds
 
 	mu      sync.Mutex
 	newest  time.Time // the newest served snapshot's time
@@ -29,6 +31,7 @@ func NewServed(onServed func(time.Time)) *Served {
 
 // record notes that a scrape was served the snapshot published at.
 func (s *Served) record(published time.Time) {
+	s.last.Store(time.Now().UnixNano())
 	if s.onServed != nil {
 		s.onServed(published)
 	}
@@ -48,6 +51,14 @@ func (s *Served) Scraped() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.scraped
+}
+
+// Last is when the last scrape was served; the zero time before the first.
+func (s *Served) Last() time.Time {
+	if n := s.last.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return time.Time{}
 }
 
 // Wait returns true once a scrape has been served snap or a later snapshot,

@@ -184,7 +184,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		defer close(collectorsDone)
 		d.scheduler.Run(runCtx)
 	}()
-	go trimMemory(runCtx, d.store, d.logger)
+	go trimMemory(runCtx, d.store, d.served, d.logger)
 	var pushersDone sync.WaitGroup
 	for _, p := range d.pushers {
 		pushersDone.Go(func() { p.Run(runCtx) })

@@ -20,6 +20,7 @@ import (
 	"github.com/ecswatch/ecswatch/collector/insights"
 	"github.com/ecswatch/ecswatch/collector/rules"
 	"github.com/ecswatch/ecswatch/exporters/otlp"
+	"github.com/ecswatch/ecswatch/exporters/prometheus"
 	"github.com/ecswatch/ecswatch/internal/awsapi"
 	"github.com/ecswatch/ecswatch/internal/config"
 )
@@ -31,7 +32,7 @@ import (
 // trimMemory does nothing in the full build: a standalone's heap is large
 // and busy, and the runtime's scavenger returns what it frees at its pace.
 // (The full image hands the sidecar role to the sidecar build, which trims.)
-func trimMemory(context.Context, *collector.Store, *slog.Logger) {}
+func trimMemory(context.Context, *collector.Store, *prometheus.Served, *slog.Logger) {}
 
 // awsJobs builds the collectors that read AWS APIs: standalone, Container
 // Insights and events.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ecswatch/ecswatch/collector"
+	"github.com/ecswatch/ecswatch/exporters/prometheus"
 	"github.com/ecswatch/ecswatch/internal/config"
 	"github.com/ecswatch/ecswatch/internal/memtrim"
 )
@@ -36,9 +37,14 @@ func otlpExporter(cfg *config.Config, _ *collector.Store, _ *slog.Logger, lookup
 
 // trimMemory hands what the sidecar holds between polls back to the kernel
 // a second after a publish, once the poll and the render it starts are
-// done, at most every 10 seconds (the default interval): about 2 MiB of
-// its resident memory for a few milliseconds of CPU each time
+// done, at most every 10 seconds (the default interval), and never within
+// 200 ms of a scrape: about 2 MiB of its resident memory for a few
+// milliseconds of CPU each time, during which requests wait
 // (internal/memtrim, docs/benchmarks.md).
-func trimMemory(ctx context.Context, store *collector.Store, logger *slog.Logger) {
-	memtrim.Run(ctx, store.Published, time.Second, 10*time.Second, logger)
+func trimMemory(ctx context.Context, store *collector.Store, served *prometheus.Served, logger *slog.Logger) {
+	memtrim.Run(ctx, store.Published, memtrim.Options{
+		Settle: time.Second,
+		Gap:    10 * time.Second,
+		Busy:   func() bool { return time.Since(served.Last()) < 200*time.Millisecond },
+	}, logger)
 }

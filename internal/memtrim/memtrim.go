@@ -19,17 +19,33 @@ import (
 	"time"
 )
 
+// Options say when to trim.
+type Options struct {
+	// Settle is how long after a publish its burst of work is over.
+	Settle time.Duration
+	// Gap is the least time between trims: a sidecar polling every second
+	// would otherwise spend more on them than on its work.
+	Gap time.Duration
+	// Busy, when set, reports that the process is serving requests: a trim
+	// waits for a quiet moment, since its forced collection holds up the
+	// requests in flight for milliseconds.
+	Busy func() bool
+}
+
+// busyRetry is how soon a trim that found the process busy looks again:
+// often enough to find the gaps between scrapes in lockstep.
+const busyRetry = 100 * time.Millisecond
+
 // Run trims after bursts of work, until ctx is done. A burst begins when
 // the channel next returns is closed (a Store's Published), and is over
-// settle later: then the heap's free pages go back to the kernel
-// (debug.FreeOSMemory: a forced collection of a heap of a few MiB, and
-// the page faults that bring back what the next burst uses), and the
-// first time also the executable's pages (ReleaseStartupPages), by which
-// time start-up and the first collection are done. Trims are at least gap
-// apart: a sidecar polling every second would otherwise spend more on
-// them than on its work.
-func Run(ctx context.Context, next func() <-chan struct{}, settle, gap time.Duration, logger *slog.Logger) {
-	run(ctx, next, settle, gap, steps{release: ReleaseStartupPages, free: debug.FreeOSMemory}, logger)
+// o.Settle later: then, once the process is not busy, the heap's free pages
+// go back to the kernel (debug.FreeOSMemory: a forced collection of a heap
+// of a few MiB, and the page faults that bring back what the next burst
+// uses), and the first time also the executable's pages
+// (ReleaseStartupPages), by which time start-up and the first collection
+// are done.
+func Run(ctx context.Context, next func() <-chan struct{}, o Options, logger *slog.Logger) {
+	run(ctx, next, o, steps{release: ReleaseStartupPages, free: debug.FreeOSMemory}, logger)
 }
 
 // steps are what a trim does; tests replace them.
@@ -38,7 +54,7 @@ type steps struct {
 	free    func()
 }
 
-func run(ctx context.Context, next func() <-chan struct{}, settle, gap time.Duration, do steps, logger *slog.Logger) {
+func run(ctx context.Context, next func() <-chan struct{}, o Options, do steps, logger *slog.Logger) {
 	timer := time.NewTimer(0)
 	<-timer.C
 	sleep := func(d time.Duration) bool {
@@ -58,8 +74,13 @@ func run(ctx context.Context, next func() <-chan struct{}, settle, gap time.Dura
 			return
 		case <-burst:
 		}
-		if !sleep(settle) {
+		if !sleep(o.Settle) {
 			return
+		}
+		for o.Busy != nil && o.Busy() {
+			if !sleep(busyRetry) {
+				return
+			}
 		}
 		// A publish from now on is the next burst, even one within gap.
 		burst = next()
@@ -73,7 +94,7 @@ func run(ctx context.Context, next func() <-chan struct{}, settle, gap time.Dura
 			}
 		}
 		do.free()
-		if !sleep(gap) {
+		if !sleep(o.Gap) {
 			return
 		}
 	}

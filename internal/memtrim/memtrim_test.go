@@ -27,7 +27,7 @@ func TestSidecarTrimsAfterEachBurstAndTheStartupPagesOnce(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		run(ctx, next, time.Millisecond, time.Millisecond, steps{
+		run(ctx, next, Options{Settle: time.Millisecond, Gap: time.Millisecond}, steps{
 			release: func() (int64, error) { releases.Add(1); return 4096, nil },
 			free:    func() { frees.Add(1) },
 		}, slog.New(slog.DiscardHandler))
@@ -66,7 +66,7 @@ func TestSidecarPollingEverySecondTrimsOncePerGap(t *testing.T) {
 	trims := make(chan time.Time, 16)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go run(ctx, func() <-chan struct{} { return published }, time.Millisecond, gap, steps{
+	go run(ctx, func() <-chan struct{} { return published }, Options{Settle: time.Millisecond, Gap: gap}, steps{
 		release: func() (int64, error) { return 0, nil },
 		free:    func() { trims <- time.Now() },
 	}, slog.New(slog.DiscardHandler))
@@ -80,6 +80,36 @@ func TestSidecarPollingEverySecondTrimsOncePerGap(t *testing.T) {
 	}
 }
 
+// A sidecar scraped without pause by many scrapers is never trimmed, since
+// a trim would hold up their scrapes; once they stop, it is.
+func TestSidecarScrapedWithoutPauseIsTrimmedOnlyWhenQuiet(t *testing.T) {
+	t.Parallel()
+	published := make(chan struct{})
+	close(published)
+	var busy atomic.Bool
+	busy.Store(true)
+	var asks atomic.Int32
+	trimmed := make(chan struct{}, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go run(ctx, func() <-chan struct{} { return published }, Options{
+		Settle: time.Millisecond, Gap: time.Hour,
+		Busy: func() bool { asks.Add(1); return busy.Load() },
+	}, steps{
+		release: func() (int64, error) { return 0, nil },
+		free:    func() { trimmed <- struct{}{} },
+	}, slog.New(slog.DiscardHandler))
+	for asks.Load() < 3 { // it has looked, and looked again
+		select {
+		case <-trimmed:
+			t.Fatal("trimmed while busy")
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	busy.Store(false)
+	<-trimmed
+}
+
 // A sidecar whose collector never publishes stops all the same.
 func TestSidecarWithoutBurstsStops(t *testing.T) {
 	t.Parallel()
@@ -87,7 +117,7 @@ func TestSidecarWithoutBurstsStops(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		Run(ctx, func() <-chan struct{} { return nil }, time.Second, 10*time.Second, slog.New(slog.DiscardHandler))
+		Run(ctx, func() <-chan struct{} { return nil }, Options{Settle: time.Second, Gap: 10 * time.Second}, slog.New(slog.DiscardHandler))
 	}()
 	cancel()
 	<-done
