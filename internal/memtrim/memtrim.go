@@ -7,9 +7,9 @@
 // mapped for the life of the process, and the kernel maps each page a
 // fault needs with its neighbours (fault-around), so start-up alone leaves
 // most of the binary resident. And the heap's free pages outlive each
-// burst until the runtime's background scavenger, paced for large heaps,
-// gets to them. Together they are a fifth of the sidecar's resident memory
-// (docs/benchmarks.md).
+// burst: the runtime's background scavenger keeps some back for the next
+// allocations and returns the rest at 1% of a CPU. Together they were 2
+// MiB of the sidecar's 13 (docs/benchmarks.md).
 package memtrim
 
 import (
@@ -38,12 +38,11 @@ const busyRetry = 100 * time.Millisecond
 
 // Run trims after bursts of work, until ctx is done. A burst begins when
 // the channel next returns is closed (a Store's Published), and is over
-// o.Settle later: then, once the process is not busy, the heap's free pages
-// go back to the kernel (debug.FreeOSMemory: a forced collection of a heap
-// of a few MiB, and the page faults that bring back what the next burst
-// uses), and the first time also the executable's pages
-// (ReleaseStartupPages), by which time start-up and the first collection
-// are done.
+// o.Settle later. Then the first time the executable's pages go
+// (ReleaseStartupPages), start-up and the first collection being done, and
+// every time, once the process is not busy, the heap's free pages
+// (debug.FreeOSMemory: a forced collection of a heap of a few MiB, and the
+// page faults that bring back what the next burst uses).
 func Run(ctx context.Context, next func() <-chan struct{}, o Options, logger *slog.Logger) {
 	run(ctx, next, o, steps{release: ReleaseStartupPages, free: debug.FreeOSMemory}, logger)
 }
@@ -77,14 +76,9 @@ func run(ctx context.Context, next func() <-chan struct{}, o Options, do steps, 
 		if !sleep(o.Settle) {
 			return
 		}
-		for o.Busy != nil && o.Busy() {
-			if !sleep(busyRetry) {
-				return
-			}
-		}
-		// A publish from now on is the next burst, even one within gap.
-		burst = next()
 		if first {
+			// Not held back by Busy: it holds up nobody, and what
+			// requests still run comes back as minor faults.
 			released, err := do.release()
 			if err != nil {
 				// The pages stay mapped: a cost, never a fault.
@@ -93,6 +87,13 @@ func run(ctx context.Context, next func() <-chan struct{}, o Options, do steps, 
 				logger.Debug("released the executable's start-up pages", "bytes", released)
 			}
 		}
+		for o.Busy != nil && o.Busy() {
+			if !sleep(busyRetry) {
+				return
+			}
+		}
+		// A publish from now on is the next burst, even one within gap.
+		burst = next()
 		do.free()
 		if !sleep(o.Gap) {
 			return

@@ -80,15 +80,16 @@ func TestSidecarPollingEverySecondTrimsOncePerGap(t *testing.T) {
 	}
 }
 
-// A sidecar scraped without pause by many scrapers is never trimmed, since
-// a trim would hold up their scrapes; once they stop, it is.
+// A sidecar scraped without pause by many scrapers keeps its free heap,
+// since returning it would hold up their scrapes, until they stop; its
+// start-up pages go all the same.
 func TestSidecarScrapedWithoutPauseIsTrimmedOnlyWhenQuiet(t *testing.T) {
 	t.Parallel()
 	published := make(chan struct{})
 	close(published)
 	var busy atomic.Bool
 	busy.Store(true)
-	var asks atomic.Int32
+	var asks, releases atomic.Int32
 	trimmed := make(chan struct{}, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -96,7 +97,7 @@ func TestSidecarScrapedWithoutPauseIsTrimmedOnlyWhenQuiet(t *testing.T) {
 		Settle: time.Millisecond, Gap: time.Hour,
 		Busy: func() bool { asks.Add(1); return busy.Load() },
 	}, steps{
-		release: func() (int64, error) { return 0, nil },
+		release: func() (int64, error) { releases.Add(1); return 0, nil },
 		free:    func() { trimmed <- struct{}{} },
 	}, slog.New(slog.DiscardHandler))
 	for asks.Load() < 3 { // it has looked, and looked again
@@ -105,6 +106,9 @@ func TestSidecarScrapedWithoutPauseIsTrimmedOnlyWhenQuiet(t *testing.T) {
 			t.Fatal("trimmed while busy")
 		case <-time.After(10 * time.Millisecond):
 		}
+	}
+	if releases.Load() != 1 {
+		t.Errorf("start-up pages released %d times while busy, want once", releases.Load())
 	}
 	busy.Store(false)
 	<-trimmed
