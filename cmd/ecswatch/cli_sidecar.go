@@ -55,9 +55,9 @@ func parse(args []string, stdout, stderr io.Writer) (inv invocation, code int, o
 	}
 	flags := []cliFlag{
 		{name: "config.file", help: help["config.file"] + " ($ECSWATCH_CONFIG_FILE)", set: func(v string) error { f.configFile = v; return nil }},
-		{name: "web.listen-address", help: "Addresses on which to expose metrics and web interface. Repeatable for multiple addresses.", def: config.DefaultListenAddress,
+		{name: "web.listen-address", help: help["web.listen-address"], def: config.DefaultListenAddress,
 			set: func(v string) error { listen = append(listen, v); return nil }},
-		{name: "web.systemd-socket", help: "Use systemd socket activation listeners instead of port listeners (Linux only).", isBool: true,
+		{name: "web.systemd-socket", help: help["web.systemd-socket"], isBool: true,
 			set: func(v string) (err error) { f.systemdSocket, err = strconv.ParseBool(v); return err }},
 		{name: "web.config.file", help: "Path to configuration file that can enable TLS or authentication: the full build's; the sidecar build refuses one.", set: keep("web.config.file", nil)},
 		{name: "web.telemetry-path", help: help["web.telemetry-path"], def: "/metrics", set: keep("web.telemetry-path", nil)},
@@ -66,9 +66,9 @@ func parse(args []string, stdout, stderr io.Writer) (inv invocation, code int, o
 			set: func(v string) (err error) { f.autoMemLimit, err = strconv.ParseBool(v); return err }},
 		{name: "auto-gomemlimit.ratio", help: help["auto-gomemlimit.ratio"], def: "0.9",
 			set: func(v string) (err error) { f.memLimitRatio, err = strconv.ParseFloat(v, 64); return err }},
-		{name: "log.level", help: "Only log messages with the given severity or above. One of: [debug, info, warn, error]", def: "info",
+		{name: "log.level", help: help["log.level"], def: "info",
 			set: keep("log.level", func(v string) error { return promslog.NewLevel().Set(v) })},
-		{name: "log.format", help: "Output format of log messages. One of: [logfmt, json]", def: "json",
+		{name: "log.format", help: help["log.format"], def: "json",
 			set: keep("log.format", func(v string) error { return promslog.NewFormat().Set(v) })},
 	}
 	fail := func(format string, a ...any) (invocation, int, bool) {

@@ -143,6 +143,16 @@ var help = map[string]string{
 	"check-config file":            "Configuration file to check.",
 	"version":                      "Print version information.",
 	"healthcheck":                  "Exit 0 if the daemon answers /healthz; for container health checks.",
+
+	// Worded as exporter-toolkit's kingpinflag and promslog/flag word
+	// them: the full build takes them from those packages, which the
+	// sidecar build cannot link (they import kingpin), and
+	// TestSidecarFlagsReadAsTheLibrariesWriteThem checks that the two agree.
+	// (web.listen-address leaves out the libraries' vsock example.)
+	"web.listen-address": "Addresses on which to expose metrics and web interface. Repeatable for multiple addresses.",
+	"web.systemd-socket": "Use systemd socket activation listeners instead of port listeners (Linux only).",
+	"log.level":          "Only log messages with the given severity or above. One of: [" + strings.Join(promslog.LevelFlagOptions, ", ") + "]",
+	"log.format":         "Output format of log messages. One of: [" + strings.Join(promslog.FormatFlagOptions, ", ") + "]",
 }
 
 // flagKeys are the configuration keys that flags override, under the
