@@ -54,6 +54,10 @@ type Options struct {
 	// Prometheus service discovery (internal/ecssd). It runs within the
 	// cycle, so its own calls are bounded by the cycle's timeout.
 	Observe func(ctx context.Context, cluster string, tasks []types.Task, instances []types.ContainerInstance)
+	// Forget, when set, is told of a cluster read before that
+	// ListClusters no longer names (deleted): whatever Observe kept of it
+	// is stale.
+	Forget func(cluster string)
 	// TaskTags asks DescribeTasks for the tasks' tags too: no extra call.
 	TaskTags bool
 	// TaskDefinitions is the task definition cache shared with service
@@ -171,6 +175,9 @@ func (c *Collector) Collect(ctx context.Context) error {
 		if !slices.Contains(clusters, cluster) {
 			delete(c.lastGood, cluster)
 			delete(c.trackers, cluster)
+			if c.opts.Forget != nil {
+				c.opts.Forget(cluster)
+			}
 		}
 	}
 	fresh, _ := c.store.Apply(Name, collector.Contribution{Services: services, Events: events, Clusters: cls})

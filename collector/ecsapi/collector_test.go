@@ -346,6 +346,39 @@ func TestFailingClusterDoesNotStopOthers(t *testing.T) {
 	f.collectAt(t, 2*time.Minute)
 }
 
+// A cluster deleted since the last cycle leaves the snapshot, and service
+// discovery is told to forget it; one that fails to be read is kept.
+func TestDeletedClusterIsForgotten(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t) // every cluster ListClusters names
+	f.fake.AddCluster(sim.LargeCluster("batch", 3, 2, start))
+	f.fake.AddCluster(sim.LargeCluster("web", 2, 2, start))
+	var forgotten []string
+	f.c.opts.Forget = func(cluster string) { forgotten = append(forgotten, cluster) }
+	f.collectAt(t, 0)
+
+	f.fake.SetClusterDown("web", true)
+	f.clock.Set(start.Add(time.Minute))
+	if err := f.c.Collect(t.Context()); err == nil {
+		t.Fatal("no error for the cluster that cannot be read")
+	}
+	if len(forgotten) != 0 {
+		t.Fatalf("forgot %v while every cluster was still listed", forgotten)
+	}
+
+	f.fake.SetClusterDown("web", false)
+	f.fake.RemoveCluster("batch")
+	snap := f.collectAt(t, 2*time.Minute)
+	if !slices.Equal(forgotten, []string{"batch"}) {
+		t.Errorf("forgot %v, want [batch]", forgotten)
+	}
+	for _, svc := range snap.Services {
+		if svc.Cluster == "batch" {
+			t.Fatalf("service %s of the deleted cluster still in the snapshot", svc.Name)
+		}
+	}
+}
+
 // minimumCalls is the fewest calls the API's limits allow for one cycle over
 // a cluster: pages of 100 for the lists, batches of 10 services and of 100
 // tasks or instances for the describes.

@@ -42,7 +42,7 @@ func serviceDiscovery(cfg *config.Config, awsCfg aws.Config, client *ecs.Client,
 		SidecarPort: sd.Sidecar.Port, SidecarPath: sd.Sidecar.MetricsPath,
 		CallTimeout: time.Duration(cfg.Standalone.CallTimeout), File: sd.File,
 	})
-	opts.Observe = d.Observe
+	opts.Observe, opts.Forget = d.Observe, d.Forget
 	opts.TaskTags = true
 	mount("GET "+sd.Path, d)
 	logger.Info("prometheus service discovery enabled", "path", sd.Path, "file", sd.File)

@@ -178,6 +178,24 @@ func (d *Discovery) Observe(ctx context.Context, cluster string, tasks []types.T
 	d.publishLocked(!answer.same(prev))
 }
 
+// Forget drops a cluster the collector no longer reads (deleted): its
+// targets go at once,
+// with the task definitions and instance addresses only it used. A cluster
+// that fails to be read is not forgotten: it keeps its last targets.
+func (d *Discovery) Forget(cluster string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, known := d.byCluster[cluster]; !known {
+		return
+	}
+	delete(d.byCluster, cluster)
+	keepOnly(d.defs, d.defsIn, cluster, nil)
+	delete(d.defsIn, cluster)
+	keepOnly(d.ips, d.instances, cluster, nil)
+	delete(d.instances, cluster)
+	d.publishLocked(true)
+}
+
 // runningTask is a running task with its service and ID.
 type runningTask struct {
 	*types.Task

@@ -313,3 +313,47 @@ func TestTasksWhoseInstanceCannotBeDescribedKeepTheirTargets(t *testing.T) {
 		t.Error("the kept targets render differently")
 	}
 }
+
+// A cluster the collector stops reading (deleted, or no longer configured)
+// loses its targets at once, with the task definitions and instance
+// addresses only it used; the other clusters' stay.
+func TestForgottenClusterLosesItsTargets(t *testing.T) {
+	t.Parallel()
+	d := New(nil, nil, nil, (&testutil.Logs{}).Logger(), Options{})
+	def := func(family string) string {
+		arn := "arn:aws:ecs:eu-west-1:1:task-definition/" + family + ":1"
+		d.defs[arn] = parseTaskDefinition(types.TaskDefinition{Family: aws.String(family), Revision: 1, NetworkMode: types.NetworkModeAwsvpc,
+			ContainerDefinitions: []types.ContainerDefinition{labelled(map[string]string{LabelPort: "8080"})}})
+		return arn
+	}
+	task := func(cluster, tdARN, ip string) types.Task {
+		return types.Task{
+			TaskArn: aws.String("arn:aws:ecs:eu-west-1:1:task/" + cluster + "/t1"), TaskDefinitionArn: aws.String(tdARN), Group: aws.String("service:app"),
+			LastStatus: aws.String("RUNNING"), DesiredStatus: aws.String("RUNNING"), LaunchType: types.LaunchTypeFargate,
+			Containers: []types.Container{{Name: aws.String("app"), LastStatus: aws.String("RUNNING"),
+				NetworkInterfaces: []types.NetworkInterface{{PrivateIpv4Address: aws.String(ip)}}}},
+		}
+	}
+	// Each definition known just before its cluster's cycle: a cycle
+	// forgets those no watched cluster uses.
+	batch := def("batch")
+	d.Observe(t.Context(), "batch", []types.Task{task("batch", batch, "10.0.0.1")}, nil)
+	web := def("web")
+	d.Observe(t.Context(), "web", []types.Task{task("web", web, "10.0.0.2")}, nil)
+	if n := len(d.Targets()); n != 2 {
+		t.Fatalf("%d targets before, want one per cluster", n)
+	}
+
+	d.Forget("batch")
+	d.Forget("never-seen") // nothing to forget
+	got := d.Targets()
+	if len(got) != 1 || got[0].Address != "10.0.0.2:8080" {
+		t.Errorf("targets after forgetting batch: %+v, want web's alone", got)
+	}
+	if _, kept := d.defs[batch]; kept {
+		t.Error("batch's task definition kept after its cluster was forgotten")
+	}
+	if _, kept := d.defs[web]; !kept {
+		t.Error("web's task definition dropped with another cluster")
+	}
+}

@@ -66,6 +66,15 @@ func (s *ECS) AddCluster(c *Cluster) {
 	s.static[c.Name] = c
 }
 
+// RemoveCluster deletes a cluster, as DeleteCluster would once it is empty:
+// ListClusters no longer names it.
+func (s *ECS) RemoveCluster(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.static, name)
+	delete(s.scripted, name)
+}
+
 // AddScripted adds a cluster whose content is a function of the time
 // elapsed since the fake started.
 func (s *ECS) AddScripted(name string, script func(elapsed time.Duration) *Cluster) {
