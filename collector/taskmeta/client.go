@@ -70,6 +70,20 @@ func (c *Client) Task(ctx context.Context) (*taskResponse, error) {
 	return &tr, nil
 }
 
+// TaskMemoryLimitMiB returns the task's memory limit in MiB from /task, or
+// 0 where the task has none (an EC2 task with limits on its containers
+// only).
+func (c *Client) TaskMemoryLimitMiB(ctx context.Context) (float64, error) {
+	tr, err := c.Task(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if tr.Limits == nil {
+		return 0, nil
+	}
+	return deref(tr.Limits.Memory), nil
+}
+
 // TaskStats fetches /task/stats: Docker stats keyed by Docker ID, each
 // still undecoded so that one malformed container cannot hide the others.
 func (c *Client) TaskStats(ctx context.Context) (map[string]json.RawMessage, error) {
