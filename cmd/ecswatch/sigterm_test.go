@@ -118,12 +118,17 @@ func (p *mainProcess) firstScrape(t *testing.T, addr string) []byte {
 // hourly over a task whose worker is OOM-killed half a second in: only the
 // last collection, on SIGTERM, can see the kill.
 func sidecarWithKillBeforeSIGTERM(t *testing.T, listen string) *mainProcess {
-	ts := sim.NewTaskSim(sim.Fargate, nil).WithSchedule(sim.Schedule{FirstOOM: 500 * time.Millisecond, Period: time.Hour, RestartDelay: time.Hour})
+	// No kill until the first collection has seen the worker alive: a
+	// start-up slower than a fixed delay would have its first collection
+	// find the worker already killed, which it cannot tell from a kill
+	// before it started.
+	ts := sim.NewTaskSim(sim.Fargate, nil).WithSchedule(sim.Schedule{FirstOOM: time.Hour, Period: time.Hour, RestartDelay: time.Hour})
 	meta := httptest.NewServer(ts.Handler())
 	t.Cleanup(meta.Close)
 	p := startMain(t, []string{"ECS_CONTAINER_METADATA_URI_V4=" + meta.URL, "ECSWATCH_SIDECAR_INTERVAL=1h", "ECSWATCH_SHUTDOWN_TIMEOUT=5s"},
 		"run", "--web.listen-address="+listen, "--log.format=logfmt")
 	p.wait(t, `msg="collector up"`)
+	ts.OOMKillWorkerIn(100 * time.Millisecond)
 	time.Sleep(time.Second) // the worker is OOM-killed; the hourly poll has not seen it
 	return p
 }

@@ -124,8 +124,11 @@ func TestScrapeDoesNotWaitForEndpoint(t *testing.T) {
 // and returns within the budget.
 func TestShutdown(t *testing.T) {
 	t.Parallel()
-	r := start(t, time.Hour, sim.Schedule{FirstOOM: 300 * time.Millisecond, Period: time.Hour, RestartDelay: time.Hour})
+	r := start(t, time.Hour, sim.Schedule{FirstOOM: time.Hour, Period: time.Hour, RestartDelay: time.Hour})
 	r.waitFor(t, "first collection", up)
+	// Killed only once the first collection has seen it alive, however
+	// slow the start.
+	r.sim.OOMKillWorkerIn(100 * time.Millisecond)
 	time.Sleep(400 * time.Millisecond) // the worker is now OOM-killed; the hourly poll has not seen it
 	r.cancel()
 	select {
