@@ -15,12 +15,11 @@ import (
 // collection and by nobody else.
 type Served struct {
 	onServed func(time.Time) // may be nil
-	last     atomic.Int64    // when the last scrape was served, unix nanoseconds
+	last     atomic.Int64    // when the last scrape was served, unix nanoseconds; 0 before the first
 
-	mu      sync.Mutex
-	newest  time.Time // the newest served snapshot's time
-	scraped bool
-	wake    chan struct{} // closed and replaced at every scrape
+	mu     sync.Mutex
+	newest time.Time     // the newest served snapshot's time
+	wake   chan struct{} // closed and replaced at every scrape
 }
 
 // NewServed returns a Served that has seen no scrape. onServed, when not
@@ -37,7 +36,6 @@ func (s *Served) record(published time.Time) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.scraped = true
 	if published.After(s.newest) {
 		s.newest = published
 	}
@@ -47,11 +45,7 @@ func (s *Served) record(published time.Time) {
 
 // Scraped reports whether /metrics has been scraped at all. A daemon nobody
 // scrapes need not wait for a scrape.
-func (s *Served) Scraped() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.scraped
-}
+func (s *Served) Scraped() bool { return s.last.Load() != 0 }
 
 // Last is when the last scrape was served; the zero time before the first.
 func (s *Served) Last() time.Time {
