@@ -44,13 +44,13 @@ func taskMemoryLimit(endpoint string, timeout time.Duration) memlimit.Provider {
 	return func() (uint64, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
-		mib, err := taskmeta.NewClient(endpoint, timeout).TaskMemoryLimitMiB(ctx)
+		limit, err := taskmeta.NewClient(endpoint, timeout).TaskMemoryLimitBytes(ctx)
 		if err != nil {
 			return 0, fmt.Errorf("task memory limit: %w", err)
 		}
-		if mib <= 0 {
+		if limit <= 0 {
 			return 0, memlimit.ErrNoLimit
 		}
-		return uint64(mib * (1 << 20)), nil
+		return uint64(limit), nil
 	}
 }

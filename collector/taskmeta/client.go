@@ -70,10 +70,10 @@ func (c *Client) Task(ctx context.Context) (*taskResponse, error) {
 	return &tr, nil
 }
 
-// TaskMemoryLimitMiB returns the task's memory limit in MiB from /task, or
-// 0 where the task has none (an EC2 task with limits on its containers
-// only).
-func (c *Client) TaskMemoryLimitMiB(ctx context.Context) (float64, error) {
+// TaskMemoryLimitBytes returns the task's memory limit from /task, in
+// bytes as ecs_task_memory_limit_bytes has it, or 0 where the task has none
+// (an EC2 task with limits on its containers only).
+func (c *Client) TaskMemoryLimitBytes(ctx context.Context) (float64, error) {
 	tr, err := c.Task(ctx)
 	if err != nil {
 		return 0, err
@@ -81,7 +81,7 @@ func (c *Client) TaskMemoryLimitMiB(ctx context.Context) (float64, error) {
 	if tr.Limits == nil {
 		return 0, nil
 	}
-	return deref(tr.Limits.Memory), nil
+	return deref(tr.Limits.Memory) * mib, nil
 }
 
 // TaskStats fetches /task/stats: Docker stats keyed by Docker ID, each
