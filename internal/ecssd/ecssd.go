@@ -179,9 +179,9 @@ func (d *Discovery) Observe(ctx context.Context, cluster string, tasks []types.T
 }
 
 // Forget drops a cluster the collector no longer reads (deleted): its
-// targets go at once,
-// with the task definitions and instance addresses only it used. A cluster
-// that fails to be read is not forgotten: it keeps its last targets.
+// targets go at once, with the task definitions and instance addresses
+// only it used. A cluster that fails to be read is not forgotten: it keeps
+// its last targets.
 func (d *Discovery) Forget(cluster string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
