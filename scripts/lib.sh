@@ -96,7 +96,23 @@ stop_all() {
   PIDS=()
   remove_cgroup
 }
-trap stop_all EXIT
+# cpus_awake starts a spinner of the lowest priority (SCHED_IDLE: it runs
+# only when nothing else wants the CPU) on each CPU, so that no vCPU halts
+# and a request never waits for the hypervisor to wake one; cpus_idle stops
+# them.
+SPINNERS=()
+cpus_awake() {
+  for _ in $(seq "$(nproc)"); do
+    chrt --idle 0 sh -c 'while :; do :; done' &
+    SPINNERS+=($!)
+  done
+}
+cpus_idle() {
+  for p in "${SPINNERS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${SPINNERS[@]}"; do wait "$p" 2>/dev/null || true; done
+  SPINNERS=()
+}
+trap 'stop_all; cpus_idle' EXIT
 
 # rss_mib PID: resident memory now; hwm_mib PID: its peak so far.
 rss_mib() { awk '/^VmRSS/ { printf "%.1f", $2/1024 }' "/proc/$1/status"; }

@@ -7,6 +7,10 @@
 //	promfloor [run] --web.listen-address 127.0.0.1:9787
 //
 // It takes the daemon's command line and ignores all but the address.
+//
+// GET /floor answers with a constant body the size of the sidecar's
+// gzipped /metrics: the least a Go HTTP server can do per request, so that
+// its latency under the bench's scrapers is the machine's own.
 package main
 
 import (
@@ -37,6 +41,10 @@ func main() {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	floor := make([]byte, 6<<10)
+	mux.HandleFunc("GET /floor", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write(floor)
+	})
 	mux.HandleFunc("GET /healthz", func(http.ResponseWriter, *http.Request) {})
 	err := http.ListenAndServe(addr, mux)
 	slog.Error("promfloor", "err", err)
