@@ -43,7 +43,7 @@ over() { awk -v v="$1" -v b="$2" 'BEGIN { exit !(v > b) }'; }
 # Sidecar footprint: a 10-container task, at 1s and 10s intervals, then at
 # 10s while a Prometheus scrapes it every 15s (reported, not budgeted: the
 # issue's budget is for the collecting sidecar).
-footprint() { # footprint INTERVAL SCRAPE_EVERY (0: no scrapes) [BINARY]; sets CPU_TICKS too
+footprint() { # footprint INTERVAL SCRAPE_EVERY (0: no scrapes) [BINARY]; sets CPU_MS too
   local interval=$1 every=$2 bin=${3:-dist/ecswatch-sidecar} scraper=
   start_sim --sim.containers 10
   start_daemon "$bin" ECS_CONTAINER_METADATA_URI_V4="http://127.0.0.1:$SIM_PORT" ECSWATCH_SIDECAR_INTERVAL=${interval}s
@@ -53,7 +53,7 @@ footprint() { # footprint INTERVAL SCRAPE_EVERY (0: no scrapes) [BINARY]; sets C
   fi
   sleep 5 # settle: first collection
   local cpu0 cpu1
-  cpu0=$(cpu_ticks "$DAEMON_PID")
+  cpu0=$(cpu_ms "$DAEMON_PID")
   # RSS is sampled every second; the median is the figure, so that one
   # sample taken in a GC cycle's peak does not decide it. The peak is shown.
   local samples=()
@@ -61,7 +61,7 @@ footprint() { # footprint INTERVAL SCRAPE_EVERY (0: no scrapes) [BINARY]; sets C
     sleep 1
     samples+=("$(rss_mib "$DAEMON_PID")")
   done
-  cpu1=$(cpu_ticks "$DAEMON_PID")
+  cpu1=$(cpu_ms "$DAEMON_PID")
   RSS=$(printf '%s\n' "${samples[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
   RSS_PEAK=$(hwm_mib "$DAEMON_PID")
   ANON=$(anon_mib "$DAEMON_PID")
@@ -69,8 +69,8 @@ footprint() { # footprint INTERVAL SCRAPE_EVERY (0: no scrapes) [BINARY]; sets C
   [ "$bin" = dist/ecswatch-sidecar ] && [ "$every" != 0 ] && dist/rssattr -pid "$DAEMON_PID" -binary dist/ecswatch-sidecar.syms -top 20 >dist/rssattr.txt
   [ -n "$scraper" ] && kill "$scraper"
   stop_all
-  CPU_TICKS=$((cpu1 - cpu0))
-  CPU_S_PER_MIN=$(awk -v a="$cpu0" -v b="$cpu1" -v d="$DURATION" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.3f", (b-a)/hz*60/d }')
+  CPU_MS=$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.3f", b-a }')
+  CPU_S_PER_MIN=$(awk -v ms="$CPU_MS" -v d="$DURATION" 'BEGIN { printf "%.3f", ms/1000*60/d }')
   CPU_PCT=$(awk -v c="$CPU_S_PER_MIN" 'BEGIN { printf "%.3f", c/60*100 }')
 }
 rss_figure() { echo "${RSS} MiB (median; peak ${RSS_PEAK}, anonymous ${ANON}, the rest the binary's pages)"; }
@@ -84,7 +84,7 @@ for interval in 1 10; do
   row "sidecar CPU, ${interval}s interval" "${CPU_S_PER_MIN} s/min (${CPU_PCT}% of a core)" "$cpu_budget"
   [ "$interval" = 10 ] && over "$CPU_PCT" 0.5 && failed=1
 done
-unscraped_ticks=$CPU_TICKS # the 10s run above, not scraped
+unscraped_ms=$CPU_MS # the 10s run above, not scraped
 # CPU per scrape: a scrape copies a body rendered ahead of it, once per
 # published snapshot (and after 10s without one, for the self-metrics),
 # whatever the cadence; BenchmarkScrape measures that copy (budgeted). The
@@ -105,7 +105,7 @@ for every in 15 1; do
     over "$RSS" 12 && failed=1
     row "sidecar CPU, 10s interval, scraped every 15s" "${CPU_S_PER_MIN} s/min (${CPU_PCT}% of a core)" "—"
   fi
-  per=$(awk -v t="$((CPU_TICKS - unscraped_ticks))" -v n="$((DURATION / every))" -v hz="$(getconf CLK_TCK)" 'BEGIN { v = t/hz*1000/n; if (v < 0) v = 0; printf "%.3f", v }')
+  per=$(awk -v a="$unscraped_ms" -v b="$CPU_MS" -v n="$((DURATION / every))" 'BEGIN { v = (b-a)/n; if (v < 0) v = 0; printf "%.3f", v }')
   row "daemon CPU per scrape incl. its renders, one scraper every ${every}s (scraped run less unscraped run)" "${per} ms" "—"
 done
 # What the sidecar's RSS would be with nothing of ecswatch's own: the
@@ -155,14 +155,14 @@ scrape_run() {
   local s0 s1
   s0=$(steal_ticks)
   local c0 c1
-  c0=$(cpu_ticks "$DAEMON_PID")
+  c0=$(cpu_ms "$DAEMON_PID")
   out=$(wrk -t1 -c50 -d20s -s scripts/scrapers.lua -H "Accept-Encoding: gzip" "http://127.0.0.1:$DAEMON_PORT$3" -- "$1" 50 | grep '^scrapes=')
-  c1=$(cpu_ticks "$DAEMON_PID")
+  c1=$(cpu_ms "$DAEMON_PID")
   s1=$(steal_ticks)
   stop_all
   # All of the daemon's CPU in the run (its 1s polling and renders
   # included), per scrape: an upper bound of what a scrape costs.
-  scrape_cpu=$(awk -v t="$((c1 - c0))" -v n="$(field scrapes)" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.3f", t/hz*1000/n }')
+  scrape_cpu=$(awk -v a="$c0" -v b="$c1" -v n="$(field scrapes)" 'BEGIN { printf "%.3f", (b-a)/n }')
   steal=$(awk -v t="$((s1 - s0))" -v hz="$(getconf CLK_TCK)" -v n="$(nproc)" 'BEGIN { printf "%.1f", t/hz/20/n*100 }')
 }
 latency() { echo "$(ms p50_us) / $(ms p99_us) / $(ms p999_us) ms ($(field scrapes) scrapes, $(($(field errors) + $(field non2xx))) failed; steal ${steal}%)"; }
@@ -268,22 +268,22 @@ tenx_cycles() {
     at=$(metric_of 'ecswatch_collector_last_success_timestamp_seconds{collector="ecsapi"}')
     if [ -n "$at" ] && [ "$at" != "$last" ]; then
       last=$at CYCLES=$((CYCLES + 1))
-      [ "$CYCLES" = 2 ] && M0=$(metric_of go_memstats_mallocs_total) C0=$(cpu_ticks "$DAEMON_PID")
+      [ "$CYCLES" = 2 ] && M0=$(metric_of go_memstats_mallocs_total) C0=$(cpu_ms "$DAEMON_PID")
       [ "$CYCLES" = 4 ] && break
     fi
   done
-  M1=$(metric_of go_memstats_mallocs_total) C1=$(cpu_ticks "$DAEMON_PID")
+  M1=$(metric_of go_memstats_mallocs_total) C1=$(cpu_ms "$DAEMON_PID")
   INSIGHTS_UP=$(metric_of 'ecswatch_collector_up{collector="insights"}')
   [ "$CYCLES" -ge 4 ] && [ "$INSIGHTS_UP" = 1 ] || { echo "10x: $CYCLES cycles, insights up=$INSIGHTS_UP"; failed=1; }
   CYCLE_S=$(metric_of 'ecswatch_collector_duration_seconds{collector="ecsapi"}')
 }
 tenx_scrapes() {
-  S0=$(cpu_ticks "$DAEMON_PID")
+  S0=$(cpu_ms "$DAEMON_PID")
   LAT=$(wrk -t1 -c5 -d20s --latency -H "Accept-Encoding: gzip" "http://127.0.0.1:$DAEMON_PORT/metrics")
-  S1=$(cpu_ticks "$DAEMON_PID")
+  S1=$(cpu_ms "$DAEMON_PID")
 }
 # cpu_per_cycle: the daemon's CPU seconds per steady cycle.
-cpu_per_cycle() { awk -v t="$((C1 - C0))" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t/hz/2 }'; }
+cpu_per_cycle() { awk -v a="$C0" -v b="$C1" 'BEGIN { printf "%.1f", (b-a)/1000/2 }'; }
 
 start_sim --sim.ten-times
 start_daemon dist/ecswatch "${TENX_ENV[@]}"
@@ -302,7 +302,7 @@ row "standalone at 10x: cycle time; daemon CPU per steady cycle; daemon allocati
   "$(awk -v s="$CYCLE_S" 'BEGIN { printf "%.1f", s }') s; $(cpu_per_cycle) s; $(awk -v a="$M0" -v b="$M1" 'BEGIN { printf "%.0f", (b-a)/2/100000 }')" "—"
 row "standalone at 10x: /metrics size (series; plain; gzip)" "${series} series; $(awk -v b="$plain" 'BEGIN { printf "%.1f MB", b/1e6 }'); $(awk -v b="$gz" 'BEGIN { printf "%.2f MB", b/1e6 }')" "—"
 row "standalone at 10x: scrape p50 / p90 / p99 under 5 concurrent back-to-back scrapers (wrk, gzip; collection cycles, renders and the simulator share the cores); daemon CPU per scrape (all its CPU in the run)" \
-  "$(pct 50%) / $(pct 90%) / $(pct 99%) (${requests} scrapes in 20 s); $(awk -v t="$((S1 - S0))" -v n="$requests" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.3f ms", t/hz*1000/n }')" "—"
+  "$(pct 50%) / $(pct 90%) / $(pct 99%) (${requests} scrapes in 20 s); $(awk -v a="$S0" -v b="$S1" -v n="$requests" 'BEGIN { printf "%.3f ms", (b-a)/n }')" "—"
 
 # The same in a task with a 300 MiB memory limit: --auto-gomemlimit sets
 # GOMEMLIMIT to 270 MiB and the GC runs more often near it.

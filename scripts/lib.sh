@@ -126,5 +126,9 @@ anon_mib() { awk '/^Anonymous/ { printf "%.1f", $2/1024 }' "/proc/$1/smaps_rollu
 # measure the neighbours, not the daemon.
 steal_ticks() { awk '$1 == "cpu" { print $9 }' /proc/stat; }
 
-# cpu_ticks PID: user + system clock ticks so far.
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# cpu_ms PID: milliseconds it has run on a CPU so far, all its threads
+# together, from the scheduler's nanosecond account of each
+# (/proc/PID/task/*/schedstat). /proc/PID/stat counts clock ticks of 10 ms:
+# a sidecar uses a few a minute, so a difference of two runs was mostly
+# rounding. A thread that has exited no longer counts; Go keeps its threads.
+cpu_ms() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ ns += $1 } END { printf "%.3f", ns / 1e6 }'; }
