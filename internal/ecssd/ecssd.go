@@ -190,9 +190,7 @@ func (d *Discovery) Forget(cluster string) {
 	}
 	delete(d.byCluster, cluster)
 	keepOnly(d.defs, d.defsIn, cluster, nil)
-	delete(d.defsIn, cluster)
 	keepOnly(d.ips, d.instances, cluster, nil)
-	delete(d.instances, cluster)
 	d.publishLocked(true)
 }
 
@@ -366,8 +364,9 @@ func instanceAddressed(mode types.NetworkMode) bool {
 	return mode != types.NetworkModeAwsvpc && mode != types.NetworkModeNone
 }
 
-// keepOnly records the keys cluster uses in byCluster, and deletes from m
-// every key no watched cluster uses any more. Called with d.mu held.
+// keepOnly records the keys cluster uses in byCluster (none: the cluster
+// leaves it), and deletes from m every key no watched cluster uses any
+// more. Called with d.mu held.
 func keepOnly[V any](m map[string]V, byCluster map[string][]string, cluster string, keys []string) {
 	// Kept until the next cycle: each key once (a task definition is named
 	// by every task that runs it), and copied off the decoder's arenas,
@@ -376,7 +375,11 @@ func keepOnly[V any](m map[string]V, byCluster map[string][]string, cluster stri
 	for i, k := range keys {
 		keys[i] = strings.Clone(k)
 	}
-	byCluster[cluster] = slices.Clip(keys)
+	if len(keys) == 0 {
+		delete(byCluster, cluster)
+	} else {
+		byCluster[cluster] = slices.Clip(keys)
+	}
 	used := map[string]bool{}
 	for _, ks := range byCluster {
 		for _, k := range ks {
