@@ -42,9 +42,8 @@ const metadataTimeout = 2 * time.Second
 // container, so the library finds no limit there.
 func taskMemoryLimit(endpoint string, timeout time.Duration) memlimit.Provider {
 	return func() (uint64, error) {
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		defer cancel()
-		limit, err := taskmeta.NewClient(endpoint, timeout).TaskMemoryLimitBytes(ctx)
+		// The client's timeout bounds its one request.
+		limit, err := taskmeta.NewClient(endpoint, timeout).TaskMemoryLimitBytes(context.Background())
 		if err != nil {
 			return 0, fmt.Errorf("task memory limit: %w", err)
 		}
