@@ -165,7 +165,8 @@ scrape_run() {
   scrape_cpu=$(awk -v a="$c0" -v b="$c1" -v n="$(field scrapes)" 'BEGIN { printf "%.3f", (b-a)/n }')
   steal=$(awk -v t="$((s1 - s0))" -v hz="$(getconf CLK_TCK)" -v n="$(nproc)" 'BEGIN { printf "%.1f", t/hz/20/n*100 }')
 }
-latency() { echo "$(ms p50_us) / $(ms p99_us) / $(ms p999_us) ms ($(field scrapes) scrapes, $(($(field errors) + $(field non2xx))) failed; steal ${steal}%)"; }
+failures() { echo $(($(field errors) + $(field non2xx))); }
+latency() { echo "$(ms p50_us) / $(ms p99_us) / $(ms p999_us) ms ($(field scrapes) scrapes, $(failures) failed; steal ${steal}%)"; }
 for mode in spread lockstep; do
   what="50 scrapers every 500 ms, $mode, endpoint 200 ms"
   for cpus in awake "as they are"; do
@@ -190,7 +191,7 @@ for mode in spread lockstep; do
     row "scrape latency p50 / p99 / p99.9 ($what; CPUs $cpus)" "$(latency)" "$budget"
     row "longest scrape ($what; CPUs $cpus)" "$(ms max_us) ms" "under 200 ms (never waits for the endpoint)"
     over "$(ms max_us)" 200 && failed=1
-    [ "$(($(field errors) + $(field non2xx)))" != 0 ] && failed=1
+    [ "$(failures)" != 0 ] && failed=1
     [ "$cpus" = awake ] && row "daemon CPU per scrape ($what; all its CPU in the run, 1s polling and renders included)" "${best_cpu} ms" "—"
     echo "--- the machine's floor: $what, CPUs $cpus, promfloor's /floor"
     scrape_run "$mode" dist/promfloor /floor

@@ -90,9 +90,14 @@ remove_cgroup() {
   CGROUP=
 }
 
+# stop PID... kills them and waits until they are gone.
+stop() {
+  for p; do kill "$p" 2>/dev/null || true; done
+  for p; do wait "$p" 2>/dev/null || true; done
+}
+
 stop_all() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  stop "${PIDS[@]}"
   PIDS=()
   remove_cgroup
 }
@@ -108,8 +113,7 @@ cpus_awake() {
   done
 }
 cpus_idle() {
-  for p in "${SPINNERS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${SPINNERS[@]}"; do wait "$p" 2>/dev/null || true; done
+  stop "${SPINNERS[@]}"
   SPINNERS=()
 }
 trap 'stop_all; cpus_idle' EXIT
